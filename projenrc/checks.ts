@@ -1,0 +1,33 @@
+import { awscdk } from 'projen';
+
+/** Directories with their own tsconfig.json that are type-checked (src/ is checked by jsii, test/ by its own config). */
+export const TYPECHECKED_DIRS = ['lambda', 'test', 'integ', 'examples', 'bench'];
+
+/**
+ * The test task: bundle, type-check and lint everything, run jest with JSON results,
+ * and always end with a plain `N passed, N failed` line.
+ */
+export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
+  const typecheck = project.addTask('typecheck', {
+    description: 'Type-check lambda/, test/, integ/, examples/ and bench/',
+  });
+  for (const dir of TYPECHECKED_DIRS) {
+    typecheck.exec(`tsc --noEmit -p ${dir}/tsconfig.json`);
+  }
+
+  const bundle = project.tasks.tryFind('bundle');
+  const test = project.testTask;
+  test.reset();
+  if (bundle) test.spawn(bundle);
+  test.spawn(typecheck);
+  if (project.eslint) test.spawn(project.eslint.eslintTask);
+  test.exec('node scripts/run-jest.js', { receiveArgs: true });
+
+  project.addTask('demo', {
+    description: 'Synthesize the example platform app and rotate a secret against a real local PostgreSQL',
+    steps: [
+      { spawn: 'bundle' },
+      { exec: 'ts-node --project examples/tsconfig.json examples/demo.ts' },
+    ],
+  });
+}
