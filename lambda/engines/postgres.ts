@@ -1,0 +1,158 @@
+import { readFileSync } from 'fs';
+import { isIP } from 'net';
+import { Client, ClientConfig } from 'pg';
+import { scramSha256Verifier } from './postgres-scram';
+import { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH, ENV, POSTGRES_DEFAULTS, SECRET_ENGINES, TLS_MODES } from '../../src/private/contract';
+import { DatabaseDialect, DatabaseLogin, DatabaseSession } from '../kit/database';
+import { ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
+import { faultPoint } from '../kit/fault-points';
+import type { StepContext } from '../kit/protocol';
+
+/** SQLSTATEs of a rejected credential: invalid_password, invalid_authorization_specification. */
+const AUTH_FAILED = new Set(['28P01', '28000']);
+
+/** Node TLS error codes and pg's own message for a server without TLS: never a reason to retry in plaintext. */
+const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO/;
+
+export const postgres: DatabaseDialect = {
+  family: 'postgres',
+  engines: SECRET_ENGINES.postgres,
+  defaultPort: POSTGRES_DEFAULTS.port,
+  defaultDbname: POSTGRES_DEFAULTS.dbname,
+  maxUsernameBytes: POSTGRES_DEFAULTS.maxUsernameBytes,
+  cloneSuffix: POSTGRES_DEFAULTS.cloneSuffix,
+  defaultProbe: 'SELECT 1',
+  defaultPasswordPolicy: {
+    passwordLength: DEFAULT_PASSWORD_LENGTH,
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.postgres,
+    excludePunctuation: false,
+    excludeUppercase: false,
+    excludeLowercase: false,
+    excludeNumbers: false,
+    includeSpace: false,
+    requireEachIncludedType: true,
+  },
+  connect,
+};
+
+async function connect(login: DatabaseLogin, ctx: StepContext): Promise<DatabaseSession> {
+  const budget = ctx.deadline.budget('PostgreSQL connect');
+  const client = new Client(clientConfig(login, ctx, budget));
+  // a socket error after connect must not crash the process; the next query reports it
+  client.on('error', () => undefined);
+  try {
+    await ctx.deadline.run('PostgreSQL connect', () => client.connect());
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw classify(err, 'connect');
+  }
+  return new PostgresSession(client, ctx);
+}
+
+/** TLS verifies the chain and the host name unless the secret explicitly says `tls: disabled`. */
+export function clientConfig(login: DatabaseLogin, ctx: StepContext, budgetMs: number): ClientConfig {
+  return {
+    host: login.host,
+    port: login.port,
+    database: login.dbname,
+    user: login.username,
+    password: login.password,
+    ssl: login.tls === TLS_MODES.DISABLED ? false : {
+      rejectUnauthorized: true,
+      ca: caBundle(ctx.env),
+      servername: isIP(login.host) ? undefined : login.host,
+    },
+    connectionTimeoutMillis: budgetMs,
+    query_timeout: budgetMs,
+    statement_timeout: budgetMs,
+    application_name: 'cdk-secrets-platform-rotation',
+  };
+}
+
+function caBundle(env: NodeJS.ProcessEnv): string | undefined {
+  const path = env[ENV.TLS_CA_BUNDLE];
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION, `${ENV.TLS_CA_BUNDLE} cannot be read`, err);
+  }
+}
+
+/** Maps a pg or socket error to a named error; the driver's message is never kept. */
+function classify(err: unknown, during: string): RotationError {
+  if (err instanceof RotationError) return err;
+  const code = errorCode(err);
+  if (code && AUTH_FAILED.has(code)) return new LoginFailedError('PostgreSQL rejected the credential', err);
+  const message = err instanceof Error ? err.message : '';
+  if ((code && TLS_ERROR.test(code)) || /does not support SSL/.test(message)) {
+    return new RotationError(ERROR_CODES.TLS_FAILED, `TLS to PostgreSQL failed during ${during}`, err);
+  }
+  return new RotationError(ERROR_CODES.DATABASE_ERROR, `PostgreSQL ${during} failed`, err);
+}
+
+class PostgresSession implements DatabaseSession {
+  constructor(private readonly client: Client, private readonly ctx: StepContext) {}
+
+  public async setOwnPassword(username: string, password: string): Promise<void> {
+    await this.execFormatted('alter-role', 'ALTER ROLE %I WITH PASSWORD %L', [username, scramSha256Verifier(password)]);
+  }
+
+  public async upsertAlternate(target: string, original: string, password: string): Promise<'created' | 'updated'> {
+    const verifier = scramSha256Verifier(password);
+    // one transaction: a crash between statements leaves no user whose password works without its privileges
+    await this.query('begin', 'BEGIN');
+    try {
+      const exists = (await this.query('find-role', 'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [target])).length > 0;
+      if (exists) {
+        await this.execFormatted('alter-role', 'ALTER ROLE %I WITH LOGIN INHERIT PASSWORD %L', [target, verifier]);
+      } else {
+        await this.execFormatted('create-role', 'CREATE ROLE %I WITH LOGIN INHERIT PASSWORD %L', [target, verifier]);
+      }
+      if (target !== original) {
+        // re-granted on every rotation so the clone keeps the original's privileges
+        await this.execFormatted('grant-role', 'GRANT %I TO %I', [original, target]);
+      }
+      await this.query('commit', 'COMMIT');
+      return exists ? 'updated' : 'created';
+    } catch (err) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  public async checkAlternate(original: string): Promise<void> {
+    const rows = await this.query('check-privileges',
+      'SELECT pg_catalog.pg_has_role(current_user, r.oid, \'USAGE\') AS inherits FROM pg_catalog.pg_roles r WHERE r.rolname = $1',
+      [original]);
+    if (rows.length === 0 || rows[0].inherits !== true) {
+      throw new RotationError(ERROR_CODES.PRIVILEGES_OUT_OF_SYNC, 'The alternate user does not hold the original user\'s privileges');
+    }
+  }
+
+  public async probe(sql: string): Promise<void> {
+    await this.query('probe', sql);
+  }
+
+  public async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+
+  /** Identifiers and literals are quoted by the server (format %I / %L), never by string concatenation here. */
+  private async execFormatted(point: string, template: string, args: string[]): Promise<void> {
+    const params = args.map((_, i) => `$${i + 2}::text`).join(', ');
+    const rows = await this.query(`format-${point}`, `SELECT pg_catalog.format($1::text, ${params}) AS stmt`, [template, ...args]);
+    await this.query(point, rows[0].stmt);
+  }
+
+  private async query(point: string, sql: string, params: unknown[] = []): Promise<any[]> {
+    let result;
+    try {
+      result = await this.ctx.deadline.run('PostgreSQL query', () => this.client.query(sql, params));
+    } catch (err) {
+      throw classify(err, point);
+    }
+    await faultPoint(`postgres:${point}`);
+    return result.rows;
+  }
+}

@@ -1,0 +1,237 @@
+import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RotationError } from './errors';
+import { resolveMaster } from './master-secret';
+import { CredentialEngine, SecretRole, SetPendingArgs, StepContext } from './protocol';
+import { ENV, TLS_MODES } from '../../src/private/contract';
+import type { PasswordPolicyContract, TlsMode } from '../../src/private/contract';
+
+/** Where and as whom to log in. */
+export interface DatabaseLogin {
+  readonly host: string;
+  readonly port: number;
+  readonly dbname: string;
+  readonly username: string;
+  readonly password: string;
+  readonly tls: TlsMode;
+}
+
+/** A parsed database secret: the login plus the rest of the JSON, which rotation carries over untouched. */
+export interface DatabaseCredential extends DatabaseLogin {
+  readonly engine: string;
+  readonly masterarn?: string;
+  readonly raw: Record<string, unknown>;
+}
+
+/** An open, authenticated connection. Every method bounds its calls by the step's deadline. */
+export interface DatabaseSession {
+  /** Changes the logged-in user's own password. */
+  setOwnPassword(username: string, password: string): Promise<void>;
+  /** As the master: creates `target` (a member of `original` with its privileges) or updates its password, atomically. */
+  upsertAlternate(target: string, original: string, password: string): Promise<'created' | 'updated'>;
+  /** As the pending user: throws PRIVILEGES_OUT_OF_SYNC unless it holds `original`'s privileges. */
+  checkAlternate(original: string): Promise<void>;
+  /** Runs the probe statement. */
+  probe(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What an engine family supplies to the database schemes. */
+export interface DatabaseDialect {
+  /** e.g. `postgres` */
+  readonly family: string;
+  /** Accepted values of the secret's `engine` field. */
+  readonly engines: readonly string[];
+  readonly defaultPort: number;
+  readonly defaultDbname: string;
+  readonly maxUsernameBytes: number;
+  readonly cloneSuffix: string;
+  readonly defaultPasswordPolicy: PasswordPolicyContract;
+  readonly defaultProbe: string;
+  /** Opens a session; throws LoginFailedError when the server rejects the credential, other errors otherwise. */
+  connect(login: DatabaseLogin, ctx: StepContext): Promise<DatabaseSession>;
+}
+
+/** Parses a database secret JSON, naming the bad field without echoing any value. */
+export function parseDatabaseSecret(value: string, role: SecretRole, dialect: DatabaseDialect): DatabaseCredential {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value);
+  } catch {
+    throw new InvalidSecretValueError(role, 'not valid JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidSecretValueError(role, 'not a JSON object');
+  const o = raw as Record<string, unknown>;
+  const engine = requireString(o, 'engine', role);
+  if (!dialect.engines.includes(engine)) {
+    throw new InvalidSecretValueError(role, `engine must be one of ${dialect.engines.join(', ')}`);
+  }
+  const tls = o.tls === undefined ? TLS_MODES.VERIFY_FULL : o.tls;
+  if (tls !== TLS_MODES.VERIFY_FULL && tls !== TLS_MODES.DISABLED) {
+    throw new InvalidSecretValueError(role, `tls must be ${TLS_MODES.VERIFY_FULL} or ${TLS_MODES.DISABLED}`);
+  }
+  const masterarn = o.masterarn === undefined ? undefined : requireString(o, 'masterarn', role);
+  return {
+    engine,
+    host: requireString(o, 'host', role),
+    port: parsePort(o.port, dialect.defaultPort, role),
+    username: requireString(o, 'username', role),
+    password: requireString(o, 'password', role),
+    dbname: o.dbname === undefined ? dialect.defaultDbname : requireString(o, 'dbname', role),
+    masterarn,
+    tls,
+    raw: o,
+  };
+}
+
+function requireString(o: Record<string, unknown>, field: string, role: SecretRole): string {
+  const v = o[field];
+  if (typeof v !== 'string' || v.length === 0) throw new InvalidSecretValueError(role, `${field} must be a non-empty string`);
+  return v;
+}
+
+function parsePort(v: unknown, fallback: number, role: SecretRole): number {
+  if (v === undefined) return fallback;
+  const port = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidSecretValueError(role, 'port must be an integer from 1 to 65535');
+  }
+  return port;
+}
+
+/** Host, port and database must be the same: the function must not be steered to another server. */
+export function assertSameTarget(a: DatabaseLogin, b: DatabaseLogin, what: string): void {
+  if (a.host.toLowerCase() !== b.host.toLowerCase()) throw new ConfusedDeputyError(`${what}: the host differs`);
+  if (a.port !== b.port) throw new ConfusedDeputyError(`${what}: the port differs`);
+  if (a.dbname !== b.dbname) throw new ConfusedDeputyError(`${what}: the database differs`);
+}
+
+/** true when the login works, false when the server rejects the credential; any other failure throws. */
+export async function canLogin(dialect: DatabaseDialect, login: DatabaseLogin, ctx: StepContext): Promise<boolean> {
+  let session: DatabaseSession;
+  try {
+    session = await dialect.connect(login, ctx);
+  } catch (err) {
+    if (err instanceof LoginFailedError) return false;
+    throw err;
+  }
+  await session.close();
+  return true;
+}
+
+async function withSession<R>(
+  dialect: DatabaseDialect, login: DatabaseLogin, ctx: StepContext, use: (s: DatabaseSession) => Promise<R>,
+): Promise<R> {
+  const session = await dialect.connect(login, ctx);
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
+}
+
+function probeQuery(dialect: DatabaseDialect, ctx: StepContext): string {
+  return ctx.env[ENV.PROBE_QUERY] || dialect.defaultProbe;
+}
+
+/** The other user of an alternating pair: `name` <-> `name<suffix>`. */
+export function alternateUsername(username: string, dialect: DatabaseDialect): string {
+  const alternate = username.endsWith(dialect.cloneSuffix)
+    ? username.slice(0, -dialect.cloneSuffix.length)
+    : username + dialect.cloneSuffix;
+  if (alternate.length === 0) throw new InvalidSecretValueError('current', 'username is only the clone suffix');
+  if (Buffer.byteLength(alternate, 'utf8') > dialect.maxUsernameBytes) {
+    throw new InvalidSecretValueError('current',
+      `the alternate user name would exceed ${dialect.maxUsernameBytes} bytes; shorten username to at most ${dialect.maxUsernameBytes - Buffer.byteLength(dialect.cloneSuffix)} bytes`);
+  }
+  return alternate;
+}
+
+function originalUsername(username: string, dialect: DatabaseDialect): string {
+  return username.endsWith(dialect.cloneSuffix) ? username.slice(0, -dialect.cloneSuffix.length) : username;
+}
+
+/** Pending JSON: the current JSON with only the changed fields replaced, so application fields survive rotation. */
+function withChanges(current: DatabaseCredential, changes: Record<string, unknown>): string {
+  return JSON.stringify({ ...current.raw, ...changes });
+}
+
+/** Single user: the user changes its own password; at every instant current or pending logs in. */
+export function singleUser(dialect: DatabaseDialect): CredentialEngine<DatabaseCredential> {
+  return {
+    name: `${dialect.family}-single-user`,
+    defaultPasswordPolicy: dialect.defaultPasswordPolicy,
+    parse: (value, role) => parseDatabaseSecret(value, role, dialect),
+    nextValue: (current, password) => withChanges(current, { password }),
+    async setPending({ current, pending, previous, ctx }: SetPendingArgs<DatabaseCredential>) {
+      assertSameTarget(current, pending, 'pending and current name different servers');
+      if (pending.username !== current.username) throw new ConfusedDeputyError('pending and current name different users');
+      if (await canLogin(dialect, pending, ctx)) return 'already-set';
+      const login = await firstWorkingLogin(dialect, ctx, current, previous);
+      await withSession(dialect, login, ctx, (s) => s.setOwnPassword(pending.username, pending.password));
+      return 'password-changed';
+    },
+    async testPending(pending, ctx) {
+      await withSession(dialect, pending, ctx, (s) => s.probe(probeQuery(dialect, ctx))).catch(pendingFailed);
+    },
+  };
+}
+
+async function firstWorkingLogin(
+  dialect: DatabaseDialect, ctx: StepContext, current: DatabaseCredential, previous: () => Promise<DatabaseCredential | undefined>,
+): Promise<DatabaseLogin> {
+  if (await canLogin(dialect, current, ctx)) return current;
+  const prev = await previous();
+  if (prev && prev.username === current.username) {
+    assertSameTarget(current, prev, 'previous and current name different servers');
+    if (await canLogin(dialect, prev, ctx)) return prev;
+  }
+  throw new LoginFailedError('Neither the current nor the previous credential logs in');
+}
+
+/** Alternating users: the master sets the other user's password, so the current user keeps working throughout. */
+export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<DatabaseCredential> {
+  return {
+    name: `${dialect.family}-multi-user`,
+    defaultPasswordPolicy: dialect.defaultPasswordPolicy,
+    parse: (value, role) => parseDatabaseSecret(value, role, dialect),
+    nextValue(current, password) {
+      if (!current.masterarn) throw new InvalidSecretValueError('current', 'masterarn is required for alternating users');
+      return withChanges(current, { username: alternateUsername(current.username, dialect), password });
+    },
+    async setPending({ current, pending, ctx }: SetPendingArgs<DatabaseCredential>) {
+      assertSameTarget(current, pending, 'pending and current name different servers');
+      if (pending.username !== alternateUsername(current.username, dialect)) {
+        throw new ConfusedDeputyError('pending does not name the alternate of the current user');
+      }
+      if (!current.masterarn || pending.masterarn !== current.masterarn) {
+        throw new ConfusedDeputyError('pending and current must name the same masterarn');
+      }
+      if (!await canLogin(dialect, current, ctx)) throw new LoginFailedError('The current credential does not log in');
+      if (await canLogin(dialect, pending, ctx)) return 'already-set';
+      const master = await resolveMaster(current, ctx);
+      assertSameTarget(current, master, 'the master secret names another server');
+      const original = originalUsername(pending.username, dialect);
+      const session = await dialect.connect(master, ctx).catch((err) => {
+        if (err instanceof LoginFailedError) throw new LoginFailedError('The master credential does not log in', err.cause, ERROR_CODES.MASTER_LOGIN_FAILED);
+        throw err;
+      });
+      try {
+        return await session.upsertAlternate(pending.username, original, pending.password);
+      } finally {
+        await session.close();
+      }
+    },
+    async testPending(pending, ctx) {
+      const original = originalUsername(pending.username, dialect);
+      await withSession(dialect, pending, ctx, async (s) => {
+        await s.probe(probeQuery(dialect, ctx));
+        if (original !== pending.username) await s.checkAlternate(original);
+      }).catch(pendingFailed);
+    },
+  };
+}
+
+/** A pending credential that cannot log in fails testSecret with its own code; other failures keep theirs. */
+function pendingFailed(err: unknown): never {
+  if (err instanceof LoginFailedError) throw new RotationError(ERROR_CODES.PENDING_TEST_FAILED, 'The pending credential does not log in', err.cause);
+  throw err;
+}

@@ -1,0 +1,86 @@
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import type { DatabaseCredential, DatabaseLogin } from './database';
+import { ERROR_CODES, RotationError, errorName } from './errors';
+import type { StepContext } from './protocol';
+import { AWSCURRENT } from './secrets-client';
+
+/** Tags RDS puts on the master secrets it manages; they name the instance or cluster. */
+export const RDS_INSTANCE_TAG = 'aws:rds:primaryDBInstanceArn';
+export const RDS_CLUSTER_TAG = 'aws:rds:primaryDBClusterArn';
+
+/**
+ * The master login for alternating users. A master secret may be a full database secret, or an RDS-managed
+ * secret that holds only `{username, password}`: then host and port come from the RDS API.
+ */
+export async function resolveMaster(target: DatabaseCredential, ctx: StepContext): Promise<DatabaseLogin> {
+  const arn = target.masterarn!;
+  const value = await ctx.secrets.getValue(arn, { stage: AWSCURRENT });
+  if (value === undefined) throw notResolved('the master secret has no AWSCURRENT value');
+  const master = parseMaster(value);
+  const endpoint = master.host !== undefined
+    ? { host: master.host, port: master.port ?? target.port }
+    : await rdsEndpoint(arn, ctx);
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    dbname: target.dbname,
+    username: master.username,
+    password: master.password,
+    tls: target.tls,
+  };
+}
+
+interface MasterValue {
+  readonly username: string;
+  readonly password: string;
+  readonly host?: string;
+  readonly port?: number;
+}
+
+function parseMaster(value: string): MasterValue {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(value);
+  } catch {
+    throw notResolved('the master secret is not valid JSON');
+  }
+  if (typeof o !== 'object' || o === null) throw notResolved('the master secret is not a JSON object');
+  if (typeof o.username !== 'string' || !o.username) throw notResolved('the master secret has no username');
+  if (typeof o.password !== 'string' || !o.password) throw notResolved('the master secret has no password');
+  if (o.host !== undefined && (typeof o.host !== 'string' || !o.host)) throw notResolved('the master secret host must be a non-empty string');
+  const port = o.port === undefined ? undefined : Number(o.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw notResolved('the master secret port is invalid');
+  return { username: o.username, password: o.password, host: o.host as string | undefined, port };
+}
+
+/** Finds host and port of the instance or cluster that owns an RDS-managed master secret. */
+async function rdsEndpoint(masterArn: string, ctx: StepContext): Promise<{ host: string; port: number }> {
+  const { tags } = await ctx.secrets.describe(masterArn);
+  const rds = new RDSClient({ maxAttempts: 3 });
+  try {
+    if (tags[RDS_INSTANCE_TAG]) {
+      const out = await ctx.deadline.run('RDS DescribeDBInstances', (abortSignal) =>
+        rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: tags[RDS_INSTANCE_TAG] }), { abortSignal }));
+      const endpoint = out.DBInstances?.[0]?.Endpoint;
+      if (!endpoint?.Address || !endpoint.Port) throw notResolved('the DB instance has no endpoint yet');
+      return { host: endpoint.Address, port: endpoint.Port };
+    }
+    if (tags[RDS_CLUSTER_TAG]) {
+      const out = await ctx.deadline.run('RDS DescribeDBClusters', (abortSignal) =>
+        rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: tags[RDS_CLUSTER_TAG] }), { abortSignal }));
+      const cluster = out.DBClusters?.[0];
+      if (!cluster?.Endpoint || !cluster.Port) throw notResolved('the DB cluster has no endpoint yet');
+      return { host: cluster.Endpoint, port: cluster.Port };
+    }
+  } catch (err) {
+    if (err instanceof RotationError) throw err;
+    throw new RotationError(ERROR_CODES.MASTER_NOT_RESOLVED, `RDS lookup of the master secret's database failed: ${errorName(err)}`, err);
+  } finally {
+    rds.destroy();
+  }
+  throw notResolved(`the master secret has no host and no ${RDS_INSTANCE_TAG} or ${RDS_CLUSTER_TAG} tag`);
+}
+
+function notResolved(problem: string): RotationError {
+  return new RotationError(ERROR_CODES.MASTER_NOT_RESOLVED, `Cannot resolve the master credential: ${problem}`);
+}

@@ -1,0 +1,199 @@
+import { Deadline, callTimeoutFromEnv } from './deadline';
+import { ERROR_CODES, RotationError, toRotationError } from './errors';
+import { RotationContext, RotationEvent, Step, parseEvent } from './event';
+import { LogSink, consoleSink, formatStepLog } from './logger';
+import { checkPassword, policyFromEnv } from './password';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsClient, sdkClient } from './secrets-client';
+import { ENV } from '../../src/private/contract';
+import type { PasswordPolicyContract } from '../../src/private/contract';
+
+/** Which version a value came from; engines name it in validation errors. */
+export type SecretRole = 'current' | 'pending' | 'previous' | 'master';
+
+/** What every step of one invocation shares. */
+export interface StepContext {
+  readonly secretArn: string;
+  readonly token: string;
+  readonly deadline: Deadline;
+  readonly secrets: SecretsClient;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface SetPendingArgs<T> {
+  readonly current: T;
+  readonly pending: T;
+  /** Loads AWSPREVIOUS on demand (single-user engines fall back to it when current no longer logs in). */
+  readonly previous: () => Promise<T | undefined>;
+  readonly ctx: StepContext;
+}
+
+/**
+ * What an engine supplies; the protocol (preamble, idempotency, label moves, errors, logging) is the kit's.
+ * `T` is the engine's parsed credential.
+ */
+export interface CredentialEngine<T> {
+  /** Shown in logs, e.g. `postgres-single-user`. */
+  readonly name: string;
+  /** The policy used when the function has no ROTATION_PASSWORD_POLICY. */
+  readonly defaultPasswordPolicy: PasswordPolicyContract;
+  /** Parses and validates a secret value; throws InvalidSecretValueError naming the field, never echoing values. */
+  parse(value: string, role: SecretRole): T;
+  /** The JSON of the pending version, built from the current value and a new password. */
+  nextValue(current: T, password: string, ctx: StepContext): string | Promise<string>;
+  /** setSecret: make the pending credential valid; returns a word for the log. */
+  setPending(args: SetPendingArgs<T>): Promise<string>;
+  /** testSecret: prove the pending credential works; throws otherwise. */
+  testPending(pending: T, ctx: StepContext): Promise<void>;
+}
+
+export interface HandlerOptions {
+  /** Where the step log line goes. @default stdout */
+  readonly log?: LogSink;
+}
+
+export type RotationHandler = (event: unknown, context: RotationContext) => Promise<void>;
+
+/** Builds a Lambda handler that runs the Secrets Manager rotation protocol for `engine`. */
+export function createRotationHandler<T>(engine: CredentialEngine<T>, options: HandlerOptions = {}): RotationHandler {
+  const log = options.log ?? consoleSink;
+  return async (rawEvent, context) => {
+    const started = Date.now();
+    let event: RotationEvent | undefined;
+    try {
+      event = parseEvent(rawEvent);
+      const ctx = stepContext(event, context);
+      const action = await runStep(engine, event, ctx);
+      log(formatStepLog({
+        step: event.Step,
+        secretArn: event.SecretId,
+        versionId: event.ClientRequestToken,
+        outcome: 'succeeded',
+        action,
+        durationMs: Date.now() - started,
+        engine: engine.name,
+        requestId: context?.awsRequestId,
+      }));
+    } catch (thrown) {
+      const err = toRotationError(thrown);
+      log(formatStepLog({
+        step: event?.Step ?? 'unknown',
+        secretArn: event?.SecretId ?? 'unknown',
+        versionId: event?.ClientRequestToken ?? 'unknown',
+        outcome: 'failed',
+        errorCode: err.code,
+        errorName: err.name,
+        errorMessage: err.message,
+        causeCode: err.cause?.message,
+        durationMs: Date.now() - started,
+        engine: engine.name,
+        requestId: context?.awsRequestId,
+      }));
+      throw err;
+    }
+  };
+}
+
+function stepContext(event: RotationEvent, context: RotationContext): StepContext {
+  const remaining = typeof context?.getRemainingTimeInMillis === 'function'
+    ? () => context.getRemainingTimeInMillis()
+    : () => Number.MAX_SAFE_INTEGER;
+  const deadline = new Deadline(remaining, callTimeoutFromEnv(process.env[ENV.CALL_TIMEOUT_MS]));
+  return {
+    secretArn: event.SecretId,
+    token: event.ClientRequestToken,
+    deadline,
+    secrets: new SecretsClient(sdkClient(), deadline),
+    env: process.env,
+  };
+}
+
+/** The preamble every step runs, then the step. Returns the action word for the log. */
+async function runStep<T>(engine: CredentialEngine<T>, event: RotationEvent, ctx: StepContext): Promise<string> {
+  const meta = await ctx.secrets.describe(event.SecretId);
+  if (meta.rotationEnabled === false) {
+    throw new RotationError(ERROR_CODES.ROTATION_DISABLED, 'Rotation is not enabled for this secret');
+  }
+  const stages = meta.versionStages[event.ClientRequestToken];
+  if (!stages) {
+    throw new RotationError(ERROR_CODES.UNKNOWN_VERSION, 'The rotation token is not a version of this secret');
+  }
+  // a late retry of a rotation that already finished
+  if (stages.includes(AWSCURRENT)) return 'already-current';
+  if (!stages.includes(AWSPENDING)) {
+    throw new RotationError(ERROR_CODES.NOT_PENDING, 'The version is not AWSPENDING; the rotation was abandoned or replaced');
+  }
+  const full = { ...ctx, secretArn: meta.arn };
+  const steps: Record<Step, () => Promise<string>> = {
+    createSecret: () => createSecret(engine, event, full),
+    setSecret: () => setSecret(engine, full),
+    testSecret: () => testSecret(engine, full),
+    finishSecret: () => finishSecret(engine, meta.versionStages, full),
+  };
+  return steps[event.Step]();
+}
+
+async function createSecret<T>(engine: CredentialEngine<T>, event: RotationEvent, ctx: StepContext): Promise<string> {
+  const current = engine.parse(await readCurrent(ctx), 'current');
+  // never regenerate: the database may already hold the pending password
+  if (await readPending(ctx) !== undefined) return 'pending-exists';
+  const policy = policyFromEnv(ctx.env, engine.defaultPasswordPolicy);
+  const password = await ctx.secrets.randomPassword(policy);
+  checkPassword(password, policy);
+  const value = await engine.nextValue(current, password, ctx);
+  engine.parse(value, 'pending');
+  const stored = await ctx.secrets.putPending(ctx.secretArn, ctx.token, value, event.RotationToken);
+  if (stored === 'exists') {
+    // a concurrent attempt stored its value first; that value is the pending one
+    if (await readPending(ctx) === undefined) {
+      throw new RotationError(ERROR_CODES.SECRETS_MANAGER_ERROR, 'The pending version exists but has no value');
+    }
+    return 'pending-exists';
+  }
+  return 'created';
+}
+
+async function setSecret<T>(engine: CredentialEngine<T>, ctx: StepContext): Promise<string> {
+  const pending = engine.parse(await requirePending(ctx), 'pending');
+  const current = engine.parse(await readCurrent(ctx), 'current');
+  const previous = async () => {
+    const value = await ctx.secrets.getValue(ctx.secretArn, { stage: AWSPREVIOUS });
+    return value === undefined ? undefined : engine.parse(value, 'previous');
+  };
+  return engine.setPending({ current, pending, previous, ctx });
+}
+
+async function testSecret<T>(engine: CredentialEngine<T>, ctx: StepContext): Promise<string> {
+  const pending = engine.parse(await requirePending(ctx), 'pending');
+  await engine.testPending(pending, ctx);
+  return 'tested';
+}
+
+async function finishSecret<T>(engine: CredentialEngine<T>, stages: Record<string, string[]>, ctx: StepContext): Promise<string> {
+  const currentVersion = Object.keys(stages).find((v) => stages[v].includes(AWSCURRENT));
+  if (currentVersion === ctx.token) return 'already-current';
+  // promote only a value that can be read and that works now (invariant: C never moves to an untested version)
+  const pending = engine.parse(await requirePending(ctx), 'pending');
+  await engine.testPending(pending, ctx);
+  await ctx.secrets.promote(ctx.secretArn, ctx.token, currentVersion);
+  return 'promoted';
+}
+
+async function readCurrent(ctx: StepContext): Promise<string> {
+  const value = await ctx.secrets.getValue(ctx.secretArn, { stage: AWSCURRENT });
+  if (value === undefined) {
+    throw new RotationError(ERROR_CODES.NO_CURRENT_VALUE, 'The secret has no AWSCURRENT value to rotate from');
+  }
+  return value;
+}
+
+function readPending(ctx: StepContext): Promise<string | undefined> {
+  return ctx.secrets.getValue(ctx.secretArn, { versionId: ctx.token, stage: AWSPENDING });
+}
+
+async function requirePending(ctx: StepContext): Promise<string> {
+  const value = await readPending(ctx);
+  if (value === undefined) {
+    throw new RotationError(ERROR_CODES.NOT_PENDING, 'The pending version has no value; createSecret has not completed');
+  }
+  return value;
+}
