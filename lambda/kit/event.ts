@@ -16,8 +16,8 @@ export interface RotationEvent {
 
 /** The part of the Lambda context the kit uses. */
 export interface RotationContext {
-  getRemainingTimeInMillis(): number;
   readonly awsRequestId?: string;
+  getRemainingTimeInMillis(): number;
 }
 
 /** Validates the raw event; nothing from it is echoed into the error. */

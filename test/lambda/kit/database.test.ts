@@ -1,0 +1,69 @@
+import { postgres } from '../../../lambda/engines/postgres';
+import { alternateUsername, assertSameTarget, parseDatabaseSecret } from '../../../lambda/kit/database';
+import { ConfusedDeputyError, InvalidSecretValueError } from '../../../lambda/kit/errors';
+
+const canary = 'CANARY-db-pw-31337';
+const secret = (o: Record<string, unknown>) => JSON.stringify({ engine: 'postgres', host: 'db.internal', username: 'app', password: canary, ...o });
+
+describe('parseDatabaseSecret', () => {
+  test('applies the engine defaults and keeps unknown fields for the next version', () => {
+    const c = parseDatabaseSecret(secret({ appField: 'kept' }), 'current', postgres);
+    expect(c).toMatchObject({ engine: 'postgres', host: 'db.internal', port: 5432, dbname: 'postgres', tls: 'verify-full', username: 'app' });
+    expect(c.raw.appField).toBe('kept');
+  });
+
+  test('accepts aurora-postgresql and a numeric string port', () => {
+    expect(parseDatabaseSecret(secret({ engine: 'aurora-postgresql', port: '6543' }), 'current', postgres).port).toBe(6543);
+  });
+
+  test.each([
+    ['not JSON', 'nope{', /not valid JSON/],
+    ['an array', '[]', /not a JSON object/],
+    ['another engine', secret({ engine: 'mysql' }), /engine must be one of postgres, aurora-postgresql/],
+    ['no host', secret({ host: '' }), /host must be a non-empty string/],
+    ['no username', secret({ username: undefined }), /username must be a non-empty string/],
+    ['port 0', secret({ port: 0 }), /port must be an integer from 1 to 65535/],
+    ['port 70000', secret({ port: 70000 }), /port must be an integer from 1 to 65535/],
+    ['unknown tls mode', secret({ tls: 'prefer' }), /tls must be verify-full or disabled/],
+  ])('%s is refused naming the field, without the value', (_name, value, message) => {
+    expect(() => parseDatabaseSecret(value, 'pending', postgres)).toThrow(InvalidSecretValueError);
+    expect(() => parseDatabaseSecret(value, 'pending', postgres)).toThrow(message);
+    try {
+      parseDatabaseSecret(value, 'pending', postgres);
+    } catch (err) {
+      expect((err as Error).message).toMatch(/^The pending secret value is invalid/);
+      expect((err as Error).message).not.toContain(canary);
+    }
+  });
+});
+
+describe('alternateUsername', () => {
+  test('toggles between a user and its clone', () => {
+    expect(alternateUsername('app', postgres)).toBe('app_clone');
+    expect(alternateUsername('app_clone', postgres)).toBe('app');
+    expect(alternateUsername('Ünïcødé user', postgres)).toBe('Ünïcødé user_clone');
+  });
+
+  test('refuses a clone name over 63 bytes, counting UTF-8 bytes', () => {
+    expect(alternateUsername('a'.repeat(57), postgres)).toHaveLength(63);
+    expect(() => alternateUsername('a'.repeat(58), postgres)).toThrow(/exceed 63 bytes; shorten username to at most 57 bytes/);
+    expect(() => alternateUsername('é'.repeat(29), postgres)).toThrow(/exceed 63 bytes/);
+  });
+});
+
+describe('assertSameTarget', () => {
+  const a = { host: 'DB.internal', port: 5432, dbname: 'app', username: 'u', password: 'p', tls: 'verify-full' as const };
+
+  test('host names compare case-insensitively', () => {
+    expect(() => assertSameTarget(a, { ...a, host: 'db.INTERNAL' }, 'x')).not.toThrow();
+  });
+
+  test.each([
+    ['host', { host: 'evil.internal' }],
+    ['port', { port: 5433 }],
+    ['database', { dbname: 'other' }],
+  ])('a different %s is a confused deputy', (what, change) => {
+    expect(() => assertSameTarget(a, { ...a, ...change }, 'check')).toThrow(ConfusedDeputyError);
+    expect(() => assertSameTarget(a, { ...a, ...change }, 'check')).toThrow(`check: the ${what} differs`);
+  });
+});
