@@ -166,8 +166,10 @@ export function singleUser(dialect: DatabaseDialect): CredentialEngine<DatabaseC
       if (pending.username !== current.username) throw new ConfusedDeputyError('pending and current name different users');
       if (await canLogin(dialect, pending, ctx)) return 'already-set';
       const login = await firstWorkingLogin(dialect, ctx, current, previous);
-      await withSession(dialect, login, ctx, (s) => s.setOwnPassword(pending.username, pending.password));
-      return 'password-changed';
+      return settle(dialect, pending, ctx, async () => {
+        await withSession(dialect, login, ctx, (s) => s.setOwnPassword(pending.username, pending.password));
+        return 'password-changed';
+      });
     },
     async testPending(pending, ctx) {
       await withSession(dialect, pending, ctx, (s) => s.probe(probeQuery(dialect, ctx))).catch(pendingFailed);
@@ -214,11 +216,13 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
         if (err instanceof LoginFailedError) throw new LoginFailedError('The master credential does not log in', err.cause, ERROR_CODES.MASTER_LOGIN_FAILED);
         throw err;
       });
-      try {
-        return await session.upsertAlternate(pending.username, original, pending.password);
-      } finally {
-        await session.close();
-      }
+      return settle(dialect, pending, ctx, async () => {
+        try {
+          return await session.upsertAlternate(pending.username, original, pending.password);
+        } finally {
+          await session.close();
+        }
+      });
     },
     async testPending(pending, ctx) {
       const original = originalUsername(pending.username, dialect);
@@ -228,6 +232,19 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
       }).catch(pendingFailed);
     },
   };
+}
+
+/**
+ * Runs a change; when the database refuses it (e.g. "tuple concurrently updated" because a duplicate invocation of
+ * the same step won the race) and the pending credential now logs in, the step's goal is met.
+ */
+async function settle(dialect: DatabaseDialect, pending: DatabaseLogin, ctx: StepContext, change: () => Promise<string>): Promise<string> {
+  try {
+    return await change();
+  } catch (err) {
+    if (err instanceof RotationError && err.code === ERROR_CODES.DATABASE_ERROR && await canLogin(dialect, pending, ctx)) return 'already-set';
+    throw err;
+  }
 }
 
 /** A pending credential that cannot log in fails testSecret with its own code; other failures keep theirs. */

@@ -3,7 +3,7 @@ import { ERROR_CODES, RotationError, toRotationError } from './errors';
 import { RotationContext, RotationEvent, Step, parseEvent } from './event';
 import { LogSink, consoleSink, formatStepLog } from './logger';
 import { checkPassword, policyFromEnv } from './password';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsClient, sdkClient } from './secrets-client';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsClient, SecretsManagerCallError, sdkClient } from './secrets-client';
 import { ENV } from '../../src/private/contract';
 import type { PasswordPolicyContract } from '../../src/private/contract';
 
@@ -174,7 +174,15 @@ async function finishSecret<T>(engine: CredentialEngine<T>, stages: Record<strin
   // promote only a value that can be read and that works now (invariant: C never moves to an untested version)
   const pending = engine.parse(await requirePending(ctx), 'pending');
   await engine.testPending(pending, ctx);
-  await ctx.secrets.promote(ctx.secretArn, ctx.token, currentVersion);
+  try {
+    await ctx.secrets.promote(ctx.secretArn, ctx.token, currentVersion);
+  } catch (err) {
+    if (!(err instanceof SecretsManagerCallError)) throw err;
+    // a duplicate finishSecret, or a lost response to our own call, may have promoted the token between our DescribeSecret and this call
+    const now = await ctx.secrets.describe(ctx.secretArn);
+    if (now.versionStages[ctx.token]?.includes(AWSCURRENT)) return 'already-current';
+    throw err;
+  }
   return 'promoted';
 }
 
