@@ -350,8 +350,7 @@ describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
 
     test('when neither current nor previous logs in, setSecret fails with LOGIN_FAILED', async () => {
       const { arn, username } = await newUser();
-      const [{ stmt }] = await f.pg.query<{ stmt: string }>('SELECT format(\'ALTER ROLE %I PASSWORD %L\', $1::text, $2::text) AS stmt', [username, f.canary()]);
-      await f.pg.query(stmt);
+      await f.setPassword(username, f.canary());
       const outcome = await f.rotate(arn, ARN);
       expect(outcome).toMatchObject({ status: 'failed', step: 'setSecret' });
       const line = f.capture.stepLines.reverse().find((l) => l.secretArn === arn && l.step === 'setSecret');

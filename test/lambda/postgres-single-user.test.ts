@@ -14,11 +14,6 @@ afterAll(async () => {
   expect(leaked).toEqual([]);
 });
 
-async function setPassword(username: string, password: string): Promise<void> {
-  const [{ stmt }] = await f.pg.query<{ stmt: string }>('SELECT format(\'ALTER ROLE %I PASSWORD %L\', $1::text, $2::text) AS stmt', [username, password]);
-  await f.pg.query(stmt);
-}
-
 describe('postgres-single-user', () => {
   test('falls back to the previous credential when current no longer logs in (a restored database)', async () => {
     const username = f.unique('restored_');
@@ -27,7 +22,7 @@ describe('postgres-single-user', () => {
     const arn = await f.createSecret(f.secretJson(username, password));
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     const previous = await f.value(arn, { stage: 'AWSPREVIOUS' });
-    await setPassword(username, previous.password);
+    await f.setPassword(username, previous.password);
     expect(await f.login(await f.value(arn))).toBe(false);
 
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded', attempts: 1 });
@@ -41,7 +36,7 @@ describe('postgres-single-user', () => {
     const arn = await f.createSecret(f.secretJson(username, password));
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     // current stops working; the previous version would work but only as itself, so it must not be borrowed
-    await setPassword(username, f.canary());
+    await f.setPassword(username, f.canary());
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
     const line = f.capture.stepLines.reverse().find((l) => l.secretArn === arn && l.step === 'setSecret');
     expect(line).toMatchObject({ errorCode: 'LOGIN_FAILED', errorMessage: 'Neither the current nor the previous credential logs in' });

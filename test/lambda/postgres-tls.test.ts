@@ -30,8 +30,7 @@ async function server(options: PostgresServerOptions): Promise<PostgresServer> {
 async function userOn(pg: PostgresServer, host: string, extra: Record<string, unknown> = {}): Promise<{ arn: string; username: string }> {
   const username = f.unique('tls_');
   const password = f.canary();
-  const [{ stmt }] = await pg.query<{ stmt: string }>('SELECT format(\'CREATE ROLE %I LOGIN PASSWORD %L\', $1::text, $2::text) AS stmt', [username, password]);
-  await pg.query(stmt);
+  await f.createRole(username, password, 'LOGIN', pg);
   const arn = await f.createSecret({ engine: 'postgres', host, port: pg.port, username, password, dbname: 'postgres', ...extra });
   return { arn, username };
 }

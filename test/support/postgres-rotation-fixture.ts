@@ -73,10 +73,14 @@ export class PostgresRotationFixture {
     return value;
   }
 
-  /** Creates a login role; the name is quoted by the server, so any name works. */
-  public async createRole(username: string, password: string, options = 'LOGIN'): Promise<void> {
-    const [{ stmt }] = await this.pg.query<{ stmt: string }>(`SELECT format('CREATE ROLE %I WITH ${options} PASSWORD %L', $1::text, $2::text) AS stmt`, [username, password]);
-    await this.pg.query(stmt);
+  /** Creates a login role on the fixture's server (or `pg`); the name is quoted by the server, so any name works. */
+  public async createRole(username: string, password: string, options = 'LOGIN', pg: PostgresServer = this.pg): Promise<void> {
+    await execFormatted(pg, `CREATE ROLE %I WITH ${options} PASSWORD %L`, username, password);
+  }
+
+  /** Changes a role's password behind the rotation's back (a restore, an operator). */
+  public async setPassword(username: string, password: string): Promise<void> {
+    await execFormatted(this.pg, 'ALTER ROLE %I PASSWORD %L', username, password);
   }
 
   public secretJson(username: string, password: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -168,4 +172,10 @@ export class PostgresRotationFixture {
       throw err;
     }
   }
+}
+
+/** Runs a statement whose identifier and literal the server quotes (format %I / %L). */
+async function execFormatted(pg: PostgresServer, template: string, identifier: string, literal: string): Promise<void> {
+  const [{ stmt }] = await pg.query<{ stmt: string }>('SELECT format($1::text, $2::text, $3::text) AS stmt', [template, identifier, literal]);
+  await pg.query(stmt);
 }
