@@ -1,0 +1,5 @@
+export * from './rotation-code';
+export * from './rotation-engine';
+export * from './rotation-function';
+export * from './rotation-schedule';
+export * from './secret-rotation';

@@ -1,0 +1,88 @@
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { importedVpc, secret, secretKey, testStack } from './fixtures';
+import { RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation } from '../../src';
+import { describeFindings, nagFindings } from '../nag';
+
+const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
+const MULTI = RotationEngine.POSTGRES_MULTI_USER;
+
+/** A platform stack: shared single-user and alternating-user functions with rotated secrets (the master rotates too). */
+function platformStack(placement: (stack: Stack) => RotationFunctionOptions): { stack: Stack; functions: RotationFunction[] } {
+  const stack = testStack('Platform');
+  const options = placement(stack);
+  const key = secretKey(stack);
+  const master = secret(stack, 'Master', key);
+  new SecretRotation(stack, 'MasterRotation', { secret: master, engine: SINGLE, rotationFunctionOptions: options });
+  for (let i = 0; i < 3; i++) {
+    new SecretRotation(stack, `AppRotation${i}`, {
+      secret: secret(stack, `App${i}`, key),
+      engine: MULTI,
+      masterSecret: master,
+      rotationFunctionOptions: options,
+    });
+  }
+  return { stack, functions: [RotationFunction.shared(stack, SINGLE, options), RotationFunction.shared(stack, MULTI, options)] };
+}
+
+function clearSuppressions(fn: RotationFunction): void {
+  for (const c of fn.node.findAll()) {
+    if (c instanceof CfnResource && c.getMetadata('cdk_nag')) {
+      c.addMetadata('cdk_nag', { rules_to_suppress: [] });
+    }
+  }
+}
+
+describe('cdk-nag: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless', () => {
+  test('a VPC-placed platform reports nothing', () => {
+    const { stack } = platformStack((s) => ({ vpc: importedVpc(s) }));
+    expect(describeFindings(nagFindings(stack))).toEqual([]);
+  });
+
+  test('outside a VPC only the "Lambda in VPC" rules of HIPAA, NIST and PCI fire (left for the user to decide)', () => {
+    const { stack } = platformStack(() => ({}));
+    const findings = nagFindings(stack);
+    const rules = findings.map((f) => `${f.level} ${f.rule}`).sort();
+    const expected = ['HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'];
+    // two functions (single user, alternating users)
+    expect(rules).toEqual([...expected, ...expected].map((r) => `error ${r}`).sort());
+    for (const f of findings) {
+      expect(f.path).toMatch(/\/Function\/Resource$/);
+    }
+  });
+
+  test('every suppression in src is needed: without them exactly the suppressed findings fire', () => {
+    const { stack, functions } = platformStack((s) => ({ vpc: importedVpc(s) }));
+    functions.forEach(clearSuppressions);
+    const findings = describeFindings(nagFindings(stack));
+    const perFunction = (name: string, multi: boolean) => [
+      `error /Platform/${name}/DeadLetterQueue/Resource: Serverless-SQSRedrivePolicy`,
+      `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::*]`,
+      `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:security-group/<${name.replace(/-/g, '')}SecurityGroup`,
+      `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:subnet/subnet-11111111]`,
+      `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:subnet/subnet-22222222]`,
+      `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]`,
+      `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]`,
+      `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*]`,
+      ...(multi ? [
+        `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:cluster:*]`,
+        `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]`,
+      ] : []),
+    ];
+    // the security group id is a GetAtt whose logical id ends in a hash: compare that line by prefix
+    const normalize = (lines: string[]) => lines.map((l) => l.replace(/(security-group\/<[A-Za-z0-9]*SecurityGroup)[^\]]*\]/, '$1'));
+    const expected = [
+      ...perFunction(functions[0].node.id, false),
+      ...perFunction(functions[1].node.id, true),
+    ].sort();
+    expect(normalize(findings).sort()).toEqual(expected);
+  });
+
+  test('the suppressions are granular: a new wildcard in the policy is still reported', () => {
+    const { stack, functions } = platformStack((s) => ({ vpc: importedVpc(s) }));
+    functions[0].addToPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: ['arn:aws:ssm:us-east-1:111111111111:parameter/*'] }));
+    expect(describeFindings(nagFindings(stack))).toEqual([
+      `error /Platform/${functions[0].node.id}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:aws:ssm:us-east-1:111111111111:parameter/*]`,
+    ]);
+  });
+});

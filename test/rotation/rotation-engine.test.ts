@@ -1,0 +1,64 @@
+import { Aws } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { PasswordPolicy, RotationEngine } from '../../src';
+import { DEFAULT_EXCLUDE_CHARACTERS, FUNCTION_IDS, SECRET_ENGINES } from '../../src/private/contract';
+
+describe('RotationEngine', () => {
+  test('PostgreSQL single user', () => {
+    const engine = RotationEngine.POSTGRES_SINGLE_USER;
+    expect(engine.id).toBe(FUNCTION_IDS.POSTGRES_SINGLE_USER);
+    expect(engine.multiUser).toBe(false);
+    expect(engine.secretEngines).toEqual([...SECRET_ENGINES.postgres]);
+    expect(engine.defaultPasswordPolicy.excludeCharacters).toBe(DEFAULT_EXCLUDE_CHARACTERS.postgres);
+    expect(engine.defaultPort).toBe(5432);
+    expect(engine.isBundled).toBe(true);
+    expect(engine.handler).toBe('index.handler');
+    expect(engine.policyStatements()).toEqual([]);
+  });
+
+  test('PostgreSQL alternating users needs the RDS describe calls', () => {
+    const engine = RotationEngine.POSTGRES_MULTI_USER;
+    expect(engine.id).toBe(FUNCTION_IDS.POSTGRES_MULTI_USER);
+    expect(engine.multiUser).toBe(true);
+    expect(engine.secretEngines).toEqual(['postgres', 'aurora-postgresql']);
+    const [statement, ...rest] = engine.policyStatements();
+    expect(rest).toEqual([]);
+    expect(statement.actions.sort()).toEqual(['rds:DescribeDBClusters', 'rds:DescribeDBInstances']);
+    expect(statement.resources).toEqual([
+      `arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:db:*`,
+      `arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:cluster:*`,
+    ]);
+    // fresh objects each time, so statements are never shared between policies
+    expect(engine.policyStatements()[0]).not.toBe(statement);
+  });
+
+  test('custom engines carry their code, policy and statements', () => {
+    const code = lambda.Code.fromInline('exports.handler = async () => {}');
+    const statement = new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: ['arn:aws:ssm:us-east-1:111111111111:parameter/x'] });
+    const policy = new PasswordPolicy({ length: 64 });
+    const engine = RotationEngine.custom({ id: 'my-api', code, multiUser: true, passwordPolicy: policy, policyStatements: [statement], defaultPort: 8443 });
+    expect(engine.isBundled).toBe(false);
+    expect(engine._code).toBe(code);
+    expect(engine.multiUser).toBe(true);
+    expect(engine.defaultPasswordPolicy).toBe(policy);
+    expect(engine.defaultPort).toBe(8443);
+    const copies = engine.policyStatements();
+    expect(copies[0]).not.toBe(statement);
+    expect(copies[0].toStatementJson()).toEqual(statement.toStatementJson());
+    expect(RotationEngine.custom({ id: 'x', code }).defaultPasswordPolicy._toContract()).toEqual(new PasswordPolicy()._toContract());
+  });
+
+  const invalid: Array<[string, string, number | undefined, RegExp]> = [
+    ['an upper-case id', 'MyEngine', undefined, /id must be 1 to 30 lower-case letters, digits or hyphens/],
+    ['an empty id', '', undefined, /id must be 1 to 30 lower-case letters/],
+    ['a long id', 'a'.repeat(31), undefined, /id must be 1 to 30/],
+    ['a trailing hyphen', 'engine-', undefined, /id must be 1 to 30/],
+    ['a bundled id', 'postgres-single-user', undefined, /id 'postgres-single-user' is a bundled engine id/],
+    ['port 0', 'engine', 0, /defaultPort must be an integer from 1 to 65535, got 0/],
+    ['port 70000', 'engine', 70000, /defaultPort must be an integer from 1 to 65535, got 70000/],
+  ];
+  test.each(invalid)('custom rejects %s', (_name, id, defaultPort, message) => {
+    expect(() => RotationEngine.custom({ id, code: lambda.Code.fromInline('x'), defaultPort })).toThrow(message);
+  });
+});

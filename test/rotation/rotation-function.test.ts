@@ -1,0 +1,548 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  ACCOUNT, PARTITION, REGION, importedVpc, joinArn, onlyResource, policyStatements, secret, secretKey, testStack,
+} from './fixtures';
+import { PasswordPolicy, RotationEngine, RotationFunction, RotationFunctionOptions } from '../../src';
+import { ENV } from '../../src/private/contract';
+
+const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
+const MULTI = RotationEngine.POSTGRES_MULTI_USER;
+
+function synth(options: RotationFunctionOptions = {}, engine = SINGLE) {
+  const stack = testStack();
+  const fn = new RotationFunction(stack, 'Rotation', { engine, ...options });
+  return { stack, fn, template: Template.fromStack(stack) };
+}
+
+function ref(template: Template, type: string): { Ref: string } {
+  return { Ref: onlyResource(template, type).id };
+}
+
+function getAtt(template: Template, type: string, attribute = 'Arn'): object {
+  return { 'Fn::GetAtt': [onlyResource(template, type).id, attribute] };
+}
+
+describe('RotationFunction hardening', () => {
+  const { template } = synth();
+  const fnResource = onlyResource(template, 'AWS::Lambda::Function').resource;
+  const functionName: string = fnResource.Properties.FunctionName;
+
+  test('runs on the newest Node.js runtime of aws-cdk-lib, arm64, 256 MB, 60 s, index.handler', () => {
+    const newestNode = lambda.Runtime.ALL
+      .filter((r) => /^nodejs\d+\.x$/.test(r.name))
+      .map((r) => r.name)
+      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+      .pop();
+    expect(fnResource.Properties.Runtime).toBe(newestNode);
+    expect(fnResource.Properties.Runtime).toBe('nodejs24.x');
+    expect(fnResource.Properties).toMatchObject({
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 60,
+      Handler: 'index.handler',
+    });
+  });
+
+  test('environment: password policy, call timeout and the runtime CA bundle; encrypted with the key', () => {
+    expect(fnResource.Properties.Environment.Variables).toEqual({
+      [ENV.PASSWORD_POLICY]: SINGLE.defaultPasswordPolicy.toJson(),
+      [ENV.CALL_TIMEOUT_MS]: '10000',
+      NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+    });
+    expect(fnResource.Properties.KmsKeyArn).toEqual(getAtt(template, 'AWS::KMS::Key'));
+  });
+
+  test('tracing active, reserved concurrency 5, dead-letter queue', () => {
+    expect(fnResource.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(fnResource.Properties.ReservedConcurrentExecutions).toBe(5);
+    expect(fnResource.Properties.DeadLetterConfig).toEqual({ TargetArn: getAtt(template, 'AWS::SQS::Queue') });
+  });
+
+  test('no inline policy and no AWS managed policy: one customer-managed policy attached to the role', () => {
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+    const role = onlyResource(template, 'AWS::IAM::Role').resource;
+    expect(role.Properties.Policies).toBeUndefined();
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+    const policy = onlyResource(template, 'AWS::IAM::ManagedPolicy');
+    expect(policy.resource.Properties.Roles).toEqual([ref(template, 'AWS::IAM::Role')]);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/arn:aws:iam::aws:policy|iam::aws:policy/);
+    // Lambda checks the DLQ (and ENI) permissions when it creates the function
+    expect(fnResource.DependsOn).toContain(policy.id);
+  });
+
+  test('policy: secret actions on every secret of the account, only where this function is the rotation function', () => {
+    const statements = policyStatements(template);
+    expect(statements.RotateSecretsThatNameThisFunction).toEqual({
+      Sid: 'RotateSecretsThatNameThisFunction',
+      Effect: 'Allow',
+      Action: [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+      Resource: joinArn('arn:', PARTITION, ':secretsmanager:', REGION, ':', ACCOUNT, ':secret:*'),
+      Condition: {
+        StringEquals: {
+          'secretsmanager:resource/AllowRotationLambdaArn': joinArn('arn:', PARTITION, ':lambda:', REGION, ':', ACCOUNT, `:function:${functionName}`),
+        },
+      },
+    });
+  });
+
+  test('policy: GetRandomPassword, KMS only via Secrets Manager, own logs, own DLQ, X-Ray; nothing else', () => {
+    const statements = policyStatements(template);
+    expect(Object.keys(statements).sort()).toEqual([
+      'EncryptDeadLetterMessagesViaSqs',
+      'GenerateRandomPasswords',
+      'RotateSecretsThatNameThisFunction',
+      'SendToOwnDeadLetterQueue',
+      'UseSecretKeysViaSecretsManager',
+      'WriteOwnLogs',
+      'WriteTraces',
+    ]);
+    expect(statements.GenerateRandomPasswords).toMatchObject({ Action: 'secretsmanager:GetRandomPassword', Resource: '*' });
+    expect(statements.UseSecretKeysViaSecretsManager).toMatchObject({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: joinArn('arn:', PARTITION, ':kms:', REGION, ':', ACCOUNT, ':key/*'),
+      Condition: { StringEquals: { 'kms:ViaService': joinArn('secretsmanager.', REGION, '.amazonaws.com') } },
+    });
+    expect(statements.WriteOwnLogs).toMatchObject({
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: getAtt(template, 'AWS::Logs::LogGroup'),
+    });
+    expect(statements.SendToOwnDeadLetterQueue).toMatchObject({ Action: 'sqs:SendMessage', Resource: getAtt(template, 'AWS::SQS::Queue') });
+    expect(statements.EncryptDeadLetterMessagesViaSqs).toMatchObject({
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: getAtt(template, 'AWS::KMS::Key'),
+      Condition: { StringEquals: { 'kms:ViaService': joinArn('sqs.', REGION, '.amazonaws.com') } },
+    });
+    expect(statements.WriteTraces).toMatchObject({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+  });
+
+  test('explicit log group: the function logs there, retention one year, encrypted with the key', () => {
+    const logGroup = onlyResource(template, 'AWS::Logs::LogGroup').resource;
+    expect(logGroup.Properties).toEqual({
+      LogGroupName: `/aws/lambda/${functionName}`,
+      RetentionInDays: 365,
+      KmsKeyId: getAtt(template, 'AWS::KMS::Key'),
+    });
+    expect(logGroup.DeletionPolicy).toBe('Retain');
+    expect(fnResource.Properties.LoggingConfig).toEqual({ LogGroup: ref(template, 'AWS::Logs::LogGroup') });
+  });
+
+  test('key: rotation on; CloudWatch Logs may use it for this log group only; SQS for this role only', () => {
+    const key = onlyResource(template, 'AWS::KMS::Key').resource;
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const statements = key.Properties.KeyPolicy.Statement;
+    expect(statements).toContainEqual({
+      Sid: 'AllowCloudWatchLogsForTheRotationFunctionLogGroup',
+      Effect: 'Allow',
+      Principal: { Service: joinArn('logs.', REGION, '.amazonaws.com') },
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Resource: '*',
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': joinArn('arn:', PARTITION, ':logs:', REGION, ':', ACCOUNT, `:log-group:/aws/lambda/${functionName}`),
+        },
+      },
+    });
+    expect(statements).toContainEqual({
+      Sid: 'AllowTheRotationFunctionDeadLetterQueueViaSqs',
+      Effect: 'Allow',
+      Principal: { AWS: getAtt(template, 'AWS::IAM::Role') },
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:ViaService': joinArn('sqs.', REGION, '.amazonaws.com') } },
+    });
+  });
+
+  test('dead-letter queue: KMS-encrypted with the key, TLS only, 14 days', () => {
+    const queue = onlyResource(template, 'AWS::SQS::Queue').resource;
+    expect(queue.Properties).toEqual({ KmsMasterKeyId: getAtt(template, 'AWS::KMS::Key'), MessageRetentionPeriod: 1209600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        })]),
+      },
+    });
+  });
+
+  test('one invoke permission for Secrets Manager with SourceAccount and SourceArn', () => {
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+    expect(onlyResource(template, 'AWS::Lambda::Permission').resource.Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: getAtt(template, 'AWS::Lambda::Function'),
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: ACCOUNT,
+      SourceArn: joinArn('arn:', PARTITION, ':secretsmanager:', REGION, ':', ACCOUNT, ':secret:*'),
+    });
+  });
+
+  test('not in a VPC: no security group and no network-interface permissions', () => {
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 0);
+    expect(fnResource.Properties.VpcConfig).toBeUndefined();
+  });
+
+  test('exactly these resources', () => {
+    const counts = Object.values(template.toJSON().Resources).reduce((acc: Record<string, number>, r: any) => {
+      acc[r.Type] = (acc[r.Type] ?? 0) + 1;
+      return acc;
+    }, {});
+    expect(counts).toEqual({
+      'AWS::KMS::Key': 1,
+      'AWS::Logs::LogGroup': 1,
+      'AWS::SQS::Queue': 1,
+      'AWS::SQS::QueuePolicy': 1,
+      'AWS::IAM::Role': 1,
+      'AWS::IAM::ManagedPolicy': 1,
+      'AWS::Lambda::Function': 1,
+      'AWS::Lambda::Permission': 1,
+    });
+  });
+});
+
+describe('RotationFunction in a VPC', () => {
+  test('own security group: no ingress, egress HTTPS anywhere and the engine port within the VPC', () => {
+    const stack = testStack();
+    new RotationFunction(stack, 'Rotation', { engine: SINGLE, vpc: importedVpc(stack) });
+    const template = Template.fromStack(stack);
+    const sg = onlyResource(template, 'AWS::EC2::SecurityGroup').resource;
+    expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+    expect(sg.Properties.SecurityGroupEgress).toEqual([
+      { CidrIp: '0.0.0.0/0', Description: 'HTTPS to AWS APIs through VPC endpoints or NAT', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
+      { CidrIp: '10.0.0.0/16', Description: 'PostgreSQL single user databases in the VPC', FromPort: 5432, IpProtocol: 'tcp', ToPort: 5432 },
+    ]);
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+    const fn = onlyResource(template, 'AWS::Lambda::Function').resource;
+    expect(fn.Properties.VpcConfig).toEqual({
+      SubnetIds: ['subnet-11111111', 'subnet-22222222'],
+      SecurityGroupIds: [getAtt(template, 'AWS::EC2::SecurityGroup', 'GroupId')],
+    });
+  });
+
+  test('network-interface permissions scoped to its subnets, security groups and the account\'s interfaces', () => {
+    const stack = testStack();
+    new RotationFunction(stack, 'Rotation', { engine: SINGLE, vpc: importedVpc(stack) });
+    const template = Template.fromStack(stack);
+    const statements = policyStatements(template);
+    const eni = joinArn('arn:', PARTITION, ':ec2:', REGION, ':', ACCOUNT, ':network-interface/*');
+    expect(statements.DescribeNetworkInterfaces).toMatchObject({ Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], Resource: '*' });
+    expect(statements.CreateNetworkInterfacesInOwnSubnetsAndSecurityGroups).toMatchObject({
+      Action: 'ec2:CreateNetworkInterface',
+      Resource: [
+        eni,
+        joinArn('arn:', PARTITION, ':ec2:', REGION, ':*:subnet/subnet-11111111'),
+        joinArn('arn:', PARTITION, ':ec2:', REGION, ':*:subnet/subnet-22222222'),
+        joinArn('arn:', PARTITION, ':ec2:', REGION, ':*:security-group/', getAtt(template, 'AWS::EC2::SecurityGroup', 'GroupId')),
+      ],
+    });
+    expect(statements.ManageNetworkInterfaces).toMatchObject({
+      Action: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      Resource: eni,
+    });
+  });
+
+  test('given subnets and security groups are used as they are', () => {
+    const stack = testStack();
+    const vpc = importedVpc(stack);
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-12345678');
+    new RotationFunction(stack, 'Rotation', {
+      engine: SINGLE,
+      vpc,
+      vpcSubnets: { subnets: [vpc.isolatedSubnets[0]] },
+      securityGroups: [sg],
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', { VpcConfig: { SubnetIds: ['subnet-11111111'], SecurityGroupIds: ['sg-12345678'] } });
+    expect(policyStatements(template).CreateNetworkInterfacesInOwnSubnetsAndSecurityGroups.Resource).toEqual([
+      joinArn('arn:', PARTITION, ':ec2:', REGION, ':', ACCOUNT, ':network-interface/*'),
+      joinArn('arn:', PARTITION, ':ec2:', REGION, ':*:subnet/subnet-11111111'),
+      joinArn('arn:', PARTITION, ':ec2:', REGION, ':*:security-group/sg-12345678'),
+    ]);
+  });
+
+  test('a VPC without a known CIDR gets only the HTTPS egress rule; connections open more', () => {
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-1', availabilityZones: ['us-east-1a'], isolatedSubnetIds: ['subnet-1'], isolatedSubnetRouteTableIds: ['rtb-1'],
+    });
+    const fn = new RotationFunction(stack, 'Rotation', { engine: SINGLE, vpc });
+    fn.connections.allowTo(ec2.Peer.ipv4('10.1.0.0/16'), ec2.Port.tcp(5433), 'database');
+    // a database security group admits the function (RotationFunction is an ec2.IConnectable)
+    const db = new ec2.SecurityGroup(stack, 'Database', { vpc, allowAllOutbound: false });
+    db.connections.allowFrom(fn, ec2.Port.tcp(5432), 'rotation');
+    const template = Template.fromStack(stack);
+    const fnSgId = stack.getLogicalId(fn.connections.securityGroups[0].node.defaultChild as ec2.CfnSecurityGroup);
+    const dbSgId = stack.getLogicalId(db.node.defaultChild as ec2.CfnSecurityGroup);
+    expect(template.toJSON().Resources[fnSgId].Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443 }),
+      expect.objectContaining({ CidrIp: '10.1.0.0/16', FromPort: 5433 }),
+    ]);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [dbSgId, 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [fnSgId, 'GroupId'] },
+      FromPort: 5432,
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      GroupId: { 'Fn::GetAtt': [fnSgId, 'GroupId'] },
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [dbSgId, 'GroupId'] },
+      FromPort: 5432,
+    });
+  });
+
+  test('connections need a VPC', () => {
+    const { fn } = synth();
+    expect(() => fn.connections).toThrow(/is not in a VPC: connections need the vpc option/);
+  });
+});
+
+describe('RotationFunction options', () => {
+  test('permissions boundary on the role', () => {
+    const stack = testStack();
+    const boundary = iam.ManagedPolicy.fromManagedPolicyArn(stack, 'Boundary', 'arn:aws:iam::111111111111:policy/boundary');
+    new RotationFunction(stack, 'Rotation', { engine: SINGLE, permissionsBoundary: boundary });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: 'arn:aws:iam::111111111111:policy/boundary' });
+  });
+
+  test('a given key is used for logs, DLQ and environment, and no key is created', () => {
+    const stack = testStack();
+    const key = new kms.Key(stack, 'PlatformKey', { enableKeyRotation: true });
+    new RotationFunction(stack, 'Rotation', { engine: SINGLE, encryptionKey: key });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: keyArn });
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: keyArn });
+    template.hasResourceProperties('AWS::Lambda::Function', { KmsKeyArn: keyArn });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowCloudWatchLogsForTheRotationFunctionLogGroup' })]) },
+    });
+  });
+
+  test('timeouts, retention, concurrency, TLS bundle and probe query', () => {
+    const { template } = synth({
+      timeout: Duration.seconds(20),
+      logRetention: logs.RetentionDays.THREE_MONTHS,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+      reservedConcurrentExecutions: 2,
+      tlsCaBundle: '/var/task/rds-global-bundle.pem',
+      probeQuery: 'SELECT 1 FROM app.accounts LIMIT 1',
+    });
+    const fn = onlyResource(template, 'AWS::Lambda::Function').resource;
+    expect(fn.Properties.Timeout).toBe(20);
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(2);
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      [ENV.CALL_TIMEOUT_MS]: '5000',
+      [ENV.TLS_CA_BUNDLE]: '/var/task/rds-global-bundle.pem',
+      [ENV.PROBE_QUERY]: 'SELECT 1 FROM app.accounts LIMIT 1',
+    });
+    const logGroup = onlyResource(template, 'AWS::Logs::LogGroup').resource;
+    expect(logGroup.Properties.RetentionInDays).toBe(90);
+    expect(logGroup.DeletionPolicy).toBe('Delete');
+    expect(synth({ callTimeout: Duration.seconds(3) }).template.toJSON().Resources).toBeDefined();
+  });
+
+  test('the password policy is serialized into the environment', () => {
+    const policy = PasswordPolicy.postgres({ length: 48, excludePunctuation: true });
+    const { template } = synth({ passwordPolicy: policy });
+    const env = onlyResource(template, 'AWS::Lambda::Function').resource.Properties.Environment.Variables;
+    expect(JSON.parse(env[ENV.PASSWORD_POLICY])).toEqual(policy._toContract());
+  });
+
+  const invalid: Array<[string, RotationFunctionOptions, RegExp]> = [
+    ['timeout under 10 s', { timeout: Duration.seconds(5) }, /timeout must be whole seconds from 10 seconds to 15 minutes, got 5 seconds/],
+    ['timeout over 15 min', { timeout: Duration.minutes(16) }, /timeout must be whole seconds from 10 seconds to 15 minutes, got 16 minutes/],
+    ['timeout not whole seconds', { timeout: Duration.millis(10500) }, /timeout must be whole seconds from 10 seconds to 15 minutes/],
+    ['call timeout under 1 s', { callTimeout: Duration.millis(500) }, /callTimeout must be from 1 second to half the timeout \(30 seconds\), got 500 millis/],
+    ['call timeout over half the timeout', { callTimeout: Duration.seconds(31) }, /callTimeout must be from 1 second to half the timeout \(30 seconds\)/],
+    ['infinite log retention', { logRetention: logs.RetentionDays.INFINITE }, /logRetention must be a finite retention \(RetentionDays.ONE_DAY to RetentionDays.TEN_YEARS\)/],
+    ['no reserved concurrency', { reservedConcurrentExecutions: 0 }, /reservedConcurrentExecutions must be an integer from 1 to 10000, got 0/],
+    ['fractional concurrency', { reservedConcurrentExecutions: 1.5 }, /reservedConcurrentExecutions must be an integer from 1 to 10000/],
+    ['relative TLS bundle path', { tlsCaBundle: 'certs/rds.pem' }, /tlsCaBundle must be an absolute path inside the function \(starting with '\/'\)/],
+    ['empty probe query', { probeQuery: ' ' }, /probeQuery must be a non-empty SQL statement/],
+  ];
+  test.each(invalid)('rejects %s, naming the property and the allowed range', (_name, options, message) => {
+    expect(() => new RotationFunction(testStack(), 'Rotation', { engine: SINGLE, ...options })).toThrow(message);
+  });
+
+  test('rejects subnets or security groups without a VPC', () => {
+    const stack = testStack();
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-1');
+    expect(() => new RotationFunction(stack, 'Rotation', { engine: SINGLE, securityGroups: [sg] })).toThrow(/vpcSubnets and securityGroups need vpc/);
+  });
+});
+
+describe('RotationFunction grants and master secrets', () => {
+  test('grants land in the managed policy, never in an inline policy', () => {
+    const stack = testStack();
+    const fn = new RotationFunction(stack, 'Rotation', { engine: SINGLE });
+    const other = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Other', 'arn:aws:secretsmanager:us-east-1:111111111111:secret:other-AbCdEf');
+    other.grantRead(fn);
+    fn.addToPolicy(new iam.PolicyStatement({ sid: 'Extra', actions: ['ssm:GetParameter'], resources: ['arn:aws:ssm:us-east-1:111111111111:parameter/x'] }));
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    const statements: any[] = onlyResource(template, 'AWS::IAM::ManagedPolicy').resource.Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual(expect.objectContaining({
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Resource: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:other-AbCdEf',
+    }));
+    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'Extra' }));
+  });
+
+  test('master secrets are added once each, with their keys, and the RDS describe calls are there', () => {
+    const stack = testStack();
+    const key = secretKey(stack);
+    const otherKey = secretKey(stack, 'OtherKey');
+    const fn = new RotationFunction(stack, 'Rotation', { engine: MULTI });
+    const master = secret(stack, 'Master', key);
+    const master2 = secret(stack, 'Master2', otherKey);
+    const imported = secretsmanager.Secret.fromSecretNameV2(stack, 'Imported', 'rds-managed');
+    fn.addMasterSecret(master);
+    fn.addMasterSecret(master);
+    fn.addMasterSecret(master2);
+    fn.addMasterSecret(imported);
+    fn.addMasterSecret(imported);
+    const template = Template.fromStack(stack);
+    const statements = policyStatements(template);
+    expect(statements.ReadMasterSecrets).toEqual({
+      Sid: 'ReadMasterSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      Resource: [
+        { Ref: stack.getLogicalId(master.node.defaultChild as secretsmanager.CfnSecret) },
+        { Ref: stack.getLogicalId(master2.node.defaultChild as secretsmanager.CfnSecret) },
+        joinArn('arn:', PARTITION, ':secretsmanager:', REGION, ':', ACCOUNT, ':secret:rds-managed-??????'),
+      ],
+    });
+    expect(statements.DecryptMasterSecretsViaSecretsManager).toEqual({
+      Sid: 'DecryptMasterSecretsViaSecretsManager',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: [
+        { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] },
+        { 'Fn::GetAtt': [stack.getLogicalId(otherKey.node.defaultChild as kms.CfnKey), 'Arn'] },
+      ],
+      Condition: { StringEquals: { 'kms:ViaService': joinArn('secretsmanager.', REGION, '.amazonaws.com') } },
+    });
+    expect(statements.DescribeRdsDatabasesOfMasterSecrets).toEqual({
+      Sid: 'DescribeRdsDatabasesOfMasterSecrets',
+      Effect: 'Allow',
+      Action: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
+      Resource: [
+        joinArn('arn:', PARTITION, ':rds:', REGION, ':', ACCOUNT, ':db:*'),
+        joinArn('arn:', PARTITION, ':rds:', REGION, ':', ACCOUNT, ':cluster:*'),
+      ],
+    });
+  });
+
+  test('single-user functions have no RDS or master-secret permissions', () => {
+    const statements = policyStatements(synth().template);
+    expect(statements.DescribeRdsDatabasesOfMasterSecrets).toBeUndefined();
+    expect(statements.ReadMasterSecrets).toBeUndefined();
+  });
+});
+
+describe('RotationFunction.shared', () => {
+  test('the same key returns the same instance, found in the construct tree on the stack', () => {
+    const stack = testStack();
+    const a = RotationFunction.shared(stack, SINGLE);
+    const nested = new iam.Role(stack, 'SomeScope', { assumedBy: new iam.AccountRootPrincipal() });
+    const b = RotationFunction.shared(nested, SINGLE, { passwordPolicy: SINGLE.defaultPasswordPolicy });
+    expect(b).toBe(a);
+    expect(a.node.scope).toBe(stack);
+    expect(a.node.id).toMatch(/^RotationFunction-postgres-single-user-[0-9a-f]{8}$/);
+    expect(stack.node.tryFindChild(a.node.id)).toBe(a);
+    expect(RotationFunction.isRotationFunction(a)).toBe(true);
+    expect(RotationFunction.isRotationFunction(stack)).toBe(false);
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 1);
+  });
+
+  test('the id is deterministic across apps', () => {
+    const id1 = RotationFunction.shared(testStack(), SINGLE).node.id;
+    const id2 = RotationFunction.shared(testStack(), SINGLE).node.id;
+    expect(id1).toBe(id2);
+  });
+
+  test('different engine, placement or password policy give different functions', () => {
+    const stack = testStack();
+    const vpc = importedVpc(stack);
+    const otherVpc = importedVpc(stack, 'Other', ['subnet-33333333']);
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-1');
+    const base = RotationFunction.shared(stack, SINGLE);
+    const variants = [
+      RotationFunction.shared(stack, MULTI),
+      RotationFunction.shared(stack, SINGLE, { vpc }),
+      RotationFunction.shared(stack, SINGLE, { vpc: otherVpc }),
+      RotationFunction.shared(stack, SINGLE, { vpc, vpcSubnets: { subnets: [vpc.isolatedSubnets[1]] } }),
+      RotationFunction.shared(stack, SINGLE, { vpc, securityGroups: [sg] }),
+      RotationFunction.shared(stack, SINGLE, { passwordPolicy: PasswordPolicy.postgres({ length: 40 }) }),
+    ];
+    expect(new Set([base, ...variants]).size).toBe(7);
+    expect(RotationFunction.shared(stack, SINGLE, { vpc })).toBe(variants[1]);
+    expect(RotationFunction.shared(stack, SINGLE, { passwordPolicy: PasswordPolicy.postgres({ length: 40 }) })).toBe(variants[5]);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 7);
+    const names = Object.values(template.findResources('AWS::Lambda::Function')).map((r: any) => r.Properties.FunctionName);
+    expect(new Set(names).size).toBe(7);
+    for (const name of names) {
+      expect(name.length).toBeLessThanOrEqual(64);
+      expect(name).toMatch(/^[A-Za-z0-9-_]+$/);
+    }
+  });
+
+  test('each stack has its own shared function', () => {
+    const stack = testStack();
+    const other = new Stack(stack.node.root, 'Other');
+    expect(RotationFunction.shared(stack, SINGLE)).not.toBe(RotationFunction.shared(other, SINGLE));
+  });
+
+  test('conflicting settings for the same key are an error naming them; equal or omitted settings are fine', () => {
+    const stack = testStack();
+    const fn = RotationFunction.shared(stack, SINGLE, { timeout: Duration.seconds(90), reservedConcurrentExecutions: 3 });
+    expect(RotationFunction.shared(stack, SINGLE)).toBe(fn);
+    expect(RotationFunction.shared(stack, SINGLE, { timeout: Duration.seconds(90) })).toBe(fn);
+    expect(() => RotationFunction.shared(stack, SINGLE, { timeout: Duration.seconds(60), reservedConcurrentExecutions: 4 }))
+      .toThrow(/already exists with different timeout, reservedConcurrentExecutions/);
+    const key = secretKey(stack, 'OtherKey');
+    expect(() => RotationFunction.shared(stack, SINGLE, { encryptionKey: key })).toThrow(/already exists with different encryptionKey/);
+    expect(() => RotationFunction.shared(stack, SINGLE, { probeQuery: 'SELECT 2' })).toThrow(/different probeQuery/);
+  });
+
+  test('two custom engines with the same id cannot share', () => {
+    const stack = testStack();
+    const code = lambda.Code.fromInline('exports.handler = async () => {}');
+    RotationFunction.shared(stack, RotationEngine.custom({ id: 'api', code }));
+    expect(() => RotationFunction.shared(stack, RotationEngine.custom({ id: 'api', code })))
+      .toThrow(/a different engine with id 'api' already has a shared function/);
+  });
+
+  test('custom engines run their code with their handler and statements', () => {
+    const stack = testStack();
+    const engine = RotationEngine.custom({
+      id: 'api',
+      code: lambda.Code.fromInline('exports.rotate = async () => {}'),
+      handler: 'index.rotate',
+      policyStatements: [new iam.PolicyStatement({ sid: 'CallIdp', actions: ['ssm:GetParameter'], resources: ['arn:aws:ssm:us-east-1:111111111111:parameter/idp'] })],
+    });
+    RotationFunction.shared(stack, engine);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.rotate', Code: { ZipFile: 'exports.rotate = async () => {}' } });
+    expect(policyStatements(template).CallIdp).toMatchObject({ Action: 'ssm:GetParameter' });
+  });
+});
