@@ -8,6 +8,7 @@ export const TYPECHECKED_DIRS = ['lambda', 'test', 'integ', 'examples', 'bench']
  * and always end with a plain `N passed, N failed` line.
  */
 export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
+  project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
   const typecheck = project.addTask('typecheck', {
     description: 'Type-check lambda/, test/, integ/, examples/ and bench/',
   });
@@ -21,6 +22,8 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
   test.reset();
   if (bundle) test.spawn(bundle);
   test.spawn(typecheck);
+  // the jsii compile proves src/ is a valid jsii surface
+  test.spawn(project.compileTask);
   if (project.eslint) test.spawn(project.eslint.eslintTask);
   test.exec('node scripts/run-jest.js', { receiveArgs: true });
 

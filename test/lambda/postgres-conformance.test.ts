@@ -1,4 +1,4 @@
-import { CancelRotateSecretCommand, CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { CancelRotateSecretCommand, CreateSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { FUNCTION_IDS, FunctionId } from '../../src/private/contract';
 import { PostgresRotationFixture, functionArn } from '../support/postgres-rotation-fixture';
 import { SimulatedCrash, setFaultHook } from '../support/rotation-harness';
@@ -129,6 +129,20 @@ describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
     const rotated = (await f.value(arn)).username;
     const [row] = await f.pg.query<{ rolpassword: string }>('SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1', [rotated]);
     expect(row.rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
+  });
+
+  test('RotateImmediately false: the service validates with testSecret on the current version; nothing changes', async () => {
+    const { arn } = await newUser();
+    const stages = stagesOf(arn);
+    const verifiers = await f.verifiers();
+    await f.sm.client().send(new RotateSecretCommand({
+      SecretId: arn, RotationLambdaARN: ARN, RotationRules: { ScheduleExpression: 'rate(10 days)' }, RotateImmediately: false,
+    }));
+    expect(await f.sm.rotationSettled(arn)).toMatchObject({ kind: 'validation', status: 'succeeded' });
+    const line = f.capture.stepLines.reverse().find((l) => l.secretArn === arn);
+    expect(line).toMatchObject({ step: 'testSecret', outcome: 'succeeded', action: 'already-current' });
+    expect(stagesOf(arn)).toEqual(stages);
+    expect(await f.verifiers()).toEqual(verifiers);
   });
 
   describe('crash after every statement and every Secrets Manager write, then the service retries', () => {
