@@ -162,15 +162,9 @@ export class PasswordPolicy {
    * @param options where the generated password goes in the secret's JSON
    */
   public toSecretStringGenerator(options: SecretStringTemplateOptions = {}): secretsmanager.SecretStringGenerator {
+    // the same fields the rotation function uses, so the first value and every rotation follow one policy
     return {
-      passwordLength: this.length,
-      excludeCharacters: this.excludeCharacters,
-      excludePunctuation: this.excludePunctuation,
-      excludeUppercase: this.excludeUppercase,
-      excludeLowercase: this.excludeLowercase,
-      excludeNumbers: this.excludeNumbers,
-      includeSpace: this.includeSpace,
-      requireEachIncludedType: this.requireEachIncludedType,
+      ...this._toContract(),
       secretStringTemplate: options.secretStringTemplate,
       generateStringKey: options.generateStringKey,
     };
@@ -178,16 +172,8 @@ export class PasswordPolicy {
 
   /** The settings of this policy as props, for example to derive a changed copy. */
   public toProps(): PasswordPolicyProps {
-    return {
-      length: this.length,
-      excludeCharacters: this.excludeCharacters,
-      excludePunctuation: this.excludePunctuation,
-      excludeUppercase: this.excludeUppercase,
-      excludeLowercase: this.excludeLowercase,
-      excludeNumbers: this.excludeNumbers,
-      includeSpace: this.includeSpace,
-      requireEachIncludedType: this.requireEachIncludedType,
-    };
+    const { passwordLength, ...rest } = this._toContract();
+    return { length: passwordLength, ...rest };
   }
 
   /** The JSON the rotation function reads from its environment (`ENV.PASSWORD_POLICY`). */

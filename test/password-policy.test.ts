@@ -2,6 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { PasswordPolicy, PasswordPolicyProps, RotationEngine } from '../src';
 import { testStack } from './rotation/fixtures';
+import { postgres } from '../lambda/engines/postgres';
 import { DEFAULT_EXCLUDE_CHARACTERS } from '../src/private/contract';
 
 describe('PasswordPolicy', () => {
@@ -106,5 +107,13 @@ describe('PasswordPolicy', () => {
     expect(new PasswordPolicy({ length: 1, requireEachIncludedType: false }).length).toBe(1);
     expect(new PasswordPolicy({ length: 4096 }).length).toBe(4096);
     expect(new PasswordPolicy({ length: 1, excludeUppercase: true, excludeLowercase: true, excludePunctuation: true }).length).toBe(1);
+  });
+});
+
+describe('no drift between the construct and the handler', () => {
+  test('the PostgreSQL engines\' default policy is the policy the bundled handler falls back to', () => {
+    for (const engine of [RotationEngine.POSTGRES_SINGLE_USER, RotationEngine.POSTGRES_MULTI_USER]) {
+      expect(engine.defaultPasswordPolicy._toContract()).toEqual(postgres.defaultPasswordPolicy);
+    }
   });
 });

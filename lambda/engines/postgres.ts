@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { isIP } from 'net';
 import { Client, ClientConfig } from 'pg';
 import { scramSha256Verifier } from './postgres-scram';
-import { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH, ENV, POSTGRES_DEFAULTS, SECRET_ENGINES, TLS_MODES } from '../../src/private/contract';
+import { DEFAULT_EXCLUDE_CHARACTERS, ENV, POSTGRES_DEFAULTS, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
 import { DatabaseDialect, DatabaseLogin, DatabaseSession } from '../kit/database';
 import { ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
@@ -22,16 +22,7 @@ export const postgres: DatabaseDialect = {
   maxUsernameBytes: POSTGRES_DEFAULTS.maxUsernameBytes,
   cloneSuffix: POSTGRES_DEFAULTS.cloneSuffix,
   defaultProbe: 'SELECT 1',
-  defaultPasswordPolicy: {
-    passwordLength: DEFAULT_PASSWORD_LENGTH,
-    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.postgres,
-    excludePunctuation: false,
-    excludeUppercase: false,
-    excludeLowercase: false,
-    excludeNumbers: false,
-    includeSpace: false,
-    requireEachIncludedType: true,
-  },
+  defaultPasswordPolicy: defaultPasswordPolicy(DEFAULT_EXCLUDE_CHARACTERS.postgres),
   connect,
 };
 

@@ -1,17 +1,8 @@
 import { ERROR_CODES, RotationError } from './errors';
-import { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH, ENV, PasswordPolicyContract } from '../../src/private/contract';
+import { DEFAULT_EXCLUDE_CHARACTERS, ENV, PasswordPolicyContract, defaultPasswordPolicy } from '../../src/private/contract';
 
 /** The policy used when the function runs without the construct's environment (a standalone bundle). */
-export const FALLBACK_POLICY: PasswordPolicyContract = {
-  passwordLength: DEFAULT_PASSWORD_LENGTH,
-  excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.common,
-  excludePunctuation: false,
-  excludeUppercase: false,
-  excludeLowercase: false,
-  excludeNumbers: false,
-  includeSpace: false,
-  requireEachIncludedType: true,
-};
+export const FALLBACK_POLICY: PasswordPolicyContract = defaultPasswordPolicy(DEFAULT_EXCLUDE_CHARACTERS.common);
 
 /** Reads the policy the construct serialized; engine defaults apply when it is absent. */
 export function policyFromEnv(env: NodeJS.ProcessEnv, engineDefault: PasswordPolicyContract = FALLBACK_POLICY): PasswordPolicyContract {

@@ -81,3 +81,17 @@ export const DEFAULT_EXCLUDE_CHARACTERS = {
 
 /** Default generated password length. */
 export const DEFAULT_PASSWORD_LENGTH = 32;
+
+/** The default policy with an engine's excluded characters: what handlers use when no policy is configured. */
+export function defaultPasswordPolicy(excludeCharacters: string): PasswordPolicyContract {
+  return {
+    passwordLength: DEFAULT_PASSWORD_LENGTH,
+    excludeCharacters,
+    excludePunctuation: false,
+    excludeUppercase: false,
+    excludeLowercase: false,
+    excludeNumbers: false,
+    includeSpace: false,
+    requireEachIncludedType: true,
+  };
+}
