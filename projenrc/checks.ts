@@ -31,7 +31,8 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
     description: 'Synthesize the example platform app and rotate a secret against a real local PostgreSQL',
     steps: [
       { spawn: 'bundle' },
-      { exec: 'ts-node --project examples/tsconfig.json examples/demo.ts' },
+      // the typecheck task type-checks examples/; the demo itself only needs to run
+      { exec: 'ts-node --transpile-only --project examples/tsconfig.json examples/demo.ts' },
     ],
   });
 }

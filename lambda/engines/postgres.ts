@@ -10,6 +10,7 @@ import type { StepContext } from '../kit/protocol';
 
 /** SQLSTATEs of a rejected credential: invalid_password, invalid_authorization_specification. */
 const AUTH_FAILED = new Set(['28P01', '28000']);
+const INSUFFICIENT_PRIVILEGE = '42501';
 
 /** Node TLS error codes and pg's own message for a server without TLS: never a reason to retry in plaintext. */
 const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO/;
@@ -82,6 +83,15 @@ function classify(err: unknown, during: string): RotationError {
   return new RotationError(ERROR_CODES.DATABASE_ERROR, `PostgreSQL ${during} failed`, err);
 }
 
+/** PostgreSQL 16+ lets a CREATEROLE user grant a role only with ADMIN OPTION on it (automatic for roles it created). */
+function masterNotPermitted(err: unknown): never {
+  if (err instanceof RotationError && err.cause?.code === INSUFFICIENT_PRIVILEGE) {
+    throw new RotationError(ERROR_CODES.MASTER_NOT_PERMITTED,
+      'The master user may not grant the original role to the alternate user: give it ADMIN OPTION on that role (PostgreSQL 16+)', err.cause);
+  }
+  throw err;
+}
+
 class PostgresSession implements DatabaseSession {
   constructor(private readonly client: Client, private readonly ctx: StepContext) {}
 
@@ -102,7 +112,7 @@ class PostgresSession implements DatabaseSession {
       }
       if (target !== original) {
         // re-granted on every rotation so the clone keeps the original's privileges
-        await this.execFormatted('grant-role', 'GRANT %I TO %I', [original, target]);
+        await this.execFormatted('grant-role', 'GRANT %I TO %I', [original, target]).catch(masterNotPermitted);
       }
       await this.query('commit', 'COMMIT');
       return exists ? 'updated' : 'created';

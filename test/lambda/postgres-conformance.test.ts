@@ -51,6 +51,7 @@ describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
   async function newUser(username: string = f.unique('app_')): Promise<{ arn: string; username: string; password: string }> {
     const password = f.canary();
     await f.createRole(username, password);
+    if (multiUser) await f.grantAdminOption(username, 'rotation_master');
     const arn = await f.createSecret(f.secretJson(username, password, multiUser ? { masterarn: masterArn } : {}));
     return { arn, username, password };
   }

@@ -22,10 +22,11 @@ afterAll(async () => {
 });
 
 /** An application role owning a table, and its secret. */
-async function newApp(extra: Record<string, unknown> = {}): Promise<{ arn: string; username: string; table: string }> {
+async function newApp(extra: Record<string, unknown> = {}, adminOption = true): Promise<{ arn: string; username: string; table: string }> {
   const username = f.unique('svc_');
   const password = f.canary();
   await f.createRole(username, password);
+  if (adminOption) await f.grantAdminOption(username, 'rotation_master');
   const table = `data_${username}`;
   await f.pg.query(`CREATE TABLE ${table} (v int)`);
   await f.pg.query(`GRANT SELECT ON ${table} TO ${username}`);
@@ -35,6 +36,11 @@ async function newApp(extra: Record<string, unknown> = {}): Promise<{ arn: strin
 
 async function lastStepLine(arn: string): Promise<Record<string, unknown> | undefined> {
   return f.capture.stepLines.reverse().find((l) => l.secretArn === arn);
+}
+
+/** Revokes the clone's membership as granted by the master (PostgreSQL 16+ tracks grants per grantor). */
+async function revokeClone(username: string): Promise<void> {
+  await f.pg.query(`REVOKE ${username} FROM ${username}_clone GRANTED BY rotation_master`);
 }
 
 async function isMember(clone: string, original: string): Promise<boolean> {
@@ -79,7 +85,7 @@ describe('postgres-multi-user', () => {
     await f.rotate(arn, ARN);
     await f.rotate(arn, ARN);
     // someone revoked the clone's membership while the original was current
-    await f.pg.query(`REVOKE ${username} FROM ${username}_clone`);
+    await revokeClone(username);
     expect(await isMember(`${username}_clone`, username)).toBe(false);
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     expect((await f.value(arn)).username).toBe(`${username}_clone`);
@@ -90,7 +96,7 @@ describe('postgres-multi-user', () => {
     const { arn, username } = await newApp();
     const token = await f.beginManualRotation(arn);
     for (const Step of ['createSecret', 'setSecret']) await f.invoke(ID, { Step, SecretId: arn, ClientRequestToken: token });
-    await f.pg.query(`REVOKE ${username} FROM ${username}_clone`);
+    await revokeClone(username);
     await expect(f.invoke(ID, { Step: 'testSecret', SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({ code: 'PRIVILEGES_OUT_OF_SYNC' });
     await expect(f.invoke(ID, { Step: 'finishSecret', SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({ code: 'PRIVILEGES_OUT_OF_SYNC' });
     expect(f.sm.versionStages(arn)[token]).toEqual(['AWSPENDING']);
@@ -166,6 +172,20 @@ describe('postgres-multi-user', () => {
       await f.setPassword(username, f.canary());
       expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
       expect(await lastStepLine(arn)).toMatchObject({ errorCode: 'LOGIN_FAILED', errorMessage: 'The current credential does not log in' });
+    });
+
+    test('a master without ADMIN OPTION on the original role: MASTER_NOT_PERMITTED on PostgreSQL 16+, enough on 15', async () => {
+      const { arn, username } = await newApp({}, false);
+      const major = Number(f.pg.version.split('.')[0]);
+      const outcome = await f.rotate(arn, ARN);
+      if (major >= 16) {
+        expect(outcome).toMatchObject({ status: 'failed', step: 'setSecret' });
+        expect(await lastStepLine(arn)).toMatchObject({ errorCode: 'MASTER_NOT_PERMITTED' });
+        // the transaction rolled back: no clone is left without its privileges
+        expect(await f.pg.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${username}_clone`])).toEqual([]);
+      } else {
+        expect(outcome).toMatchObject({ status: 'succeeded' });
+      }
     });
 
     test('a clone name over 63 bytes is refused with the limit in the message', async () => {

@@ -78,6 +78,12 @@ export class PostgresRotationFixture {
     await execFormatted(pg, `CREATE ROLE %I WITH ${options} PASSWORD %L`, username, password);
   }
 
+  /** Lets `master` grant `role` to others (PostgreSQL 16+ requires it of a CREATEROLE master for roles it did not create). */
+  public async grantAdminOption(role: string, master: string): Promise<void> {
+    const [{ stmt }] = await this.pg.query<{ stmt: string }>('SELECT format(\'GRANT %I TO %I WITH ADMIN OPTION\', $1::text, $2::text) AS stmt', [role, master]);
+    await this.pg.query(stmt);
+  }
+
   /** Changes a role's password behind the rotation's back (a restore, an operator). */
   public async setPassword(username: string, password: string): Promise<void> {
     await execFormatted(this.pg, 'ALTER ROLE %I PASSWORD %L', username, password);

