@@ -38,9 +38,11 @@ export class OutputCapture {
     const record = (text: unknown) => this.chunks.push(String(text));
     for (const stream of [process.stdout, process.stderr]) {
       const original = stream.write.bind(stream);
+      // handler log lines (stdout) are kept out of the test report; anything else still shows
+      const passThrough = stream === process.stderr;
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
         record(chunk);
-        return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
+        return passThrough ? (original as (...args: unknown[]) => boolean)(chunk, ...rest) : true;
       }) as typeof stream.write;
       this.restore.push(() => {
         stream.write = original as typeof stream.write;
