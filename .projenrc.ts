@@ -42,6 +42,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@2.38.2',
     // `npm run demo` synthesizes examples/ with the CLI; the `latest` tag (3.0.0) is a broken old build
     'aws-cdk@2.1148.1',
+    // integ/: snapshots verified offline in the test run; integ-runner 2.197.10 reads assemblies of aws-cdk-lib < 2.258
+    '@aws-cdk/integ-runner@2.197.10',
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
   ],
 
   jestOptions: {

@@ -15,6 +15,17 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
   // directories without sources yet (e.g. bench/ before its first benchmark) are reported and skipped
   typecheck.exec(`node scripts/typecheck.js ${TYPECHECKED_DIRS.join(' ')}`);
 
+  // integ/: snapshots verified offline (no AWS account); a changed template or handler bundle fails until updated
+  const integApp = '--directory integ --language typescript --app "node -r ts-node/register/transpile-only {filePath}"';
+  const integ = project.addTask('integ', {
+    description: 'Verify the committed snapshots of integ/*.ts (offline)',
+    exec: `integ-runner ${integApp}`,
+  });
+  project.addTask('integ:update', {
+    description: 'Re-synthesize integ/*.ts and rewrite the snapshots that changed (no deployment)',
+    exec: `integ-runner ${integApp} --update-on-failed --dry-run`,
+  });
+
   const bundle = project.tasks.tryFind('bundle');
   const test = project.testTask;
   test.reset();
@@ -23,6 +34,7 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
   // the jsii compile proves src/ is a valid jsii surface
   test.spawn(project.compileTask);
   if (project.eslint) test.spawn(project.eslint.eslintTask);
+  test.spawn(integ);
   test.exec('node scripts/run-jest.js', { receiveArgs: true });
 
   project.addTask('demo', {
