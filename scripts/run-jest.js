@@ -17,8 +17,10 @@ let summary = '0 passed, 0 failed';
 let status = jest.status ?? 1;
 try {
   const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
-  const failedSuites = results.numRuntimeErrorTestSuites ?? 0;
-  summary = `${results.numPassedTests} passed, ${results.numFailedTests + failedSuites} failed`;
+  // a suite that failed outside its tests (load error, failing hook) counts as one failure
+  const suiteOnlyFailures = results.testResults
+    .filter((r) => r.status === 'failed' && !r.assertionResults.some((a) => a.status === 'failed')).length;
+  summary = `${results.numPassedTests} passed, ${results.numFailedTests + suiteOnlyFailures} failed`;
   if (results.numPendingTests) summary += `, ${results.numPendingTests} skipped`;
   if (results.numTotalTests === 0) status = status || 1;
 } catch (err) {

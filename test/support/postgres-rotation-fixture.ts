@@ -78,6 +78,14 @@ export class PostgresRotationFixture {
     await execFormatted(pg, `CREATE ROLE %I WITH ${options} PASSWORD %L`, username, password);
   }
 
+  /** A `rotation_master` role with CREATEROLE and its secret (for alternating users). */
+  public async createMaster(): Promise<{ arn: string; username: string; password: string }> {
+    const username = 'rotation_master';
+    const password = this.canary();
+    await this.createRole(username, password, 'LOGIN CREATEROLE');
+    return { arn: await this.createSecret(this.secretJson(username, password)), username, password };
+  }
+
   /** Lets `master` grant `role` to others (PostgreSQL 16+ requires it of a CREATEROLE master for roles it did not create). */
   public async grantAdminOption(role: string, master: string): Promise<void> {
     const [{ stmt }] = await this.pg.query<{ stmt: string }>('SELECT format(\'GRANT %I TO %I WITH ADMIN OPTION\', $1::text, $2::text) AS stmt', [role, master]);
@@ -161,6 +169,11 @@ export class PostgresRotationFixture {
       }
     }
     return found;
+  }
+
+  /** Secret material (invariant 10) that reached any captured output or error so far. */
+  public leaks(): string[] {
+    return this.capture.leaked(this.secretMaterial());
   }
 
   public async stop(): Promise<void> {
