@@ -40,7 +40,35 @@ export interface PasswordPolicyContract {
 /** Engine values accepted in a database secret's `engine` field, per rotation engine family. */
 export const SECRET_ENGINES = {
   postgres: ['postgres', 'aurora-postgresql'],
+  mysql: ['mysql', 'aurora-mysql'],
+  mariadb: ['mariadb'],
+  redshift: ['redshift'],
+  documentdb: ['mongo', 'docdb'],
 } as const;
+
+/** A database engine family: a key of {@link SECRET_ENGINES}. */
+export type DatabaseEngineFamily = keyof typeof SECRET_ENGINES;
+
+/** How a length limit of a database identifier is counted. */
+export type IdentifierLengthUnit = 'bytes' | 'characters';
+
+/** What a database secret of an engine family defaults to and what its fields may hold. */
+export interface DatabaseEngineDefaults {
+  /** TCP port used when the secret has none. */
+  readonly port: number;
+  /** Database used when the secret has none (undefined: the engine needs none). */
+  readonly dbname?: string;
+  /** Longest user name the engine accepts, in {@link usernameLengthUnit}. */
+  readonly maxUsernameLength: number;
+  readonly usernameLengthUnit: IdentifierLengthUnit;
+  /** Longest database name the engine accepts, in {@link dbnameLengthUnit}. */
+  readonly maxDbnameLength: number;
+  readonly dbnameLengthUnit: IdentifierLengthUnit;
+  /** Characters generated passwords must never contain for this engine. */
+  readonly excludeCharacters: string;
+  /** Longest password the engine accepts. */
+  readonly maxPasswordLength: number;
+}
 
 /** TLS modes a database secret may carry in `tls`. Anything other than `disabled` verifies certificate and host name. */
 export const TLS_MODES = {
@@ -77,7 +105,71 @@ export const POSTGRES_DEFAULTS = {
 export const DEFAULT_EXCLUDE_CHARACTERS = {
   common: '/@"\'\\',
   postgres: '/@"\'\\:',
+  redshift: '/@"\'\\:',
 } as const;
+
+/**
+ * Defaults and limits per engine family (the `engine` values of each family are in {@link SECRET_ENGINES}).
+ *
+ * User name limits: PostgreSQL 63 bytes (NAMEDATALEN - 1); MySQL 5.7+ 32 characters; MariaDB 80 characters;
+ * Redshift identifiers 127 bytes; DocumentDB user names 63 characters.
+ */
+export const DATABASE_ENGINE_DEFAULTS: { readonly [family in DatabaseEngineFamily]: DatabaseEngineDefaults } = {
+  postgres: {
+    port: 5432,
+    dbname: 'postgres',
+    maxUsernameLength: 63,
+    usernameLengthUnit: 'bytes',
+    maxDbnameLength: 63,
+    dbnameLengthUnit: 'bytes',
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.postgres,
+    maxPasswordLength: 4096,
+  },
+  mysql: {
+    port: 3306,
+    maxUsernameLength: 32,
+    usernameLengthUnit: 'characters',
+    maxDbnameLength: 64,
+    dbnameLengthUnit: 'characters',
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.common,
+    maxPasswordLength: 4096,
+  },
+  mariadb: {
+    port: 3306,
+    maxUsernameLength: 80,
+    usernameLengthUnit: 'characters',
+    maxDbnameLength: 64,
+    dbnameLengthUnit: 'characters',
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.common,
+    maxPasswordLength: 4096,
+  },
+  redshift: {
+    port: 5439,
+    dbname: 'dev',
+    maxUsernameLength: 127,
+    usernameLengthUnit: 'bytes',
+    maxDbnameLength: 127,
+    dbnameLengthUnit: 'bytes',
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.redshift,
+    maxPasswordLength: 64,
+  },
+  documentdb: {
+    port: 27017,
+    dbname: 'admin',
+    maxUsernameLength: 63,
+    usernameLengthUnit: 'characters',
+    maxDbnameLength: 63,
+    dbnameLengthUnit: 'characters',
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.common,
+    maxPasswordLength: 4096,
+  },
+};
+
+/** The engine family of a secret's `engine` value, or undefined when no family accepts it. */
+export function engineFamilyOf(engine: string): DatabaseEngineFamily | undefined {
+  const families = Object.keys(SECRET_ENGINES) as DatabaseEngineFamily[];
+  return families.find((family) => (SECRET_ENGINES[family] as readonly string[]).includes(engine));
+}
 
 /** Default generated password length. */
 export const DEFAULT_PASSWORD_LENGTH = 32;
@@ -95,3 +187,53 @@ export function defaultPasswordPolicy(excludeCharacters: string): PasswordPolicy
     requireEachIncludedType: true,
   };
 }
+
+/**
+ * The JSON field names of an OAuth 2.0 secret (client credentials or refresh token), shared by the secret templates
+ * and the OAuth rotation handlers.
+ */
+export const OAUTH_SECRET_FIELDS = {
+  CLIENT_ID: 'client_id',
+  CLIENT_SECRET: 'client_secret',
+  TOKEN_ENDPOINT: 'token_endpoint',
+  ISSUER: 'issuer',
+  AUTH_METHOD: 'auth_method',
+  SCOPE: 'scope',
+  AUDIENCE: 'audience',
+  REFRESH_TOKEN: 'refresh_token',
+  ACCESS_TOKEN: 'access_token',
+  EXPIRES_AT: 'expires_at',
+  ADMIN_SECRET_ARN: 'adminsecretarn',
+} as const;
+
+/** How an OAuth client authenticates at the token endpoint (`auth_method`; RFC 6749 section 2.3, OIDC Core 9). */
+export const OAUTH_AUTH_METHODS = {
+  CLIENT_SECRET_BASIC: 'client_secret_basic',
+  CLIENT_SECRET_POST: 'client_secret_post',
+  NONE: 'none',
+} as const;
+
+export type OAuthAuthMethod = typeof OAUTH_AUTH_METHODS[keyof typeof OAUTH_AUTH_METHODS];
+
+/** The JSON of an OAuth secret. Exactly one of `token_endpoint` and `issuer` (OIDC discovery) is present. */
+export interface OAuthSecretContract {
+  readonly client_id: string;
+  /** Confidential clients; absent for public clients that only hold a refresh token. */
+  readonly client_secret?: string;
+  readonly token_endpoint?: string;
+  readonly issuer?: string;
+  readonly auth_method?: OAuthAuthMethod;
+  /** Space-separated scopes requested with every token request. */
+  readonly scope?: string;
+  readonly audience?: string;
+  /** Refresh-token secrets: the current refresh token, and what the last exchange returned. */
+  readonly refresh_token?: string;
+  readonly access_token?: string;
+  /** Seconds since the epoch when `access_token` expires. */
+  readonly expires_at?: number;
+  /** ARN of a secret with an admin credential the identity provider needs to register a new client secret. */
+  readonly adminsecretarn?: string;
+}
+
+/** The largest secret value Secrets Manager stores (SecretString or SecretBinary), in bytes. */
+export const MAX_SECRET_VALUE_BYTES = 65_536;

@@ -1,0 +1,365 @@
+import { App, SecretValue, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as docdb from 'aws-cdk-lib/aws-docdb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import {
+  DatabaseSecretTemplateProps,
+  DatabaseTls,
+  OAuthClientAuthMethod,
+  PasswordPolicy,
+  RotationEngine,
+  Secret,
+  SecretTemplate,
+  SecretTemplateKind,
+} from '../src';
+import { DEFAULT_EXCLUDE_CHARACTERS, OAUTH_AUTH_METHODS, TLS_MODES } from '../src/private/contract';
+
+const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
+const MULTI = RotationEngine.POSTGRES_MULTI_USER;
+
+function stack(): Stack {
+  return new Stack(new App(), 'Test', { env: { account: '111111111111', region: 'us-east-1' } });
+}
+
+/** The one secret's CloudFormation properties. */
+function secretProperties(s: Stack): any {
+  const secrets = Object.values(Template.fromStack(s).findResources('AWS::SecretsManager::Secret'));
+  expect(secrets).toHaveLength(1);
+  return (secrets[0] as any).Properties;
+}
+
+/** The CloudFormation properties of a Secret construct. */
+function propertiesOf(secret: Secret): any {
+  const s = Stack.of(secret);
+  return Template.fromStack(s).toJSON().Resources[s.getLogicalId(secret.node.defaultChild as any)].Properties;
+}
+
+/** The literal secret string template (fails when it holds tokens). */
+function templateJson(s: Stack, template: SecretTemplate): any {
+  new Secret(s, 'Secret', { template });
+  const generator = secretProperties(s).GenerateSecretString;
+  expect(typeof generator.SecretStringTemplate).toBe('string');
+  return JSON.parse(generator.SecretStringTemplate);
+}
+
+describe('SecretTemplate.database', () => {
+  test.each([
+    ['postgres', { engine: 'postgres', port: 5432, dbname: 'postgres' }, DEFAULT_EXCLUDE_CHARACTERS.postgres],
+    ['aurora-postgresql', { engine: 'aurora-postgresql', port: 5432, dbname: 'postgres' }, DEFAULT_EXCLUDE_CHARACTERS.postgres],
+    ['mysql', { engine: 'mysql', port: 3306 }, DEFAULT_EXCLUDE_CHARACTERS.common],
+    ['aurora-mysql', { engine: 'aurora-mysql', port: 3306 }, DEFAULT_EXCLUDE_CHARACTERS.common],
+    ['mariadb', { engine: 'mariadb', port: 3306 }, DEFAULT_EXCLUDE_CHARACTERS.common],
+    ['redshift', { engine: 'redshift', port: 5439, dbname: 'dev' }, DEFAULT_EXCLUDE_CHARACTERS.redshift],
+    ['mongo', { engine: 'mongo', port: 27017, dbname: 'admin' }, DEFAULT_EXCLUDE_CHARACTERS.common],
+    ['docdb', { engine: 'docdb', port: 27017, dbname: 'admin' }, DEFAULT_EXCLUDE_CHARACTERS.common],
+  ])('engine %s: default port and database, generated password excludes the engine\'s characters', (engine, expected, exclude) => {
+    const s = stack();
+    const template = SecretTemplate.database({ engine, host: 'db.internal', username: 'app' });
+    expect(templateJson(s, template)).toEqual({ ...expected, host: 'db.internal', username: 'app' });
+    expect(secretProperties(s).GenerateSecretString).toMatchObject({
+      GenerateStringKey: 'password',
+      ExcludeCharacters: exclude,
+      PasswordLength: 32,
+      RequireEachIncludedType: true,
+    });
+    expect(template.kind).toBe(SecretTemplateKind.DATABASE);
+    expect(template.fieldNames).toEqual(['engine', 'host', 'port', 'username', ...('dbname' in expected ? ['dbname'] : []), 'password']);
+  });
+
+  test('a rotation engine supplies the engine value and its password policy', () => {
+    const s = stack();
+    const template = SecretTemplate.database({ rotationEngine: SINGLE, host: '10.0.0.5', port: 6432, username: 'app', dbname: 'orders' });
+    expect(templateJson(s, template)).toEqual({ engine: 'postgres', host: '10.0.0.5', port: 6432, username: 'app', dbname: 'orders' });
+    expect(template.passwordPolicy).toBe(SINGLE.defaultPasswordPolicy);
+    expect(template.rotationEngine).toBe(SINGLE);
+    expect(template.engine).toBe('postgres');
+  });
+
+  test('masterarn is the master secret\'s ARN; tls is written when given', () => {
+    const s = stack();
+    const master = new Secret(s, 'Master');
+    const template = SecretTemplate.database({
+      rotationEngine: MULTI, host: 'db.internal', username: 'app', masterSecret: master, tls: DatabaseTls.VERIFY_FULL,
+    });
+    new Secret(s, 'App', { template });
+    const app = Template.fromStack(s).toJSON().Resources[s.getLogicalId((s.node.findChild('App').node.defaultChild) as any)];
+    expect(app.Properties.GenerateSecretString.SecretStringTemplate).toEqual({
+      'Fn::Join': ['', [
+        '{"engine":"postgres","host":"db.internal","port":5432,"username":"app","dbname":"postgres","masterarn":"',
+        { Ref: s.getLogicalId(master.node.defaultChild as any) },
+        '","tls":"verify-full"}',
+      ]],
+    });
+    expect(template.masterSecret).toBe(master);
+  });
+
+  test('a given password policy is used, with the engine\'s exclusions required', () => {
+    const s = stack();
+    const policy = PasswordPolicy.postgres({ length: 48, excludeCharacters: '%' });
+    new Secret(s, 'Secret', { template: SecretTemplate.database({ engine: 'postgres', host: 'h', username: 'u', passwordPolicy: policy }) });
+    expect(secretProperties(s).GenerateSecretString).toMatchObject({ PasswordLength: 48, ExcludeCharacters: `${DEFAULT_EXCLUDE_CHARACTERS.postgres}%` });
+  });
+
+  test('the enums mirror the handler contract', () => {
+    expect(Object.values(DatabaseTls).sort()).toEqual(Object.values(TLS_MODES).sort());
+    expect(Object.values(OAuthClientAuthMethod).sort()).toEqual(Object.values(OAUTH_AUTH_METHODS).sort());
+  });
+});
+
+describe('SecretTemplate from database constructs', () => {
+  function vpc(s: Stack): ec2.IVpc {
+    return new ec2.Vpc(s, 'Vpc', { maxAzs: 2 });
+  }
+  const id = (s: Stack, c: any) => s.getLogicalId(c.node.defaultChild);
+
+  test('fromDatabaseInstance: host and port of the instance, engine of the instance', () => {
+    const s = stack();
+    const instance = new rds.DatabaseInstance(s, 'Db', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
+      vpc: vpc(s),
+    });
+    const template = SecretTemplate.fromDatabaseInstance(instance, { username: 'app', rotationEngine: SINGLE });
+    const secret = new Secret(s, 'Secret', { template });
+    expect(propertiesOf(secret).GenerateSecretString.SecretStringTemplate).toEqual({
+      'Fn::Join': ['', [
+        '{"engine":"postgres","host":"',
+        { 'Fn::GetAtt': [id(s, instance), 'Endpoint.Address'] },
+        '","port":',
+        { 'Fn::GetAtt': [id(s, instance), 'Endpoint.Port'] },
+        ',"username":"app","dbname":"postgres"}',
+      ]],
+    });
+  });
+
+  test('fromDatabaseInstance of MySQL: engine mysql, no dbname', () => {
+    const s = stack();
+    const instance = new rds.DatabaseInstance(s, 'Db', {
+      engine: rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_0 }),
+      vpc: vpc(s),
+    });
+    const template = SecretTemplate.fromDatabaseInstance(instance, { username: 'app' });
+    expect(template.engine).toBe('mysql');
+    expect(template.fieldNames).toEqual(['engine', 'host', 'port', 'username', 'password']);
+  });
+
+  test('fromDatabaseInstance of an imported instance: literal port; the engine must be given', () => {
+    const s = stack();
+    const imported = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Db', {
+      instanceIdentifier: 'db', instanceEndpointAddress: 'db.abc.us-east-1.rds.amazonaws.com', port: 5433, securityGroups: [],
+    });
+    expect(() => SecretTemplate.fromDatabaseInstance(imported, { username: 'app' }))
+      .toThrow(/SecretTemplate.fromDatabaseInstance: engine is required \(it cannot be derived\)/);
+    const template = SecretTemplate.fromDatabaseInstance(imported, { username: 'app', engine: 'postgres' });
+    expect(templateJson(s, template)).toEqual({
+      engine: 'postgres', host: 'db.abc.us-east-1.rds.amazonaws.com', port: 5433, username: 'app', dbname: 'postgres',
+    });
+  });
+
+  test('fromDatabaseCluster: the writer (cluster) endpoint and the Aurora engine', () => {
+    const s = stack();
+    const cluster = new rds.DatabaseCluster(s, 'Cluster', {
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
+      writer: rds.ClusterInstance.provisioned('Writer'),
+      vpc: vpc(s),
+    });
+    const master = new Secret(s, 'Master');
+    const secret = new Secret(s, 'Secret', { template: SecretTemplate.fromDatabaseCluster(cluster, { username: 'app', rotationEngine: MULTI, masterSecret: master }) });
+    const join = propertiesOf(secret).GenerateSecretString.SecretStringTemplate['Fn::Join'][1];
+    expect(join.slice(0, 4)).toEqual([
+      '{"engine":"aurora-postgresql","host":"',
+      { 'Fn::GetAtt': [id(s, cluster), 'Endpoint.Address'] },
+      '","port":',
+      { 'Fn::GetAtt': [id(s, cluster), 'Endpoint.Port'] },
+    ]);
+  });
+
+  test('fromDocDbCluster: engine mongo, database admin, cluster endpoint', () => {
+    const s = stack();
+    const cluster = new docdb.DatabaseCluster(s, 'DocDb', {
+      masterUser: { username: 'admin' },
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.R5, ec2.InstanceSize.LARGE),
+      vpc: vpc(s),
+    });
+    const template = SecretTemplate.fromDocDbCluster(cluster, { username: 'app' });
+    const secret = new Secret(s, 'Secret', { template });
+    expect(template.engine).toBe('mongo');
+    const join = propertiesOf(secret).GenerateSecretString.SecretStringTemplate['Fn::Join'][1];
+    expect(join).toEqual([
+      '{"engine":"mongo","host":"',
+      { 'Fn::GetAtt': [id(s, cluster), 'Endpoint'] },
+      '","port":',
+      { 'Fn::GetAtt': [id(s, cluster), 'Port'] },
+      ',"username":"app","dbname":"admin"}',
+    ]);
+  });
+});
+
+describe('SecretTemplate OAuth', () => {
+  test('oauthClient: the issued client secret is part of the value; a literal lands in the template', () => {
+    const s = stack();
+    const template = SecretTemplate.oauthClient({
+      clientId: 'client-1',
+      clientSecret: SecretValue.unsafePlainText('s3cr3t'),
+      tokenEndpoint: 'https://idp.example.com/oauth2/token',
+      scope: 'read write',
+      audience: 'https://api.example.com',
+    });
+    new Secret(s, 'Secret', { template });
+    const props = secretProperties(s);
+    expect(props.GenerateSecretString).toBeUndefined();
+    expect(JSON.parse(props.SecretString)).toEqual({
+      client_id: 'client-1',
+      token_endpoint: 'https://idp.example.com/oauth2/token',
+      auth_method: 'client_secret_basic',
+      scope: 'read write',
+      audience: 'https://api.example.com',
+      client_secret: 's3cr3t',
+    });
+    expect(template.kind).toBe(SecretTemplateKind.OAUTH_CLIENT);
+    expect(template.passwordPolicy).toBeUndefined();
+    expect(template.generateStringKey).toBeUndefined();
+  });
+
+  test('oauthClient with a Secrets Manager reference: the value is resolved by CloudFormation, not in the template', () => {
+    const s = stack();
+    new Secret(s, 'Secret', {
+      template: SecretTemplate.oauthClient({
+        clientId: 'client-1',
+        clientSecret: SecretValue.secretsManager('idp/client', { jsonField: 'secret' }),
+        issuer: 'https://login.example.com/realms/main',
+        authMethod: OAuthClientAuthMethod.CLIENT_SECRET_POST,
+      }),
+    });
+    const value = JSON.parse(secretProperties(s).SecretString);
+    expect(value).toEqual({
+      client_id: 'client-1',
+      issuer: 'https://login.example.com/realms/main',
+      auth_method: 'client_secret_post',
+      client_secret: '{{resolve:secretsmanager:idp/client:SecretString:secret::}}',
+    });
+  });
+
+  test('oauthRefreshToken: public client without secret; confidential client with one; admin secret ARN', () => {
+    const s = stack();
+    const admin = new Secret(s, 'Admin');
+    const publicClient = SecretTemplate.oauthRefreshToken({
+      clientId: 'cli', refreshToken: SecretValue.unsafePlainText('rt'), tokenEndpoint: 'https://idp.example.com/token',
+    });
+    new Secret(s, 'Public', { template: publicClient });
+    const confidential = SecretTemplate.oauthRefreshToken({
+      clientId: 'svc',
+      clientSecret: SecretValue.unsafePlainText('cs'),
+      refreshToken: SecretValue.unsafePlainText('rt2'),
+      issuer: 'https://idp.example.com',
+      adminSecret: admin,
+    });
+    new Secret(s, 'Confidential', { template: confidential });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      SecretString: '{"client_id":"cli","token_endpoint":"https://idp.example.com/token","auth_method":"none","refresh_token":"rt"}',
+    });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      SecretString: {
+        'Fn::Join': ['', [
+          '{"client_id":"svc","issuer":"https://idp.example.com","auth_method":"client_secret_basic","adminsecretarn":"',
+          { Ref: s.getLogicalId(admin.node.defaultChild as any) },
+          '","client_secret":"cs","refresh_token":"rt2"}',
+        ]],
+      },
+    });
+    expect(publicClient.kind).toBe(SecretTemplateKind.OAUTH_REFRESH_TOKEN);
+  });
+
+  test('a token endpoint may contain tokens after a literal https:// prefix', () => {
+    const s = stack();
+    const domain = new Secret(s, 'Domain').secretName; // any token
+    expect(() => SecretTemplate.oauthClient({
+      clientId: 'c', clientSecret: SecretValue.unsafePlainText('x'), tokenEndpoint: `https://${domain}/oauth2/token`,
+    })).not.toThrow();
+  });
+});
+
+describe('SecretTemplate refuses bad input, naming the property', () => {
+  const s = stack();
+  const master = new Secret(s, 'Master');
+  const base: DatabaseSecretTemplateProps = { engine: 'postgres', host: 'db.internal', username: 'app' };
+  const db = (props: Partial<DatabaseSecretTemplateProps>) => () => SecretTemplate.database({ ...base, ...props } as DatabaseSecretTemplateProps);
+  const secretValue = SecretValue.unsafePlainText('x');
+  const oauth = (props: object) => () => SecretTemplate.oauthClient({
+    clientId: 'c', clientSecret: secretValue, tokenEndpoint: 'https://idp.example.com/token', ...props,
+  } as any);
+  const refresh = (props: object) => () => SecretTemplate.oauthRefreshToken({
+    clientId: 'c', refreshToken: secretValue, tokenEndpoint: 'https://idp.example.com/token', ...props,
+  } as any);
+
+  test.each<[string, () => unknown, RegExp]>([
+    ['no engine', db({ engine: undefined }), /engine is required \(it cannot be derived\); give engine \(one of postgres, aurora-postgresql, mysql/],
+    ['unknown engine', db({ engine: 'oracle' }), /engine must be one of postgres, .*, got 'oracle'/],
+    ['engine not rotated by the rotation engine', db({ engine: 'mysql', rotationEngine: SINGLE }), /engine 'mysql' is not rotated by rotationEngine 'postgres-single-user'/],
+    ['port 0', db({ port: 0 }), /port must be an integer from 1 to 65535, got 0/],
+    ['port 65536', db({ port: 65536 }), /port must be an integer from 1 to 65535, got 65536/],
+    ['port 5432.5', db({ port: 5432.5 }), /port must be an integer from 1 to 65535/],
+    ['empty username', db({ username: '' }), /username must be a non-empty string/],
+    ['blank username', db({ username: '   ' }), /username must not be blank/],
+    ['PostgreSQL username of 64 bytes', db({ username: 'é'.repeat(32) }), /username must be 1 to 63 bytes for engine 'postgres', got 64 bytes/],
+    ['MySQL username of 33 characters', db({ engine: 'mysql', username: 'u'.repeat(33) }), /username must be 1 to 32 characters for engine 'mysql', got 33/],
+    ['username with a control character', db({ username: 'a\nb' }), /username must not contain control characters/],
+    ['empty host', db({ host: '' }), /host must be a non-empty string/],
+    ['host with a scheme', db({ host: 'postgres://db.internal' }), /host must be a host name or IP address .* without scheme, port, path or spaces/],
+    ['host with a port', db({ host: 'db.internal:5432' }), /host must be a host name or IP address/],
+    ['host with a space', db({ host: 'db internal' }), /host must be a host name or IP address/],
+    ['host too long', db({ host: `${'a'.repeat(250)}.com` }), /host must be a host name or IP address of 1 to 253 characters/],
+    ['empty dbname', db({ dbname: '' }), /dbname must be a non-empty string/],
+    ['dbname too long', db({ dbname: 'd'.repeat(64) }), /dbname must be 1 to 63 bytes for engine 'postgres'/],
+    ['alternating users without master', db({ engine: undefined, rotationEngine: MULTI }), /masterSecret is required for the alternating-users rotation engine 'postgres-multi-user'/],
+    ['single user with master', db({ rotationEngine: SINGLE, masterSecret: master }), /masterSecret is not allowed for the single-user rotation engine/],
+    ['policy without the engine\'s exclusions', db({ passwordPolicy: new PasswordPolicy() }), /passwordPolicy.excludeCharacters must include .* for postgres secrets .* missing ":"/],
+    ['Redshift password over 64', db({ engine: 'redshift', passwordPolicy: new PasswordPolicy({ length: 65, excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.redshift }) }), /passwordPolicy.length must be at most 64 for redshift secrets, got 65/],
+    ['unknown tls', db({ tls: 'require' as DatabaseTls }), /tls must be DatabaseTls.VERIFY_FULL or DatabaseTls.DISABLED, got 'require'/],
+    ['OAuth without endpoint', oauth({ tokenEndpoint: undefined }), /oauthClient: exactly one of tokenEndpoint and issuer is required \(an https:\/\/ URL\), got neither/],
+    ['OAuth with both', oauth({ issuer: 'https://idp.example.com' }), /exactly one of tokenEndpoint and issuer is required .* got both/],
+    ['OAuth http endpoint', oauth({ tokenEndpoint: 'http://idp.example.com/token' }), /tokenEndpoint must be an https:\/\/ URL \(TLS only\)/],
+    ['OAuth relative endpoint', oauth({ tokenEndpoint: '/token' }), /tokenEndpoint must be an absolute https:\/\/ URL/],
+    ['OAuth endpoint with credentials', oauth({ tokenEndpoint: 'https://u:p@idp.example.com/token' }), /tokenEndpoint must not contain credentials or a fragment/],
+    ['OAuth http issuer', oauth({ tokenEndpoint: undefined, issuer: 'http://idp.example.com' }), /issuer must be an https:\/\/ URL/],
+    ['OAuth token endpoint token without https prefix', oauth({ tokenEndpoint: `${master.secretName}/token` }), /tokenEndpoint must be an https:\/\/ URL; a token is accepted only after a literal 'https:\/\/' prefix/],
+    ['OAuth empty client id', oauth({ clientId: '' }), /oauthClient: clientId must be a non-empty string/],
+    ['OAuth client without secret', oauth({ clientSecret: undefined }), /oauthClient: clientSecret is required and must be a SecretValue/],
+    ['OAuth client with auth method none', oauth({ authMethod: OAuthClientAuthMethod.NONE }), /oauthClient: authMethod must be client_secret_basic or client_secret_post/],
+    ['OAuth scope with two spaces', oauth({ scope: 'a  b' }), /scope must be scope tokens separated by single spaces/],
+    ['OAuth scope with a quote', oauth({ scope: 'a"b' }), /scope must be scope tokens separated by single spaces/],
+    ['OAuth empty audience', oauth({ audience: '' }), /audience must be a non-empty string/],
+    ['refresh token missing', refresh({ refreshToken: undefined }), /oauthRefreshToken: refreshToken is required and must be a SecretValue/],
+    ['refresh token: none with a secret', refresh({ clientSecret: secretValue, authMethod: OAuthClientAuthMethod.NONE }), /authMethod 'none' sends no client secret; leave out clientSecret/],
+    ['refresh token: basic without a secret', refresh({ authMethod: OAuthClientAuthMethod.CLIENT_SECRET_BASIC }), /clientSecret is required with authMethod 'client_secret_basic'/],
+  ])('%s', (_name, make, error) => {
+    expect(make).toThrow(error);
+  });
+
+  test('database constructs: an unsupported engine needs engine; a mismatching engine is refused', () => {
+    const t = stack();
+    const vpc = new ec2.Vpc(t, 'Vpc', { maxAzs: 2 });
+    const oracle = new rds.DatabaseInstance(t, 'Oracle', {
+      engine: rds.DatabaseInstanceEngine.oracleSe2({ version: rds.OracleEngineVersion.VER_19_0_0_0_2020_04_R1 }),
+      licenseModel: rds.LicenseModel.LICENSE_INCLUDED,
+      vpc,
+    });
+    expect(() => SecretTemplate.fromDatabaseInstance(oracle, { username: 'app' }))
+      .toThrow(/fromDatabaseInstance: engine is required \(the database's engine 'oracle-se2' is not one this library writes secrets for\)/);
+    const cluster = new rds.DatabaseCluster(t, 'Cluster', {
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
+      writer: rds.ClusterInstance.provisioned('Writer'),
+      vpc,
+    });
+    expect(() => SecretTemplate.fromDatabaseCluster(cluster, { username: 'app', engine: 'mysql' }))
+      .toThrow(/fromDatabaseCluster: engine 'mysql' does not match the database's engine 'aurora-postgresql'/);
+    const mysql = new rds.DatabaseCluster(t, 'Mysql', {
+      engine: rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_07_1 }),
+      writer: rds.ClusterInstance.provisioned('Writer'),
+      vpc,
+    });
+    expect(() => SecretTemplate.fromDatabaseCluster(mysql, { username: 'app', rotationEngine: SINGLE }))
+      .toThrow(/the database's engine 'aurora-mysql' is not rotated by rotationEngine 'postgres-single-user'/);
+  });
+});
