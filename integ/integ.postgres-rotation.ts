@@ -3,7 +3,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { RotationEngine, RotationFunction, RotationSchedule, SecretRotation } from '../src';
+import { RotationEngine, RotationFunction, RotationSchedule, SecretRotation, SecretsManagerEndpoints } from '../src';
 
 /**
  * A PostgreSQL instance in isolated subnets whose generated credential is rotated by the shared single-user function,
@@ -24,11 +24,7 @@ const rotation = RotationFunction.shared(stack, RotationEngine.POSTGRES_SINGLE_U
   vpc,
   logRemovalPolicy: RemovalPolicy.DESTROY,
 });
-const endpoint = vpc.addInterfaceEndpoint('SecretsManager', {
-  service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-  privateDnsEnabled: true,
-});
-endpoint.connections.allowDefaultPortFrom(rotation);
+new SecretsManagerEndpoints(stack, 'Endpoints', { vpc, allowFrom: [rotation] });
 
 const db = new rds.DatabaseInstance(stack, 'Database', {
   engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),

@@ -5393,7 +5393,66 @@ var ENV = {
   CALL_TIMEOUT_MS: "ROTATION_CALL_TIMEOUT_MS"
 };
 var SECRET_ENGINES = {
-  postgres: ["postgres", "aurora-postgresql"]
+  postgres: ["postgres", "aurora-postgresql"],
+  mysql: ["mysql", "aurora-mysql"],
+  mariadb: ["mariadb"],
+  redshift: ["redshift"],
+  documentdb: ["mongo", "docdb"]
+};
+var DEFAULT_EXCLUDE_CHARACTERS = {
+  common: `/@"'\\`,
+  postgres: `/@"'\\:`,
+  redshift: `/@"'\\:`
+};
+var DATABASE_ENGINE_DEFAULTS = {
+  postgres: {
+    port: 5432,
+    dbname: "postgres",
+    maxUsernameLength: 63,
+    usernameLengthUnit: "bytes",
+    maxDbnameLength: 63,
+    dbnameLengthUnit: "bytes",
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.postgres,
+    maxPasswordLength: 4096
+  },
+  mysql: {
+    port: 3306,
+    maxUsernameLength: 32,
+    usernameLengthUnit: "characters",
+    maxDbnameLength: 64,
+    dbnameLengthUnit: "characters",
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.common,
+    maxPasswordLength: 4096
+  },
+  mariadb: {
+    port: 3306,
+    maxUsernameLength: 80,
+    usernameLengthUnit: "characters",
+    maxDbnameLength: 64,
+    dbnameLengthUnit: "characters",
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.common,
+    maxPasswordLength: 4096
+  },
+  redshift: {
+    port: 5439,
+    dbname: "dev",
+    maxUsernameLength: 127,
+    usernameLengthUnit: "bytes",
+    maxDbnameLength: 127,
+    dbnameLengthUnit: "bytes",
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.redshift,
+    maxPasswordLength: 64
+  },
+  documentdb: {
+    port: 27017,
+    dbname: "admin",
+    maxUsernameLength: 63,
+    usernameLengthUnit: "characters",
+    maxDbnameLength: 63,
+    dbnameLengthUnit: "characters",
+    excludeCharacters: DEFAULT_EXCLUDE_CHARACTERS.common,
+    maxPasswordLength: 4096
+  }
 };
 var TLS_MODES = {
   VERIFY_FULL: "verify-full",
@@ -5405,10 +5464,6 @@ var POSTGRES_DEFAULTS = {
   /** PostgreSQL identifiers are truncated at 63 bytes (NAMEDATALEN - 1). */
   maxUsernameBytes: 63,
   cloneSuffix: "_clone"
-};
-var DEFAULT_EXCLUDE_CHARACTERS = {
-  common: `/@"'\\`,
-  postgres: `/@"'\\:`
 };
 var DEFAULT_PASSWORD_LENGTH = 32;
 function defaultPasswordPolicy(excludeCharacters) {
