@@ -6,36 +6,40 @@
  */
 import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
-  PasswordPolicy,
   RotationEngine,
+  RotationFunction,
   RotationFunctionOptions,
   RotationSchedule,
-  SecretRotation,
+  Secret,
+  SecretEncryptionKey,
+  SecretPolicy,
+  SecretTemplate,
+  SecretsManagerEndpoints,
 } from '../src';
 
 /** Where the applications' PostgreSQL cluster answers (inside the VPC). */
-const DATABASE = { engine: 'postgres', host: 'apps.cluster-example.eu-west-1.rds.amazonaws.com', port: 5432, dbname: 'apps' };
+const DATABASE = { host: 'apps.cluster-example.eu-west-1.rds.amazonaws.com', port: 5432, dbname: 'apps' };
 
 export class PlatformSecretsStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps) {
     super(scope, id, props);
 
-    // Isolated subnets only: the rotation functions reach Secrets Manager through an interface endpoint, not a NAT.
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    // The network stack owns the VPC (flow logs, closed default security group); this stack imports it. Isolated
+    // subnets only: the rotation functions reach Secrets Manager through an interface endpoint, not a NAT.
+    const vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: 'vpc-0a1b2c3d4e5f67890',
+      vpcCidrBlock: '10.20.0.0/16',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      isolatedSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+      isolatedSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
     });
-    vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
 
-    const key = new kms.Key(this, 'SecretsKey', {
+    // Usable by the account only through Secrets Manager in this region.
+    const key = new SecretEncryptionKey(this, 'SecretsKey', {
       alias: 'alias/platform/secrets',
       description: 'Encrypts the platform database secrets',
-      enableKeyRotation: true,
     });
 
     // The same options select the same shared function: one per engine rotates every secret of that engine.
@@ -43,67 +47,55 @@ export class PlatformSecretsStack extends Stack {
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     };
+    const endpoints = new SecretsManagerEndpoints(this, 'Endpoints', {
+      vpc,
+      allowFrom: [
+        RotationFunction.shared(this, RotationEngine.POSTGRES_SINGLE_USER, rotationFunctionOptions),
+        RotationFunction.shared(this, RotationEngine.POSTGRES_MULTI_USER, rotationFunctionOptions),
+      ],
+    });
 
     // The master user creates and updates the `_clone` users of alternating-user secrets; it rotates itself.
-    const master = this.databaseSecret('MasterSecret', key, { username: 'platform_admin' });
-    new SecretRotation(this, 'MasterRotation', {
-      secret: master,
-      engine: RotationEngine.POSTGRES_SINGLE_USER,
-      schedule: RotationSchedule.rate(Duration.days(30)),
-      rotationFunctionOptions,
-    });
+    const master = this.databaseSecret('MasterSecret', key, 'platform_admin', RotationEngine.POSTGRES_SINGLE_USER);
+    master.addRotation({ schedule: RotationSchedule.rate(Duration.days(30)), rotationFunctionOptions });
 
     // Single user: the application's user changes its own password.
-    const orders = this.databaseSecret('OrdersSecret', key, { username: 'orders' });
-    new SecretRotation(this, 'OrdersRotation', {
-      secret: orders,
-      engine: RotationEngine.POSTGRES_SINGLE_USER,
-      schedule: RotationSchedule.rate(Duration.days(30)),
-      rotationFunctionOptions,
-    });
+    const orders = this.databaseSecret('OrdersSecret', key, 'orders', RotationEngine.POSTGRES_SINGLE_USER);
+    orders.addRotation({ schedule: RotationSchedule.rate(Duration.days(30)), rotationFunctionOptions });
 
     // Rotated on Sunday nights between 03:00 and 05:00 UTC, when traffic is lowest.
-    const payments = this.databaseSecret('PaymentsSecret', key, { username: 'payments' });
-    new SecretRotation(this, 'PaymentsRotation', {
-      secret: payments,
-      engine: RotationEngine.POSTGRES_SINGLE_USER,
+    const payments = this.databaseSecret('PaymentsSecret', key, 'payments', RotationEngine.POSTGRES_SINGLE_USER);
+    payments.addRotation({
       schedule: RotationSchedule.cron({ hour: '3', weekDay: 'SUN' }, { window: Duration.hours(2) }),
       rotationFunctionOptions,
     });
+    // Payments credentials are read only over TLS and only through the VPC endpoint.
+    SecretPolicy.applyTo(payments, SecretPolicy.denyWithoutTls(), SecretPolicy.denyOutsideVpcEndpoints([endpoints.secretsManagerEndpoint]));
 
     // Alternating users: `reporting` and `reporting_clone` take turns, so long-lived connections never fail a login.
-    const reporting = this.databaseSecret('ReportingSecret', key, { username: 'reporting', masterarn: master.secretArn });
-    new SecretRotation(this, 'ReportingRotation', {
-      secret: reporting,
-      engine: RotationEngine.POSTGRES_MULTI_USER,
-      masterSecret: master,
+    const reporting = this.databaseSecret('ReportingSecret', key, 'reporting', RotationEngine.POSTGRES_MULTI_USER, master);
+    reporting.addRotation({
       schedule: RotationSchedule.rate(Duration.days(7), { window: Duration.hours(4) }),
       rotationFunctionOptions,
     });
   }
 
-  /** Known zones of the region, so synth needs no AWS account lookup (the documented override point). */
-  public get availabilityZones(): string[] {
-    return ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
-  }
-
   /** A PostgreSQL secret whose first password follows the same policy as every rotation. */
-  private databaseSecret(id: string, key: kms.IKey, fields: { username: string; masterarn?: string }): secretsmanager.Secret {
-    return new secretsmanager.Secret(this, id, {
-      description: `PostgreSQL credential of ${fields.username}`,
+  private databaseSecret(id: string, key: SecretEncryptionKey, username: string, rotationEngine: RotationEngine, masterSecret?: Secret): Secret {
+    return new Secret(this, id, {
+      description: `PostgreSQL credential of ${username}`,
       encryptionKey: key,
-      generateSecretString: PasswordPolicy.postgres().toSecretStringGenerator({
-        // toJsonString, not JSON.stringify: masterarn is a token resolved at deploy time.
-        secretStringTemplate: this.toJsonString({ ...DATABASE, ...fields }),
-        generateStringKey: 'password',
-      }),
+      template: SecretTemplate.database({ ...DATABASE, username, rotationEngine, masterSecret }),
     });
   }
 }
 
-const app = new App();
-new PlatformSecretsStack(app, 'PlatformSecrets', {
-  env: { account: '123456789012', region: 'eu-west-1' },
-  description: 'Platform database secrets with shared rotation functions (cdk-secrets-platform example)',
-});
-app.synth();
+// synthesized when run as the CDK app; tests import the stack class
+if (require.main === module) {
+  const app = new App();
+  new PlatformSecretsStack(app, 'PlatformSecrets', {
+    env: { account: '123456789012', region: 'eu-west-1' },
+    description: 'Platform database secrets with shared rotation functions (cdk-secrets-platform example)',
+  });
+  app.synth();
+}
