@@ -7,16 +7,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { LocalSecretsManager } from './support/local-secrets-manager';
-
-async function rejection(promise: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await promise;
-  } catch (e) {
-    const error = e as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: error.name, message: error.message, status: error.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
+import { rejection } from './support/rejection';
 
 let sm: LocalSecretsManager;
 let client: SecretsManagerClient;

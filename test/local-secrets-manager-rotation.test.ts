@@ -11,17 +11,9 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { LocalSecretsManager, RotationEvent, RotationInvoker, RotationStep } from './support/local-secrets-manager';
+import { rejection } from './support/rejection';
 
 const LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rotate';
-
-async function rejection(promise: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await promise;
-  } catch (e) {
-    return { name: (e as Error).name, message: (e as Error).message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 type Hooks = Partial<Record<RotationStep, (event: RotationEvent) => Promise<void> | void>>;
 

@@ -11,22 +11,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { LocalSecretsManager } from './support/local-secrets-manager';
-
-interface Rejection {
-  readonly name: string;
-  readonly message: string;
-  readonly status?: number;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Rejection> {
-  try {
-    await promise;
-  } catch (e) {
-    const error = e as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: error.name, message: error.message, status: error.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
+import { rejection } from './support/rejection';
 
 let sm: LocalSecretsManager;
 let client: SecretsManagerClient;
