@@ -1,4 +1,5 @@
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RotationError } from './errors';
+import { faultPoint } from './fault-points';
 import { resolveMaster } from './master-secret';
 import { CredentialEngine, SecretRole, SetPendingArgs, StepContext } from './protocol';
 import { ENV, TLS_MODES } from '../../src/private/contract';
@@ -166,6 +167,7 @@ export function singleUser(dialect: DatabaseDialect): CredentialEngine<DatabaseC
       if (pending.username !== current.username) throw new ConfusedDeputyError('pending and current name different users');
       if (await canLogin(dialect, pending, ctx)) return 'already-set';
       const login = await firstWorkingLogin(dialect, ctx, current, previous);
+      await faultPoint('login-chosen');
       return settle(dialect, pending, ctx, async () => {
         await withSession(dialect, login, ctx, (s) => s.setOwnPassword(pending.username, pending.password));
         return 'password-changed';
@@ -235,14 +237,17 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
 }
 
 /**
- * Runs a change; when the database refuses it (e.g. "tuple concurrently updated" because a duplicate invocation of
- * the same step won the race) and the pending credential now logs in, the step's goal is met.
+ * Runs a change; when it fails because a duplicate invocation of the same step won the race (the database reports
+ * "tuple concurrently updated", or the login used for the change stopped working) and the pending credential now
+ * logs in, the step's goal is met.
  */
 async function settle(dialect: DatabaseDialect, pending: DatabaseLogin, ctx: StepContext, change: () => Promise<string>): Promise<string> {
   try {
     return await change();
   } catch (err) {
-    if (err instanceof RotationError && err.code === ERROR_CODES.DATABASE_ERROR && await canLogin(dialect, pending, ctx)) return 'already-set';
+    // LOGIN_FAILED: the duplicate changed the password between our login check and our connect
+    const raced = err instanceof RotationError && (err.code === ERROR_CODES.DATABASE_ERROR || err.code === ERROR_CODES.LOGIN_FAILED);
+    if (raced && await canLogin(dialect, pending, ctx)) return 'already-set';
     throw err;
   }
 }

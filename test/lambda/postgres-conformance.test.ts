@@ -240,6 +240,29 @@ describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
       expect(moves.every((c) => c.input.VersionStage === 'AWSCURRENT')).toBe(true);
     });
 
+    if (!multiUser) {
+      test('a duplicate setSecret that changes the password between our login check and our connect: both succeed (invariant 7)', async () => {
+        const { arn } = await newUser();
+        const token = await f.beginManualRotation(arn);
+        await f.invoke(ID, { Step: 'createSecret', SecretId: arn, ClientRequestToken: token });
+        const set = () => f.invoke(ID, { Step: 'setSecret', SecretId: arn, ClientRequestToken: token });
+        let raced = false;
+        setFaultHook(async (p) => {
+          if (p === 'login-chosen' && !raced) {
+            raced = true;
+            // the duplicate runs to completion while the first invocation holds the now stale current login
+            await set();
+          }
+        });
+        await set();
+        setFaultHook(undefined);
+        expect(raced).toBe(true);
+        expect(await f.login(await f.value(arn, { versionId: token }))).toBe(true);
+        const actions = f.capture.stepLines.filter((l) => l.secretArn === arn && l.step === 'setSecret').map((l) => l.action);
+        expect(actions).toEqual(['password-changed', 'already-set']);
+      });
+    }
+
     test('events for a finished token succeed and change nothing; unknown and abandoned tokens throw and change nothing (invariant 5)', async () => {
       const { arn } = await newUser();
       const token = await f.beginManualRotation(arn);
