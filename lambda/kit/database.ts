@@ -107,15 +107,9 @@ export function assertSameTarget(a: DatabaseLogin, b: DatabaseLogin, what: strin
 
 /** true when the login works, false when the server rejects the credential; any other failure throws. */
 export async function canLogin(dialect: DatabaseDialect, login: DatabaseLogin, ctx: StepContext): Promise<boolean> {
-  let session: DatabaseSession;
-  try {
-    session = await dialect.connect(login, ctx);
-  } catch (err) {
-    if (err instanceof LoginFailedError) return false;
-    throw err;
-  }
-  await session.close();
-  return true;
+  const session = await connectUnlessRejected(dialect, login, ctx);
+  await session?.close();
+  return session !== undefined;
 }
 
 async function withSession<R>(
@@ -166,10 +160,15 @@ export function singleUser(dialect: DatabaseDialect): CredentialEngine<DatabaseC
       assertSameTarget(current, pending, 'pending and current name different servers');
       if (pending.username !== current.username) throw new ConfusedDeputyError('pending and current name different users');
       if (await canLogin(dialect, pending, ctx)) return 'already-set';
-      const login = await firstWorkingLogin(dialect, ctx, current, previous);
-      await faultPoint('login-chosen');
+      // the session that proved a login works is the one that changes the password: no second login to race with
+      const session = await firstWorkingSession(dialect, ctx, current, previous);
       return settle(dialect, pending, ctx, async () => {
-        await withSession(dialect, login, ctx, (s) => s.setOwnPassword(pending.username, pending.password));
+        try {
+          await faultPoint('login-chosen');
+          await session.setOwnPassword(pending.username, pending.password);
+        } finally {
+          await session.close();
+        }
         return 'password-changed';
       });
     },
@@ -179,16 +178,28 @@ export function singleUser(dialect: DatabaseDialect): CredentialEngine<DatabaseC
   };
 }
 
-async function firstWorkingLogin(
+async function firstWorkingSession(
   dialect: DatabaseDialect, ctx: StepContext, current: DatabaseCredential, previous: () => Promise<DatabaseCredential | undefined>,
-): Promise<DatabaseLogin> {
-  if (await canLogin(dialect, current, ctx)) return current;
+): Promise<DatabaseSession> {
+  const session = await connectUnlessRejected(dialect, current, ctx);
+  if (session) return session;
   const prev = await previous();
   if (prev && prev.username === current.username) {
     assertSameTarget(current, prev, 'previous and current name different servers');
-    if (await canLogin(dialect, prev, ctx)) return prev;
+    const fallback = await connectUnlessRejected(dialect, prev, ctx);
+    if (fallback) return fallback;
   }
   throw new LoginFailedError('Neither the current nor the previous credential logs in');
+}
+
+/** An open session, or undefined when the server rejects the credential; any other failure throws. */
+async function connectUnlessRejected(dialect: DatabaseDialect, login: DatabaseLogin, ctx: StepContext): Promise<DatabaseSession | undefined> {
+  try {
+    return await dialect.connect(login, ctx);
+  } catch (err) {
+    if (err instanceof LoginFailedError) return undefined;
+    throw err;
+  }
 }
 
 /** Alternating users: the master sets the other user's password, so the current user keeps working throughout. */
@@ -237,17 +248,14 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
 }
 
 /**
- * Runs a change; when it fails because a duplicate invocation of the same step won the race (the database reports
- * "tuple concurrently updated", or the login used for the change stopped working) and the pending credential now
- * logs in, the step's goal is met.
+ * Runs a change; when the database refuses it (e.g. "tuple concurrently updated" because a duplicate invocation of
+ * the same step won the race) and the pending credential now logs in, the step's goal is met.
  */
 async function settle(dialect: DatabaseDialect, pending: DatabaseLogin, ctx: StepContext, change: () => Promise<string>): Promise<string> {
   try {
     return await change();
   } catch (err) {
-    // LOGIN_FAILED: the duplicate changed the password between our login check and our connect
-    const raced = err instanceof RotationError && (err.code === ERROR_CODES.DATABASE_ERROR || err.code === ERROR_CODES.LOGIN_FAILED);
-    if (raced && await canLogin(dialect, pending, ctx)) return 'already-set';
+    if (err instanceof RotationError && err.code === ERROR_CODES.DATABASE_ERROR && await canLogin(dialect, pending, ctx)) return 'already-set';
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Named points after each state-changing call (a database statement, a Secrets Manager write) and where a race with a
- * duplicate invocation matters (`login-chosen`: between checking which login works and using it).
+ * duplicate invocation matters (`login-chosen`: after the session that will change the password is open).
  *
  * In production nothing is registered and a fault point is a no-op. The handler test suite registers a hook on a
  * global symbol to crash the invocation after any point and to check invariants at every instant.
