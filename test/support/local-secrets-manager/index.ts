@@ -1,14 +1,11 @@
-export { FaultInjector, LocalSecretsManager } from './server';
-export type {
-  CallRecord,
-  FaultRule,
-  InvocationRecord,
-  LocalSecretsManagerOptions,
-  RotationEvent,
-  RotationInvoker,
-  RotationOutcome,
-} from './server';
-export { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretStore, ServiceError } from './store';
-export type { RotationEventRecord, RotationEventType, RotationStep, SecretStoreOptions } from './store';
+export { LocalSecretsManager } from './server';
+export type { CallRecord, LocalSecretsManagerOptions } from './server';
+export { FaultInjector } from './faults';
+export type { FaultRule } from './faults';
+export type { InvocationRecord, RotationEvent, RotationInvoker, RotationOutcome } from './rotation-driver';
+export { SecretStore } from './store';
+export { ServiceError } from './errors';
+export { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './types';
+export type { RotationEventRecord, RotationEventType, RotationStep, SecretStoreOptions } from './types';
 export { generatePassword, PasswordPolicyError, PUNCTUATION } from './password';
 export type { PasswordPolicy } from './password';

@@ -6,7 +6,6 @@ import type {
   CreateSecretResponse,
   DescribeSecretRequest,
   DescribeSecretResponse,
-  Filter,
   GetSecretValueRequest,
   GetSecretValueResponse,
   ListSecretsRequest,
@@ -16,103 +15,27 @@ import type {
   PutSecretValueRequest,
   PutSecretValueResponse,
   RotateSecretRequest,
-  RotateSecretResponse,
-  RotationRulesType,
   SecretListEntry,
-  Tag,
   UpdateSecretVersionStageRequest,
   UpdateSecretVersionStageResponse,
 } from '@aws-sdk/client-secrets-manager';
-
-export const AWSCURRENT = 'AWSCURRENT';
-export const AWSPENDING = 'AWSPENDING';
-export const AWSPREVIOUS = 'AWSPREVIOUS';
-
-export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
-export type RotationEventType = 'RotationStarted' | 'RotationSucceeded' | 'RotationFailed' | 'RotationAbandoned';
-
-/** What the service would publish to EventBridge about a rotation. */
-export interface RotationEventRecord {
-  readonly type: RotationEventType;
-  readonly secretArn: string;
-  readonly token: string;
-  readonly step?: string;
-  readonly errorCode?: string;
-}
-
-/** An error the real service answers with: `code` is the `__type` on the wire. */
-export class ServiceError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-    this.name = code;
-  }
-}
-
-export interface SecretVersion {
-  readonly versionId: string;
-  readonly createdDate: Date;
-  secretString?: string;
-  secretBinary?: Buffer;
-  /** The RotationToken the last PutSecretValue for this version carried (recorded, not validated). */
-  rotationToken?: string;
-}
-
-/** running: the driver should go on; abandoned: a PutSecretValue replaced it; cancelled: CancelRotateSecret (or shutdown). */
-export type RotationState = 'running' | 'abandoned' | 'cancelled';
-
-export interface RotationInProgress {
-  /** `rotation`: the four steps; `validation`: testSecret only (RotateImmediately false). */
-  readonly kind: 'rotation' | 'validation';
-  readonly token: string;
-  readonly lambdaArn: string;
-  state: RotationState;
-}
-
-export interface SecretRecord {
-  readonly arn: string;
-  readonly name: string;
-  readonly createdDate: Date;
-  readonly versions: Map<string, SecretVersion>;
-  /** Staging label -> VersionId: a label is on at most one version by construction. */
-  readonly labels: Map<string, string>;
-  readonly tags: Tag[];
-  description?: string;
-  kmsKeyId?: string;
-  lastChangedDate: Date;
-  lastAccessedDate?: Date;
-  /** undefined until rotation is first configured; false after CancelRotateSecret. */
-  rotationEnabled?: boolean;
-  rotationLambdaArn?: string;
-  rotationRules?: RotationRulesType;
-  lastRotatedDate?: Date;
-  rotation?: RotationInProgress;
-}
-
-/** The rotation (or validation) a RotateSecret call started; the caller drives it. */
-export interface StartedRotation {
-  readonly kind: 'rotation' | 'validation';
-  readonly secretArn: string;
-  readonly token: string;
-  readonly lambdaArn: string;
-}
-
-export interface RotateSecretResult {
-  readonly response: RotateSecretResponse;
-  /** Absent when nothing has to be invoked (an idempotent repeat, or no current version to validate). */
-  readonly started?: StartedRotation;
-}
-
-export interface SecretStoreOptions {
-  readonly region?: string;
-  readonly accountId?: string;
-  /** Clock, for deterministic dates in tests. */
-  readonly now?: () => Date;
-}
-
-interface SecretValue {
-  readonly secretString?: string;
-  readonly secretBinary?: Buffer;
-}
+import { ServiceError } from './errors';
+import { applyStages, assertNoRotationInProgress, checkRemoveFrom, moveLabel, selectVersion, stagesOf } from './labels';
+import { decodeNextToken, encodeNextToken, matchesFilters } from './listing';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  RotateSecretResult,
+  RotationEventRecord,
+  RotationState,
+  RotationStep,
+  SecretRecord,
+  SecretStoreOptions,
+  SecretValue,
+  SecretVersion,
+} from './types';
+import { optionalString, rateHours, requireString, validRotationRules, validStages, validToken } from './validation';
+import { hasValue, optionalValue, requiredValue, sameValue } from './values';
 
 const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -426,243 +349,6 @@ export class SecretStore {
   }
 }
 
-// ---- labels ----
-
-function stagesOf(secret: SecretRecord, versionId: string): string[] {
-  return [...secret.labels].filter(([, id]) => id === versionId).map(([label]) => label);
-}
-
-/**
- * Moves a label to a version (or removes it when `to` is undefined).
- * Moving AWSCURRENT puts AWSPREVIOUS on the version that had AWSCURRENT.
- */
-function moveLabel(secret: SecretRecord, label: string, to: string | undefined): void {
-  const from = secret.labels.get(label);
-  if (to === undefined) {
-    secret.labels.delete(label);
-    return;
-  }
-  secret.labels.set(label, to);
-  if (label === AWSCURRENT && from !== undefined && from !== to) {
-    secret.labels.set(AWSPREVIOUS, from);
-  }
-}
-
-/** PutSecretValue: every stage moves to this version; an explicit AWSPREVIOUS wins over the automatic one. */
-function applyStages(secret: SecretRecord, versionId: string, stages: string[]): void {
-  const ordered = [...stages].sort((a, b) => Number(b === AWSCURRENT) - Number(a === AWSCURRENT));
-  for (const stage of ordered) {
-    moveLabel(secret, stage, versionId);
-  }
-}
-
-function checkRemoveFrom(stage: string, holder: string | undefined, removeFrom: string | undefined): void {
-  if (holder !== undefined && removeFrom === undefined) {
-    throw new ServiceError('InvalidParameterException',
-      `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder}, `
-      + 'so you must explicitly reference that version in RemoveFromVersionId.');
-  }
-  if (holder !== undefined && removeFrom !== holder) {
-    throw new ServiceError('InvalidParameterException',
-      `Staging label ${stage} is currently attached to version ${holder}, not to version ${removeFrom}. `
-      + 'RemoveFromVersionId must be the version that currently has the staging label.');
-  }
-  if (holder === undefined && removeFrom !== undefined) {
-    throw new ServiceError('InvalidParameterException', `Staging label ${stage} isn't attached to version ${removeFrom}.`);
-  }
-}
-
-function selectVersion(secret: SecretRecord, versionId: string | undefined, stage: string | undefined): SecretVersion {
-  if (versionId !== undefined) {
-    const version = secret.versions.get(versionId);
-    if (version === undefined || (stage !== undefined && secret.labels.get(stage) !== versionId)) {
-      throw new ServiceError('ResourceNotFoundException',
-        `Secrets Manager can't find the specified secret value for VersionId: ${versionId}${stage ? ` and staging label: ${stage}` : ''}`);
-    }
-    return version;
-  }
-  const label = stage ?? AWSCURRENT;
-  const holder = secret.labels.get(label);
-  if (holder === undefined) {
-    throw new ServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${label}`);
-  }
-  return secret.versions.get(holder)!;
-}
-
-function assertNoRotationInProgress(secret: SecretRecord, running: RotationInProgress | undefined): void {
-  const pending = secret.labels.get(AWSPENDING);
-  if (running !== undefined || (pending !== undefined && pending !== secret.labels.get(AWSCURRENT))) {
-    throw new ServiceError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
-  }
-}
-
-// ---- values ----
-
-function hasValue(version: SecretVersion): boolean {
-  return version.secretString !== undefined || version.secretBinary !== undefined;
-}
-
-function sameValue(version: SecretVersion, value: SecretValue): boolean {
-  const sameBinary = version.secretBinary === undefined || value.secretBinary === undefined
-    ? version.secretBinary === value.secretBinary
-    : version.secretBinary.equals(value.secretBinary);
-  return version.secretString === value.secretString && sameBinary;
-}
-
-function optionalValue(input: { SecretString?: string; SecretBinary?: Uint8Array }): SecretValue | undefined {
-  const secretString = optionalString(input.SecretString, 'SecretString');
-  const binary = input.SecretBinary;
-  if (binary !== undefined && !(binary instanceof Uint8Array)) {
-    throw new ServiceError('InvalidParameterException', 'SecretBinary must be binary data.');
-  }
-  if (secretString !== undefined && binary !== undefined) {
-    throw new ServiceError('InvalidParameterException', 'You can\'t specify both SecretString and SecretBinary.');
-  }
-  if (secretString === undefined && binary === undefined) {
-    return undefined;
-  }
-  return { secretString, secretBinary: binary === undefined ? undefined : Buffer.from(binary) };
-}
-
-function requiredValue(input: { SecretString?: string; SecretBinary?: Uint8Array }): SecretValue {
-  const value = optionalValue(input);
-  if (value === undefined) {
-    throw new ServiceError('InvalidParameterException', 'You must provide either SecretString or SecretBinary.');
-  }
-  return value;
-}
-
-// ---- validation ----
-
-function requireString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ServiceError('InvalidParameterException', `${name} is required and must be a non-empty string.`);
-  }
-  return value;
-}
-
-function optionalString(value: unknown, name: string): string | undefined {
-  if (value === undefined || value === null) {
-    return undefined;
-  }
-  if (typeof value !== 'string') {
-    throw new ServiceError('InvalidParameterException', `${name} must be a string.`);
-  }
-  return value;
-}
-
-/** VersionIds (ClientRequestToken) are 32 to 64 characters long in the real service. */
-function validToken(token: unknown): string {
-  const value = requireString(token, 'ClientRequestToken');
-  if (value.length < 32 || value.length > 64) {
-    throw new ServiceError('InvalidParameterException', 'ClientRequestToken must be 32 to 64 characters long.');
-  }
-  return value;
-}
-
-function validStages(stages: unknown): string[] {
-  if (!Array.isArray(stages) || stages.length < 1 || stages.length > 20) {
-    throw new ServiceError('InvalidParameterException', 'VersionStages must list 1 to 20 staging labels.');
-  }
-  return [...new Set(stages.map(s => requireString(s, 'VersionStages')))];
-}
-
-function validRotationRules(rules: RotationRulesType | undefined): RotationRulesType | undefined {
-  if (rules === undefined) {
-    return undefined;
-  }
-  const days = rules.AutomaticallyAfterDays;
-  const expression = rules.ScheduleExpression;
-  if (days !== undefined && expression !== undefined) {
-    throw new ServiceError('InvalidParameterException', 'You can\'t specify both AutomaticallyAfterDays and ScheduleExpression.');
-  }
-  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 1000)) {
-    throw new ServiceError('InvalidParameterException', 'AutomaticallyAfterDays must be between 1 and 1000.');
-  }
-  if (expression !== undefined) {
-    validScheduleExpression(expression);
-  }
-  if (rules.Duration !== undefined && !/^([1-9]|1[0-9]|2[0-4])h$/.test(rules.Duration)) {
-    throw new ServiceError('InvalidParameterException', 'Duration must be between 1h and 24h.');
-  }
-  return { ...rules };
-}
-
-function validScheduleExpression(expression: string): void {
-  const hours = rateHours(expression);
-  if (hours !== undefined) {
-    if (hours < 4 || hours > 1000 * 24) {
-      throw new ServiceError('InvalidParameterException', 'A rate() schedule must be between 4 hours and 1000 days.');
-    }
-    return;
-  }
-  const cron = /^cron\((.+)\)$/.exec(expression);
-  const fields = cron ? cron[1].trim().split(/\s+/) : [];
-  if (fields.length !== 6 || fields[0] !== '0' || fields[5] !== '*') {
-    throw new ServiceError('InvalidParameterException',
-      'ScheduleExpression must be rate(N hours|days) or cron(0 H DoM Mon DoW *) (minutes 0, year *).');
-  }
-}
-
-function rateHours(expression: string): number | undefined {
-  const match = /^rate\((\d+) (hours?|days?)\)$/.exec(expression);
-  if (!match) {
-    return undefined;
-  }
-  const n = Number(match[1]);
-  return match[2].startsWith('hour') ? n : n * 24;
-}
-
-// ---- listing ----
-
-function matchesFilters(secret: SecretRecord, filters: Filter[]): boolean {
-  return filters.every(filter => matchesFilter(secret, filter));
-}
-
-function matchesFilter(secret: SecretRecord, filter: Filter): boolean {
-  const candidates = filterCandidates(secret, filter.Key);
-  return (filter.Values ?? []).every(raw => {
-    const negated = raw.startsWith('!');
-    const prefix = (negated ? raw.slice(1) : raw).toLowerCase();
-    const found = candidates.some(c => c.toLowerCase().startsWith(prefix));
-    return negated ? !found : found;
-  });
-}
-
-function filterCandidates(secret: SecretRecord, key: string | undefined): string[] {
-  const tagKeys = secret.tags.map(t => t.Key ?? '');
-  const tagValues = secret.tags.map(t => t.Value ?? '');
-  switch (key) {
-    case 'name': return [secret.name];
-    case 'description': return [secret.description ?? ''];
-    case 'tag-key': return tagKeys;
-    case 'tag-value': return tagValues;
-    case 'all': return [secret.name, secret.description ?? '', ...tagKeys, ...tagValues];
-    default: throw new ServiceError('InvalidParameterException', `Unsupported filter key: ${key}`);
-  }
-}
-
-function encodeNextToken(index: number): string {
-  return Buffer.from(JSON.stringify({ index })).toString('base64');
-}
-
-function decodeNextToken(token: string | undefined): number {
-  if (token === undefined) {
-    return 0;
-  }
-  try {
-    const index = JSON.parse(Buffer.from(token, 'base64').toString('utf8')).index;
-    if (Number.isInteger(index) && index >= 0) {
-      return index;
-    }
-  } catch {
-    // fall through
-  }
-  throw new ServiceError('InvalidNextTokenException', 'The NextToken value is invalid.');
-}
-
-// ---- dates and names ----
-
 function nextRotationDate(secret: SecretRecord, now: Date): Date | undefined {
   const rules = secret.rotationRules;
   if (!secret.rotationEnabled || rules === undefined) {
@@ -686,3 +372,4 @@ function randomSuffix(): string {
   }
   return suffix;
 }
+
