@@ -1,16 +1,33 @@
 import { readFileSync } from 'fs';
 import { isIP } from 'net';
-import { Client, ClientConfig } from 'pg';
+import { Client, ClientConfig, QueryConfig } from 'pg';
 import { scramSha256Verifier } from './postgres-scram';
 import { DEFAULT_EXCLUDE_CHARACTERS, ENV, POSTGRES_DEFAULTS, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
-import { DatabaseDialect, DatabaseLogin, DatabaseSession } from '../kit/database';
-import { ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
+import { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind } from '../kit/database';
+import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { StepContext } from '../kit/protocol';
+
+/**
+ * PostgreSQL rules for the master's session (docs/security.md):
+ * - the master never connects to the application's database (the kit passes the master secret's `dbname`, else
+ *   `postgres`), and its first statement pins `search_path` to `pg_catalog, pg_temp`, which overrides any
+ *   `ALTER DATABASE ... SET search_path` an application user who owns a database may have made;
+ * - every function, type and operator in the handler's statements is qualified with `pg_catalog` besides.
+ *
+ * An alternate is an alternate: a current user `<x>_clone` counts as the clone of `<x>` only when it is a member of
+ * `<x>` (pg_has_role MEMBER, checked by the master before `<x>`'s password changes). An existing `<x>_clone` that holds
+ * an attribute the handler never grants (SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS) is not the
+ * handler's clone: it is refused rather than given a new password.
+ */
 
 /** SQLSTATEs of a rejected credential: invalid_password, invalid_authorization_specification. */
 const AUTH_FAILED = new Set(['28P01', '28000']);
 const INSUFFICIENT_PRIVILEGE = '42501';
+/** query_canceled: what statement_timeout raises. */
+const QUERY_CANCELED = '57014';
+/** What pg's own query_timeout rejects with (no code of its own). */
+const CLIENT_QUERY_TIMEOUT = 'Query read timeout';
 
 /** Node TLS error codes and pg's own message for a server without TLS: never a reason to retry in plaintext. */
 const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO/;
@@ -27,7 +44,7 @@ export const postgres: DatabaseDialect = {
   connect,
 };
 
-async function connect(login: DatabaseLogin, ctx: StepContext): Promise<DatabaseSession> {
+async function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind = 'application'): Promise<DatabaseSession> {
   const budget = ctx.deadline.budget('PostgreSQL connect');
   const client = new Client(clientConfig(login, ctx, budget));
   // a socket error after connect must not crash the process; the next query reports it
@@ -38,7 +55,15 @@ async function connect(login: DatabaseLogin, ctx: StepContext): Promise<Database
     await client.end().catch(() => undefined);
     throw classify(err, 'connect');
   }
-  return new PostgresSession(client, ctx);
+  const session = new PostgresSession(client, ctx);
+  if (kind === 'master') {
+    // before anything else: no object the application user owns may be resolved in the master's session
+    await session.pinSearchPath().catch(async (err) => {
+      await session.close();
+      throw err;
+    });
+  }
+  return session;
 }
 
 /** TLS verifies the chain and the host name unless the secret explicitly says `tls: disabled`. */
@@ -77,6 +102,9 @@ function classify(err: unknown, during: string): RotationError {
   const code = errorCode(err);
   if (code && AUTH_FAILED.has(code)) return new LoginFailedError('PostgreSQL rejected the credential', err);
   const message = err instanceof Error ? err.message : '';
+  if (code === QUERY_CANCELED || message === CLIENT_QUERY_TIMEOUT) {
+    return new RotationError(ERROR_CODES.TIMEOUT, `PostgreSQL ${during} did not complete within its time bound`, err);
+  }
   if ((code && TLS_ERROR.test(code)) || /does not support SSL/.test(message)) {
     return new RotationError(ERROR_CODES.TLS_FAILED, `TLS to PostgreSQL failed during ${during}`, err);
   }
@@ -92,11 +120,28 @@ function masterNotPermitted(err: unknown): never {
   throw err;
 }
 
+/** Role attributes the handler never grants a clone; an existing `<x>_clone` holding one is someone else's role. */
+const FOREIGN_ATTRIBUTES = 'r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls';
+
 class PostgresSession implements DatabaseSession {
   constructor(private readonly client: Client, private readonly ctx: StepContext) {}
 
+  public async pinSearchPath(): Promise<void> {
+    await this.query('set-search-path', 'SELECT pg_catalog.set_config(\'search_path\', \'pg_catalog, pg_temp\', false)');
+  }
+
   public async setOwnPassword(username: string, password: string): Promise<void> {
     await this.execFormatted('alter-role', 'ALTER ROLE %I WITH PASSWORD %L', [username, scramSha256Verifier(password)]);
+  }
+
+  public async assertAlternateOf(alternate: string, original: string): Promise<void> {
+    const rows = await this.query('check-alternate',
+      'SELECT pg_catalog.pg_has_role(a.oid, o.oid, \'MEMBER\') AS member FROM pg_catalog.pg_roles a, pg_catalog.pg_roles o '
+      + 'WHERE a.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name AND o.rolname OPERATOR(pg_catalog.=) $2::pg_catalog.name',
+      [alternate, original]);
+    if (rows[0]?.member !== true) {
+      throw new ConfusedDeputyError('the current user is named like the clone of the pending user but is not a member of it');
+    }
   }
 
   public async upsertAlternate(target: string, original: string, password: string): Promise<'created' | 'updated'> {
@@ -104,7 +149,13 @@ class PostgresSession implements DatabaseSession {
     // one transaction: a crash between statements leaves no user whose password works without its privileges
     await this.query('begin', 'BEGIN');
     try {
-      const exists = (await this.query('find-role', 'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [target])).length > 0;
+      const found = await this.query('find-role',
+        `SELECT (${FOREIGN_ATTRIBUTES}) AS is_foreign FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name`,
+        [target]);
+      const exists = found.length > 0;
+      if (exists && target !== original && found[0].is_foreign === true) {
+        throw new ConfusedDeputyError('the alternate user exists with attributes the handler never grants; it is not a clone');
+      }
       if (exists) {
         await this.execFormatted('alter-role', 'ALTER ROLE %I WITH LOGIN INHERIT PASSWORD %L', [target, verifier]);
       } else {
@@ -124,15 +175,22 @@ class PostgresSession implements DatabaseSession {
 
   public async checkAlternate(original: string): Promise<void> {
     const rows = await this.query('check-privileges',
-      'SELECT pg_catalog.pg_has_role(current_user, r.oid, \'USAGE\') AS inherits FROM pg_catalog.pg_roles r WHERE r.rolname = $1',
+      'SELECT pg_catalog.pg_has_role(current_user, r.oid, \'USAGE\') AS inherits FROM pg_catalog.pg_roles r '
+      + 'WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name',
       [original]);
     if (rows.length === 0 || rows[0].inherits !== true) {
       throw new RotationError(ERROR_CODES.PRIVILEGES_OUT_OF_SYNC, 'The alternate user does not hold the original user\'s privileges');
     }
   }
 
+  /**
+   * The probe is one statement (the extended protocol refuses a second) in a read-only transaction that is rolled
+   * back, so a probe can prove what the pending user may read and can change nothing.
+   */
   public async probe(sql: string): Promise<void> {
-    await this.query('probe', sql);
+    await this.query('probe-begin', 'BEGIN READ ONLY');
+    await this.query('probe', { text: sql, queryMode: 'extended' } as QueryConfig);
+    await this.query('probe-end', 'ROLLBACK');
   }
 
   public async close(): Promise<void> {
@@ -141,15 +199,15 @@ class PostgresSession implements DatabaseSession {
 
   /** Identifiers and literals are quoted by the server (format %I / %L), never by string concatenation here. */
   private async execFormatted(point: string, template: string, args: string[]): Promise<void> {
-    const params = args.map((_, i) => `$${i + 2}::text`).join(', ');
-    const rows = await this.query(`format-${point}`, `SELECT pg_catalog.format($1::text, ${params}) AS stmt`, [template, ...args]);
+    const params = args.map((_, i) => `$${i + 2}::pg_catalog.text`).join(', ');
+    const rows = await this.query(`format-${point}`, `SELECT pg_catalog.format($1::pg_catalog.text, ${params}) AS stmt`, [template, ...args]);
     await this.query(point, rows[0].stmt);
   }
 
-  private async query(point: string, sql: string, params: unknown[] = []): Promise<any[]> {
+  private async query(point: string, sql: string | QueryConfig, params: unknown[] = []): Promise<any[]> {
     let result;
     try {
-      result = await this.ctx.deadline.run('PostgreSQL query', () => this.client.query(sql, params));
+      result = await this.ctx.deadline.run('PostgreSQL query', () => this.client.query(typeof sql === 'string' ? { text: sql, values: params } : sql));
     } catch (err) {
       throw classify(err, point);
     }

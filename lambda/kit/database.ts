@@ -1,8 +1,11 @@
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RotationError } from './errors';
 import { faultPoint } from './fault-points';
 import { resolveMaster } from './master-secret';
-import { CredentialEngine, SecretRole, SetPendingArgs, StepContext } from './protocol';
-import { ENV, TLS_MODES } from '../../src/private/contract';
+import { CredentialEngine, SetPendingArgs, StepContext } from './protocol';
+import { parsePort, parseTlsMode, requireString } from './secret-fields';
+import { SecretObject, parseSecretObject, withChangedMembers } from './secret-json';
+import type { LoginStep, SecretRole } from './types';
+import { ENV } from '../../src/private/contract';
 import type { PasswordPolicyContract, TlsMode } from '../../src/private/contract';
 
 /** Where and as whom to log in. */
@@ -15,22 +18,33 @@ export interface DatabaseLogin {
   readonly tls: TlsMode;
 }
 
-/** A parsed database secret: the login plus the rest of the JSON, which rotation carries over untouched. */
+/** A parsed database secret: the login plus the rest of the JSON, which rotation carries over exactly as written. */
 export interface DatabaseCredential extends DatabaseLogin {
   readonly engine: string;
   readonly masterarn?: string;
-  readonly raw: Record<string, unknown>;
+  readonly source: SecretObject;
 }
+
+/**
+ * Whose credential opens a session. A `master` session runs statements chosen by the handler with the master's
+ * privileges, so the engine must make sure nothing the application user owns can be resolved in it.
+ */
+export type SessionKind = 'application' | 'master';
 
 /** An open, authenticated connection. Every method bounds its calls by the step's deadline. */
 export interface DatabaseSession {
   /** Changes the logged-in user's own password. */
   setOwnPassword(username: string, password: string): Promise<void>;
+  /**
+   * As the master: throws CONFUSED_DEPUTY unless `alternate` really is the alternate of `original` (what that means
+   * is the engine's: its file says), so a user merely named like a clone cannot have `original`'s password changed.
+   */
+  assertAlternateOf(alternate: string, original: string): Promise<void>;
   /** As the master: creates `target` (a member of `original` with its privileges) or updates its password, atomically. */
   upsertAlternate(target: string, original: string, password: string): Promise<'created' | 'updated'>;
   /** As the pending user: throws PRIVILEGES_OUT_OF_SYNC unless it holds `original`'s privileges. */
   checkAlternate(original: string): Promise<void>;
-  /** Runs the probe statement. */
+  /** Runs the probe as one statement in a read-only transaction; a probe over its time bound fails with TIMEOUT. */
   probe(sql: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,61 +62,44 @@ export interface DatabaseDialect {
   readonly defaultPasswordPolicy: PasswordPolicyContract;
   readonly defaultProbe: string;
   /** Opens a session; throws LoginFailedError when the server rejects the credential, other errors otherwise. */
-  connect(login: DatabaseLogin, ctx: StepContext): Promise<DatabaseSession>;
+  connect(login: DatabaseLogin, ctx: StepContext, kind?: SessionKind): Promise<DatabaseSession>;
 }
 
 /** Parses a database secret JSON, naming the bad field without echoing any value. */
 export function parseDatabaseSecret(value: string, role: SecretRole, dialect: DatabaseDialect): DatabaseCredential {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value);
-  } catch {
-    throw new InvalidSecretValueError(role, 'not valid JSON');
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidSecretValueError(role, 'not a JSON object');
-  const o = raw as Record<string, unknown>;
+  const source = parseSecretObject(value, role);
+  const o = source.fields;
   const engine = requireString(o, 'engine', role);
   if (!dialect.engines.includes(engine)) {
     throw new InvalidSecretValueError(role, `engine must be one of ${dialect.engines.join(', ')}`);
   }
-  const tls = o.tls === undefined ? TLS_MODES.VERIFY_FULL : o.tls;
-  if (tls !== TLS_MODES.VERIFY_FULL && tls !== TLS_MODES.DISABLED) {
-    throw new InvalidSecretValueError(role, `tls must be ${TLS_MODES.VERIFY_FULL} or ${TLS_MODES.DISABLED}`);
-  }
-  const masterarn = o.masterarn === undefined ? undefined : requireString(o, 'masterarn', role);
   return {
     engine,
     host: requireString(o, 'host', role),
-    port: parsePort(o.port, dialect.defaultPort, role),
+    port: parsePort(o.port, role) ?? dialect.defaultPort,
     username: requireString(o, 'username', role),
     password: requireString(o, 'password', role),
     dbname: o.dbname === undefined ? dialect.defaultDbname : requireString(o, 'dbname', role),
-    masterarn,
-    tls,
-    raw: o,
+    masterarn: o.masterarn === undefined ? undefined : requireString(o, 'masterarn', role),
+    tls: parseTlsMode(o.tls, role),
+    source,
   };
 }
 
-function requireString(o: Record<string, unknown>, field: string, role: SecretRole): string {
-  const v = o[field];
-  if (typeof v !== 'string' || v.length === 0) throw new InvalidSecretValueError(role, `${field} must be a non-empty string`);
-  return v;
-}
-
-function parsePort(v: unknown, fallback: number, role: SecretRole): number {
-  if (v === undefined) return fallback;
-  const port = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new InvalidSecretValueError(role, 'port must be an integer from 1 to 65535');
-  }
-  return port;
-}
-
-/** Host, port and database must be the same: the function must not be steered to another server. */
-export function assertSameTarget(a: DatabaseLogin, b: DatabaseLogin, what: string): void {
+/** Host and port must be the same: the function must not be steered to another server. */
+export function assertSameServer(a: DatabaseLogin, b: DatabaseLogin, what: string): void {
   if (a.host.toLowerCase() !== b.host.toLowerCase()) throw new ConfusedDeputyError(`${what}: the host differs`);
   if (a.port !== b.port) throw new ConfusedDeputyError(`${what}: the port differs`);
+}
+
+/**
+ * Host, port, database and transport must be the same: no version other than AWSCURRENT may steer a login to another
+ * server or weaken its TLS setting.
+ */
+export function assertSameTarget(a: DatabaseLogin, b: DatabaseLogin, what: string): void {
+  assertSameServer(a, b, what);
   if (a.dbname !== b.dbname) throw new ConfusedDeputyError(`${what}: the database differs`);
+  if (a.tls !== b.tls) throw new ConfusedDeputyError(`${what}: the TLS setting differs`);
 }
 
 /** true when the login works, false when the server rejects the credential; any other failure throws. */
@@ -146,7 +143,7 @@ function originalUsername(username: string, dialect: DatabaseDialect): string {
 
 /** Pending JSON: the current JSON with only the changed fields replaced, so application fields survive rotation. */
 function withChanges(current: DatabaseCredential, changes: Record<string, unknown>): string {
-  return JSON.stringify({ ...current.raw, ...changes });
+  return withChangedMembers(current.source, changes);
 }
 
 /** Single user: the user changes its own password; at every instant current or pending logs in. */
@@ -156,9 +153,11 @@ export function singleUser(dialect: DatabaseDialect): CredentialEngine<DatabaseC
     defaultPasswordPolicy: dialect.defaultPasswordPolicy,
     parse: (value, role) => parseDatabaseSecret(value, role, dialect),
     nextValue: (current, password) => withChanges(current, { password }),
-    async setPending({ current, pending, previous, ctx }: SetPendingArgs<DatabaseCredential>) {
+    checkTarget(current, pending) {
       assertSameTarget(current, pending, 'pending and current name different servers');
       if (pending.username !== current.username) throw new ConfusedDeputyError('pending and current name different users');
+    },
+    async setPending({ current, pending, previous, ctx }: SetPendingArgs<DatabaseCredential>) {
       if (await canLogin(dialect, pending, ctx)) return 'already-set';
       // the session that proved a login works is the one that changes the password: no second login to race with
       const session = await firstWorkingSession(dialect, ctx, current, previous);
@@ -209,28 +208,32 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
     defaultPasswordPolicy: dialect.defaultPasswordPolicy,
     parse: (value, role) => parseDatabaseSecret(value, role, dialect),
     nextValue(current, password) {
-      if (!current.masterarn) throw new InvalidSecretValueError('current', 'masterarn is required for alternating users');
+      requireMasterArn(current);
       return withChanges(current, { username: alternateUsername(current.username, dialect), password });
     },
-    async setPending({ current, pending, ctx }: SetPendingArgs<DatabaseCredential>) {
+    checkTarget(current, pending, step: LoginStep) {
+      requireMasterArn(current);
       assertSameTarget(current, pending, 'pending and current name different servers');
-      if (pending.username !== alternateUsername(current.username, dialect)) {
-        throw new ConfusedDeputyError('pending does not name the alternate of the current user');
-      }
-      if (!current.masterarn || pending.masterarn !== current.masterarn) {
-        throw new ConfusedDeputyError('pending and current must name the same masterarn');
-      }
+      if (pending.masterarn !== current.masterarn) throw new ConfusedDeputyError('pending and current must name the same masterarn');
+      const alternate = alternateUsername(current.username, dialect);
+      // a validation (RotateImmediately false) tests a copy of current, which names current's own user
+      const allowed = step === 'setSecret' ? [alternate] : [alternate, current.username];
+      if (!allowed.includes(pending.username)) throw new ConfusedDeputyError('pending does not name the alternate of the current user');
+    },
+    async setPending({ current, pending, ctx }: SetPendingArgs<DatabaseCredential>) {
       if (!await canLogin(dialect, current, ctx)) throw new LoginFailedError('The current credential does not log in');
       if (await canLogin(dialect, pending, ctx)) return 'already-set';
-      const master = await resolveMaster(current, ctx);
-      assertSameTarget(current, master, 'the master secret names another server');
+      const master = await resolveMaster(current, ctx, dialect.defaultDbname);
+      assertSameServer(current, master, 'the master secret names another server');
       const original = originalUsername(pending.username, dialect);
-      const session = await dialect.connect(master, ctx).catch((err) => {
+      const session = await dialect.connect(master, ctx, 'master').catch((err) => {
         if (err instanceof LoginFailedError) throw new LoginFailedError('The master credential does not log in', err.cause, ERROR_CODES.MASTER_LOGIN_FAILED);
         throw err;
       });
       return settle(dialect, pending, ctx, async () => {
         try {
+          // a current user that is only named like a clone must not get the original's password changed for it
+          if (current.username !== original) await session.assertAlternateOf(current.username, original);
           return await session.upsertAlternate(pending.username, original, pending.password);
         } finally {
           await session.close();
@@ -245,6 +248,10 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
       }).catch(pendingFailed);
     },
   };
+}
+
+function requireMasterArn(current: DatabaseCredential): void {
+  if (!current.masterarn) throw new InvalidSecretValueError('current', 'masterarn is required for alternating users');
 }
 
 /**

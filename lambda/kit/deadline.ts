@@ -46,9 +46,10 @@ export class Deadline {
 /** Parses ROTATION_CALL_TIMEOUT_MS; unset means the default. */
 export function callTimeoutFromEnv(value: string | undefined): number {
   if (value === undefined || value === '') return DEFAULT_CALL_TIMEOUT_MS;
-  const ms = Number(value);
+  // digits only: Number() would also take ' 500', '0x1f4' and '5e2'
+  const ms = /^[0-9]{1,7}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(ms) || ms < 100 || ms > 900_000) {
-    throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION, 'ROTATION_CALL_TIMEOUT_MS must be an integer from 100 to 900000');
+    throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION, 'ROTATION_CALL_TIMEOUT_MS must be a decimal integer from 100 to 900000');
   }
   return ms;
 }

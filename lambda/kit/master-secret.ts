@@ -2,7 +2,11 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from
 import type { DatabaseCredential, DatabaseLogin } from './database';
 import { ERROR_CODES, RotationError, errorName } from './errors';
 import type { StepContext } from './protocol';
+import { parsePort, parseTlsMode, requireString } from './secret-fields';
+import { parseSecretObject } from './secret-json';
 import { AWSCURRENT } from './secrets-client';
+import { TLS_MODES } from '../../src/private/contract';
+import type { TlsMode } from '../../src/private/contract';
 
 /** Tags RDS puts on the master secrets it manages; they name the instance or cluster. */
 export const RDS_INSTANCE_TAG = 'aws:rds:primaryDBInstanceArn';
@@ -11,8 +15,11 @@ export const RDS_CLUSTER_TAG = 'aws:rds:primaryDBClusterArn';
 /**
  * The master login for alternating users. A master secret may be a full database secret, or an RDS-managed
  * secret that holds only `{username, password}`: then host and port come from the RDS API.
+ *
+ * Nothing of the session comes from the application secret alone: the database is the master secret's (else the
+ * engine's default, never the application's, which its user may own), and TLS is the stricter of the two secrets.
  */
-export async function resolveMaster(target: DatabaseCredential, ctx: StepContext): Promise<DatabaseLogin> {
+export async function resolveMaster(target: DatabaseCredential, ctx: StepContext, defaultDbname: string): Promise<DatabaseLogin> {
   const arn = target.masterarn!;
   const value = await ctx.secrets.getValue(arn, { stage: AWSCURRENT });
   if (value === undefined) throw notResolved('the master secret has no AWSCURRENT value');
@@ -23,11 +30,16 @@ export async function resolveMaster(target: DatabaseCredential, ctx: StepContext
   return {
     host: endpoint.host,
     port: endpoint.port,
-    dbname: target.dbname,
+    dbname: master.dbname ?? defaultDbname,
     username: master.username,
     password: master.password,
-    tls: target.tls,
+    tls: stricterTls(master.tls, target.tls),
   };
+}
+
+/** Plaintext only when both sides opt out; a master secret without `tls` verifies. */
+export function stricterTls(a: TlsMode, b: TlsMode): TlsMode {
+  return a === TLS_MODES.DISABLED && b === TLS_MODES.DISABLED ? TLS_MODES.DISABLED : TLS_MODES.VERIFY_FULL;
 }
 
 interface MasterValue {
@@ -35,22 +47,21 @@ interface MasterValue {
   readonly password: string;
   readonly host?: string;
   readonly port?: number;
+  readonly dbname?: string;
+  readonly tls: TlsMode;
 }
 
 function parseMaster(value: string): MasterValue {
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(value);
-  } catch {
-    throw notResolved('the master secret is not valid JSON');
-  }
-  if (typeof o !== 'object' || o === null) throw notResolved('the master secret is not a JSON object');
-  if (typeof o.username !== 'string' || !o.username) throw notResolved('the master secret has no username');
-  if (typeof o.password !== 'string' || !o.password) throw notResolved('the master secret has no password');
-  if (o.host !== undefined && (typeof o.host !== 'string' || !o.host)) throw notResolved('the master secret host must be a non-empty string');
-  const port = o.port === undefined ? undefined : Number(o.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw notResolved('the master secret port is invalid');
-  return { username: o.username, password: o.password, host: o.host as string | undefined, port };
+  const o = parseSecretObject(value, 'master').fields;
+  const optional = (field: string) => (o[field] === undefined ? undefined : requireString(o, field, 'master'));
+  return {
+    username: requireString(o, 'username', 'master'),
+    password: requireString(o, 'password', 'master'),
+    host: optional('host'),
+    port: parsePort(o.port, 'master'),
+    dbname: optional('dbname'),
+    tls: parseTlsMode(o.tls, 'master'),
+  };
 }
 
 /** Finds host and port of the instance or cluster that owns an RDS-managed master secret. */

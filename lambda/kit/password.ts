@@ -14,8 +14,15 @@ export function policyFromEnv(env: NodeJS.ProcessEnv, engineDefault: PasswordPol
   } catch {
     throw configError('is not valid JSON');
   }
-  return validatePolicy({ ...engineDefault, ...(parsed as object) });
+  // a policy that is not an object, or names a field this handler does not know, must fail loudly: falling back to
+  // the default would silently generate passwords the construct's policy forbids
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw configError('must be a JSON object');
+  const unknown = Object.keys(parsed).filter((key) => !POLICY_KEYS.has(key));
+  if (unknown.length > 0) throw configError(`has unknown fields: ${unknown.sort().join(', ')}`);
+  return validatePolicy({ ...engineDefault, ...(parsed as Partial<PasswordPolicyContract>) });
 }
+
+const POLICY_KEYS: ReadonlySet<string> = new Set(Object.keys(FALLBACK_POLICY));
 
 function validatePolicy(p: PasswordPolicyContract): PasswordPolicyContract {
   if (!Number.isInteger(p.passwordLength) || p.passwordLength < 1 || p.passwordLength > 4096) {

@@ -3,12 +3,12 @@ import { ERROR_CODES, RotationError, toRotationError } from './errors';
 import { RotationContext, RotationEvent, Step, parseEvent } from './event';
 import { LogSink, consoleSink, formatStepLog } from './logger';
 import { checkPassword, policyFromEnv } from './password';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsClient, SecretsManagerCallError, sdkClient } from './secrets-client';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsClient, sdkClient } from './secrets-client';
+import type { LoginStep, SecretRole } from './types';
 import { ENV } from '../../src/private/contract';
 import type { PasswordPolicyContract } from '../../src/private/contract';
 
-/** Which version a value came from; engines name it in validation errors. */
-export type SecretRole = 'current' | 'pending' | 'previous' | 'master';
+export type { SecretRole } from './types';
 
 /** What every step of one invocation shares. */
 export interface StepContext {
@@ -40,6 +40,12 @@ export interface CredentialEngine<T> {
   parse(value: string, role: SecretRole): T;
   /** The JSON of the pending version, built from the current value and a new password. */
   nextValue(current: T, password: string, ctx: StepContext): string | Promise<string>;
+  /**
+   * Refuses (CONFUSED_DEPUTY) unless pending names what current allows: the same server, database and transport,
+   * and the user (or alternate user) the scheme expects. The kit runs it before every step that logs in, because a
+   * step can be invoked directly and out of order.
+   */
+  checkTarget(current: T, pending: T, step: LoginStep): void;
   /** setSecret: make the pending credential valid; returns a word for the log. */
   setPending(args: SetPendingArgs<T>): Promise<string>;
   /** testSecret: prove the pending credential works; throws otherwise. */
@@ -141,7 +147,15 @@ async function createSecret<T>(engine: CredentialEngine<T>, event: RotationEvent
   checkPassword(password, policy);
   const value = await engine.nextValue(current, password, ctx);
   engine.parse(value, 'pending');
-  const stored = await ctx.secrets.putPending(ctx.secretArn, ctx.token, value, event.RotationToken);
+  let stored: 'stored' | 'exists';
+  try {
+    stored = await ctx.secrets.putPending(ctx.secretArn, ctx.token, value, event.RotationToken);
+  } catch (err) {
+    // the call may have taken effect with its response lost (a timeout, a dropped connection): what is stored decides
+    const now = await readPending(ctx).catch(() => undefined);
+    if (now === undefined) throw err;
+    return now === value ? 'created' : 'pending-exists';
+  }
   if (stored === 'exists') {
     // a concurrent attempt stored its value first; that value is the pending one
     if (await readPending(ctx) === undefined) {
@@ -152,9 +166,16 @@ async function createSecret<T>(engine: CredentialEngine<T>, event: RotationEvent
   return 'created';
 }
 
-async function setSecret<T>(engine: CredentialEngine<T>, ctx: StepContext): Promise<string> {
+/** The pending and current credentials, after the engine's target check for `step`. */
+async function checkedPending<T>(engine: CredentialEngine<T>, ctx: StepContext, step: LoginStep): Promise<{ current: T; pending: T }> {
   const pending = engine.parse(await requirePending(ctx), 'pending');
   const current = engine.parse(await readCurrent(ctx), 'current');
+  engine.checkTarget(current, pending, step);
+  return { current, pending };
+}
+
+async function setSecret<T>(engine: CredentialEngine<T>, ctx: StepContext): Promise<string> {
+  const { current, pending } = await checkedPending(engine, ctx, 'setSecret');
   const previous = async () => {
     const value = await ctx.secrets.getValue(ctx.secretArn, { stage: AWSPREVIOUS });
     return value === undefined ? undefined : engine.parse(value, 'previous');
@@ -163,7 +184,7 @@ async function setSecret<T>(engine: CredentialEngine<T>, ctx: StepContext): Prom
 }
 
 async function testSecret<T>(engine: CredentialEngine<T>, ctx: StepContext): Promise<string> {
-  const pending = engine.parse(await requirePending(ctx), 'pending');
+  const { pending } = await checkedPending(engine, ctx, 'testSecret');
   await engine.testPending(pending, ctx);
   return 'tested';
 }
@@ -172,15 +193,14 @@ async function finishSecret<T>(engine: CredentialEngine<T>, stages: Record<strin
   const currentVersion = Object.keys(stages).find((v) => stages[v].includes(AWSCURRENT));
   if (currentVersion === ctx.token) return 'already-current';
   // promote only a value that can be read and that works now (invariant: C never moves to an untested version)
-  const pending = engine.parse(await requirePending(ctx), 'pending');
+  const { pending } = await checkedPending(engine, ctx, 'finishSecret');
   await engine.testPending(pending, ctx);
   try {
     await ctx.secrets.promote(ctx.secretArn, ctx.token, currentVersion);
   } catch (err) {
-    if (!(err instanceof SecretsManagerCallError)) throw err;
-    // a duplicate finishSecret, or a lost response to our own call, may have promoted the token between our DescribeSecret and this call
-    const now = await ctx.secrets.describe(ctx.secretArn);
-    if (now.versionStages[ctx.token]?.includes(AWSCURRENT)) return 'already-current';
+    // a duplicate finishSecret, or our own call whose response was lost or timed out, may have promoted the token
+    const now = await ctx.secrets.describe(ctx.secretArn).catch(() => undefined);
+    if (now?.versionStages[ctx.token]?.includes(AWSCURRENT)) return 'already-current';
     throw err;
   }
   return 'promoted';

@@ -1,6 +1,7 @@
 import { postgres } from '../../../lambda/engines/postgres';
 import { alternateUsername, assertSameTarget, parseDatabaseSecret } from '../../../lambda/kit/database';
 import { ConfusedDeputyError, InvalidSecretValueError } from '../../../lambda/kit/errors';
+import { stricterTls } from '../../../lambda/kit/master-secret';
 
 const canary = 'CANARY-db-pw-31337';
 const secret = (o: Record<string, unknown>) => JSON.stringify({ engine: 'postgres', host: 'db.internal', username: 'app', password: canary, ...o });
@@ -9,7 +10,7 @@ describe('parseDatabaseSecret', () => {
   test('applies the engine defaults and keeps unknown fields for the next version', () => {
     const c = parseDatabaseSecret(secret({ appField: 'kept' }), 'current', postgres);
     expect(c).toMatchObject({ engine: 'postgres', host: 'db.internal', port: 5432, dbname: 'postgres', tls: 'verify-full', username: 'app' });
-    expect(c.raw.appField).toBe('kept');
+    expect(c.source.fields.appField).toBe('kept');
   });
 
   test('accepts aurora-postgresql and a numeric string port', () => {
@@ -34,6 +35,23 @@ describe('parseDatabaseSecret', () => {
       expect((err as Error).message).toMatch(/^The pending secret value is invalid/);
       expect((err as Error).message).not.toContain(canary);
     }
+  });
+});
+
+describe('control characters never reach a driver (a NUL starts a new startup parameter)', () => {
+  const fields = ['username', 'password', 'host', 'dbname', 'engine', 'masterarn'];
+  const characters = ['\u0000', '\u0001', '\n', '\r', '\t', '\u001b', '\u007f', '\u0085', '\u009f'];
+  const cases = fields.flatMap((field) => characters.map((ch): [string, string, string] => [field, ch.codePointAt(0)!.toString(16).padStart(4, '0'), ch]));
+
+  test.each(cases)('%s containing U+%s is refused at parse, naming the field', (field, _code, ch) => {
+    const valid: Record<string, string> = { engine: 'postgres', host: 'db.internal', username: 'app', password: canary, dbname: 'app', masterarn: 'arn:x' };
+    const value = JSON.stringify({ ...valid, [field]: `${valid[field]}${ch}options=-c role=admin` });
+    expect(() => parseDatabaseSecret(value, 'current', postgres)).toThrow(
+      expect.objectContaining({ code: 'INVALID_SECRET_VALUE', message: `The current secret value is invalid: ${field} must not contain control characters` }));
+  });
+
+  test('printable non-ASCII is not a control character', () => {
+    expect(parseDatabaseSecret(secret({ username: 'Ünïcødé user ✓', password: `${canary} ü` }), 'current', postgres).username).toBe('Ünïcødé user ✓');
   });
 });
 
@@ -62,8 +80,20 @@ describe('assertSameTarget', () => {
     ['host', { host: 'evil.internal' }],
     ['port', { port: 5433 }],
     ['database', { dbname: 'other' }],
+    ['TLS setting', { tls: 'disabled' as const }],
   ])('a different %s is a confused deputy', (what, change) => {
     expect(() => assertSameTarget(a, { ...a, ...change }, 'check')).toThrow(ConfusedDeputyError);
     expect(() => assertSameTarget(a, { ...a, ...change }, 'check')).toThrow(`check: the ${what} differs`);
+  });
+});
+
+describe('stricterTls', () => {
+  test.each([
+    ['verify-full', 'verify-full', 'verify-full'],
+    ['verify-full', 'disabled', 'verify-full'],
+    ['disabled', 'verify-full', 'verify-full'],
+    ['disabled', 'disabled', 'disabled'],
+  ] as const)('master %s, application %s: %s', (master, application, expected) => {
+    expect(stricterTls(master, application)).toBe(expected);
   });
 });

@@ -41,6 +41,12 @@ describe('Deadline', () => {
   });
 
   test.each(['abc', '50', '1e9', '1.5'])('ROTATION_CALL_TIMEOUT_MS=%p is refused', (value) => {
-    expect(() => callTimeoutFromEnv(value)).toThrow(/ROTATION_CALL_TIMEOUT_MS must be an integer from 100 to 900000/);
+    expect(() => callTimeoutFromEnv(value)).toThrow(/ROTATION_CALL_TIMEOUT_MS must be a decimal integer from 100 to 900000/);
   });
+
+  // each of these is a number in range to Number(); only plain decimal digits are a configuration
+  test.each(['5e3', '0x1f4', ' 500', '500 ', '+500', '500.0', '0b111110100', '1_000'])(
+    'ROTATION_CALL_TIMEOUT_MS=%p is not a plain decimal integer and fails with INVALID_CONFIGURATION', (value) => {
+      expect(() => callTimeoutFromEnv(value)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIGURATION' }));
+    });
 });

@@ -20,6 +20,18 @@ describe('password policy from the environment', () => {
   ])('%s is refused naming the field', (_name, raw, message) => {
     expect(() => policyFromEnv({ [ENV.PASSWORD_POLICY]: raw })).toThrow(message);
   });
+
+  // each of these once fell back to the default policy silently
+  test.each(['null', '[]', '[32]', '32', '"strict"', 'true'])('%s is not an object: INVALID_CONFIGURATION, never the default', (raw) => {
+    expect(() => policyFromEnv({ [ENV.PASSWORD_POLICY]: raw })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIGURATION', message: `${ENV.PASSWORD_POLICY} must be a JSON object` }));
+  });
+
+  test('an unknown field (a typo of a real one) is refused and named', () => {
+    const raw = JSON.stringify({ passwordLength: 40, excludeCharacter: ':' });
+    expect(() => policyFromEnv({ [ENV.PASSWORD_POLICY]: raw })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIGURATION', message: `${ENV.PASSWORD_POLICY} has unknown fields: excludeCharacter` }));
+  });
 });
 
 describe('checkPassword', () => {
