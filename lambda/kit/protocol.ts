@@ -151,6 +151,7 @@ async function createSecret<T>(engine: CredentialEngine<T>, event: RotationEvent
   try {
     stored = await ctx.secrets.putPending(ctx.secretArn, ctx.token, value, event.RotationToken);
   } catch (err) {
+    if (!(err instanceof RotationError)) throw err;
     // the call may have taken effect with its response lost (a timeout, a dropped connection): what is stored decides
     const now = await readPending(ctx).catch(() => undefined);
     if (now === undefined) throw err;
@@ -198,6 +199,7 @@ async function finishSecret<T>(engine: CredentialEngine<T>, stages: Record<strin
   try {
     await ctx.secrets.promote(ctx.secretArn, ctx.token, currentVersion);
   } catch (err) {
+    if (!(err instanceof RotationError)) throw err;
     // a duplicate finishSecret, or our own call whose response was lost or timed out, may have promoted the token
     const now = await ctx.secrets.describe(ctx.secretArn).catch(() => undefined);
     if (now?.versionStages[ctx.token]?.includes(AWSCURRENT)) return 'already-current';
