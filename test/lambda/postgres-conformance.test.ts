@@ -4,7 +4,7 @@ import { PostgresRotationFixture, functionArn } from '../support/postgres-rotati
 import { SimulatedCrash, setFaultHook } from '../support/rotation-harness';
 
 /**
- * The rotation protocol (ROTATION.md invariants 1-7, 10-12) for both PostgreSQL schemes: the bundled handlers,
+ * The rotation protocol (docs/rotation.md invariants 1-7, 10-14, 18) for both PostgreSQL schemes: the bundled handlers,
  * driven by the local Secrets Manager, against a real PostgreSQL over verified TLS.
  */
 let f: PostgresRotationFixture;
@@ -380,6 +380,29 @@ describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
       const verifiers = await f.verifiers();
       await expect(f.invoke(ID, { Step: 'setSecret', SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({ code: 'CONFUSED_DEPUTY' });
       expect(await f.verifiers()).toEqual(verifiers);
+    });
+
+    test.each([
+      ['GetRandomPassword', 'AccessDeniedException', 'createSecret'],
+      ['GetSecretValue', 'DecryptionFailure', 'createSecret'],
+      ['UpdateSecretVersionStage', 'AccessDeniedException', 'finishSecret'],
+    ])('a denied %s (%s) fails %s with ACCESS_DENIED and changes nothing else (invariant 14)', async (operation, error, step) => {
+      const { arn, username } = await newUser();
+      const before = versionWith(arn, 'AWSCURRENT');
+      const others = await f.verifiers(touched(username));
+      const own = await f.verifiers();
+      f.sm.faults.add({ operation, error, when: (input) => operation === 'GetRandomPassword' || input.SecretId === arn, times: 100 });
+      try {
+        expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step });
+      } finally {
+        f.sm.faults.clear();
+      }
+      const line = f.capture.stepLines.reverse().find((l) => l.secretArn === arn);
+      expect(line).toMatchObject({ errorCode: 'ACCESS_DENIED', causeCode: expect.stringContaining(error) });
+      expect(versionWith(arn, 'AWSCURRENT')).toBe(before);
+      // a denial before setSecret changes no role; a denied finish leaves only the protocol's own change (pending set)
+      expect(await f.verifiers(step === 'createSecret' ? [] : touched(username))).toEqual(step === 'createSecret' ? own : others);
+      expect(await invariantHolds(arn)).toBe(true);
     });
 
     test('when neither current nor previous logs in, setSecret fails with LOGIN_FAILED', async () => {
