@@ -33,6 +33,12 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
   test.spawn(typecheck);
   // the jsii compile proves src/ is a valid jsii surface
   test.spawn(project.compileTask);
+  // API.md is committed (as Construct Hub libraries do) and must match the compiled surface
+  const docgenCheck = project.addTask('docgen:check', {
+    description: 'Regenerate API.md and fail when the committed file was out of date',
+    exec: 'node scripts/docgen-check.js',
+  });
+  test.spawn(docgenCheck);
   if (project.eslint) test.spawn(project.eslint.eslintTask);
   test.spawn(integ);
   test.exec('node scripts/run-jest.js', { receiveArgs: true });
