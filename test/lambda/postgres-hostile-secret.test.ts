@@ -136,10 +136,8 @@ describe('the master\'s session is the master\'s (invariant 19)', () => {
     }
 
     test('the trap is armed: a master session with the database\'s settings runs the owner\'s operator', async () => {
-      const client = new Client({
-        host: 'localhost', port: f.pg.port, user: master.username, password: master.password, database: owner.dbname,
-        ssl: { ca: f.pg.caCertPem, servername: 'localhost' },
-      });
+      const login = { host: 'localhost', port: f.pg.port, user: master.username, password: master.password, database: owner.dbname };
+      const client = new Client({ ...login, ssl: { ca: f.pg.caCertPem, servername: 'localhost' } });
       await client.connect();
       try {
         await client.query('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [owner.username]);
