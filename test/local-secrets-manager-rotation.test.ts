@@ -5,6 +5,7 @@ import {
   DescribeSecretCommand,
   GetRandomPasswordCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -241,11 +242,33 @@ describe('a full rotation driven by RotateSecret', () => {
     expect(sm.versionStages('rotated')[firstVersion]).toEqual(['AWSCURRENT']);
   });
 
-  test('an unregistered function fails every attempt as an invoke error', async () => {
-    await rotate({ lambda: 'arn:aws:lambda:us-east-1:123456789012:function:missing' });
-    const outcome = await sm.rotationSettled('rotated');
-    expect(outcome).toMatchObject({ status: 'failed', attempts: 3, step: 'createSecret', errorCode: 'ResourceNotFoundException' });
-    expect(sm.invocations.map(i => i.error)).toEqual(['ResourceNotFoundException', 'ResourceNotFoundException', 'ResourceNotFoundException']);
+  test('a function the service cannot invoke is refused with AccessDeniedException before anything changes', async () => {
+    sm.registerFunction(LAMBDA_ARN, async () => undefined);
+    await rotate({ immediately: false });
+    await sm.rotationSettled('rotated');
+    const before = await client.send(new DescribeSecretCommand({ SecretId: 'rotated' }));
+    const missing = 'arn:aws:lambda:us-east-1:123456789012:function:missing';
+    const error = await rejection(client.send(new RotateSecretCommand({
+      SecretId: 'rotated', RotationLambdaARN: missing, RotationRules: { ScheduleExpression: 'rate(10 days)' },
+    })));
+    expect(error).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+    expect(error.message).toContain('cannot invoke the specified Lambda function');
+    const after = await client.send(new DescribeSecretCommand({ SecretId: 'rotated' }));
+    expect(after).toMatchObject({ RotationLambdaARN: LAMBDA_ARN, RotationRules: { AutomaticallyAfterDays: 30 } });
+    expect(after.LastChangedDate).toEqual(before.LastChangedDate);
+    const versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: 'rotated', IncludeDeprecated: true }));
+    expect(versions.Versions!.map(v => v.VersionId)).toEqual([firstVersion]);
+    expect(sm.invocations.map(i => i.lambdaArn)).toEqual([LAMBDA_ARN]);
+  });
+
+  test('a function that exists but always fails is invoked, and leaves a value-less AWSPENDING version', async () => {
+    sm.registerFunction(LAMBDA_ARN, () => Promise.reject(new Error('driven by hand')));
+    const token = randomUUID();
+    await rotate({ token });
+    expect(await sm.rotationSettled('rotated')).toMatchObject({ status: 'failed', token, step: 'createSecret' });
+    expect(sm.versionStages('rotated')).toEqual({ [firstVersion]: ['AWSCURRENT'], [token]: ['AWSPENDING'] });
+    const error = await rejection(client.send(new GetSecretValueCommand({ SecretId: 'rotated', VersionId: token, VersionStage: 'AWSPENDING' })));
+    expect(error.name).toBe('ResourceNotFoundException');
   });
 
   test('RotateSecret without a function ARN and none configured is an InvalidRequestException', async () => {
@@ -255,6 +278,7 @@ describe('a full rotation driven by RotateSecret', () => {
   });
 
   test('a dangling AWSPENDING from elsewhere blocks RotateSecret', async () => {
+    sm.registerFunction(LAMBDA_ARN, rotationFunction(sm));
     await client.send(new PutSecretValueCommand({ SecretId: 'rotated', SecretString: 'half', VersionStages: ['AWSPENDING'] }));
     expect((await rejection(rotate())).name).toBe('InvalidRequestException');
     expect(sm.invocations).toHaveLength(0);
@@ -271,7 +295,7 @@ describe('a full rotation driven by RotateSecret', () => {
 });
 
 describe('RotateImmediately false', () => {
-  test('runs only testSecret, with the AWSCURRENT VersionId, and creates no pending version', async () => {
+  test('runs only testSecret, with the VersionId of a new AWSPENDING version, never the AWSCURRENT one', async () => {
     const seen: RotationEvent[] = [];
     sm.registerFunction(LAMBDA_ARN, async event => {
       seen.push(event);
@@ -279,15 +303,48 @@ describe('RotateImmediately false', () => {
     const response = await client.send(new RotateSecretCommand({
       SecretId: 'rotated', RotationLambdaARN: LAMBDA_ARN, RotationRules: { ScheduleExpression: 'rate(10 days)' }, RotateImmediately: false,
     }));
-    expect(response.VersionId).toBeUndefined();
     const outcome = await sm.rotationSettled('rotated');
-    expect(outcome).toMatchObject({ status: 'succeeded', kind: 'validation', token: firstVersion });
-    expect(seen).toEqual([{ Step: 'testSecret', SecretId: arn, ClientRequestToken: firstVersion, RotationToken: expect.any(String) }]);
-    expect(sm.versionStages('rotated')).toEqual({ [firstVersion]: ['AWSCURRENT'] });
+    expect(outcome).toMatchObject({ status: 'succeeded', kind: 'validation', token: response.VersionId });
+    expect(outcome.token).not.toBe(firstVersion);
+    expect(seen).toEqual([{ Step: 'testSecret', SecretId: arn, ClientRequestToken: outcome.token, RotationToken: expect.any(String) }]);
     const described = await client.send(new DescribeSecretCommand({ SecretId: 'rotated' }));
     expect(described).toMatchObject({ RotationEnabled: true, RotationRules: { ScheduleExpression: 'rate(10 days)' } });
     expect(described.LastRotatedDate).toBeUndefined();
     expect(sm.events).toEqual([]);
+  });
+
+  test('the version testSecret validates is labelled AWSPENDING and holds a copy of the AWSCURRENT value', async () => {
+    const reader = sm.client();
+    let seen: { stages?: string[]; value?: string } = {};
+    sm.registerFunction(LAMBDA_ARN, async event => {
+      const pending = await reader.send(new GetSecretValueCommand({
+        SecretId: event.SecretId, VersionId: event.ClientRequestToken, VersionStage: 'AWSPENDING',
+      }));
+      seen = { stages: pending.VersionStages, value: pending.SecretString };
+    });
+    await rotate({ immediately: false });
+    expect((await sm.rotationSettled('rotated')).status).toBe('succeeded');
+    expect(seen).toEqual({ stages: ['AWSPENDING'], value: 'initial' });
+  });
+
+  test('the validation version is removed after testSecret succeeds', async () => {
+    sm.registerFunction(LAMBDA_ARN, async () => undefined);
+    await rotate({ immediately: false });
+    const { token } = await sm.rotationSettled('rotated');
+    expect(sm.versionStages('rotated')).toEqual({ [firstVersion]: ['AWSCURRENT'] });
+    const versions = await client.send(new ListSecretVersionIdsCommand({ SecretId: 'rotated', IncludeDeprecated: true }));
+    expect(versions.Versions!.map(v => v.VersionId)).toEqual([firstVersion]);
+    expect(token).not.toBe(firstVersion);
+  });
+
+  test('the validation version is removed after testSecret fails too, so a rotation can follow', async () => {
+    sm.registerFunction(LAMBDA_ARN, () => Promise.reject(new Error('bad config')));
+    await rotate({ immediately: false });
+    expect((await sm.rotationSettled('rotated')).status).toBe('failed');
+    expect(sm.versionStages('rotated')).toEqual({ [firstVersion]: ['AWSCURRENT'] });
+    sm.registerFunction(LAMBDA_ARN, rotationFunction(sm));
+    await rotate();
+    expect((await sm.rotationSettled('rotated')).status).toBe('succeeded');
   });
 
   test('a failing validation is reported once, without retries', async () => {

@@ -161,9 +161,21 @@ describe('CreateSecret and DescribeSecret', () => {
     expect(error.name).toBe('InvalidParameterException');
   });
 
-  test('a short ClientRequestToken is rejected like the real service (32 to 64 characters)', async () => {
-    const error = await rejection(client.send(new CreateSecretCommand({ Name: 'short', SecretString: 'a', ClientRequestToken: 'tok' })));
-    expect(error.name).toBe('InvalidParameterException');
+  test('a retry with the same name, ClientRequestToken and value succeeds with the original answer', async () => {
+    const request = { Name: 'retried', SecretString: 'v1', ClientRequestToken: randomUUID() };
+    const first = await client.send(new CreateSecretCommand(request));
+    const retry = await client.send(new CreateSecretCommand(request));
+    const answer = (out: typeof first) => ({ ARN: out.ARN, Name: out.Name, VersionId: out.VersionId });
+    expect(answer(retry)).toEqual(answer(first));
+    expect(sm.versionStages('retried')).toEqual({ [first.VersionId!]: ['AWSCURRENT'] });
+  });
+
+  test('a retry with the same name and ClientRequestToken but another value is a ResourceExistsException', async () => {
+    const token = randomUUID();
+    await client.send(new CreateSecretCommand({ Name: 'changed', SecretString: 'v1', ClientRequestToken: token }));
+    const error = await rejection(client.send(new CreateSecretCommand({ Name: 'changed', SecretString: 'v2', ClientRequestToken: token })));
+    expect(error).toMatchObject({ name: 'ResourceExistsException', status: 400 });
+    expect((await client.send(new GetSecretValueCommand({ SecretId: 'changed' }))).SecretString).toBe('v1');
   });
 });
 
@@ -177,15 +189,21 @@ describe('GetSecretValue', () => {
     }
   });
 
-  test('VersionId and VersionStage must agree', async () => {
+  test('a VersionId with a VersionStage that version holds reads that version', async () => {
     const { versionId: first } = await createSecret('agree', 'one');
     const second = await put('agree', 'two');
-    const ok = await client.send(new GetSecretValueCommand({ SecretId: 'agree', VersionId: first, VersionStage: 'AWSPREVIOUS' }));
-    expect(ok.SecretString).toBe('one');
-    const error = await rejection(client.send(new GetSecretValueCommand({ SecretId: 'agree', VersionId: first, VersionStage: 'AWSCURRENT' })));
-    expect(error).toMatchObject({ name: 'ResourceNotFoundException', status: 400 });
+    const previous = await client.send(new GetSecretValueCommand({ SecretId: 'agree', VersionId: first, VersionStage: 'AWSPREVIOUS' }));
+    expect(previous.SecretString).toBe('one');
     const byStage = await client.send(new GetSecretValueCommand({ SecretId: 'agree', VersionStage: 'AWSCURRENT' }));
     expect(byStage.VersionId).toBe(second);
+  });
+
+  test('a VersionId with a VersionStage that version does not hold is an InvalidRequestException', async () => {
+    const { versionId: first } = await createSecret('disagree', 'one');
+    await put('disagree', 'two');
+    const error = await rejection(client.send(new GetSecretValueCommand({ SecretId: 'disagree', VersionId: first, VersionStage: 'AWSCURRENT' })));
+    expect(error).toMatchObject({ name: 'InvalidRequestException', status: 400 });
+    expect(error.message).toBe('You provided a VersionStage that is not associated to the provided VersionId.');
   });
 
   test.each([

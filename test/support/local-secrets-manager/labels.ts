@@ -1,5 +1,5 @@
 import { ServiceError } from './errors';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, RotationInProgress, SecretRecord, SecretVersion } from './types';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretRecord, SecretVersion } from './types';
 
 export function stagesOf(secret: SecretRecord, versionId: string): string[] {
   return [...secret.labels].filter(([, id]) => id === versionId).map(([label]) => label);
@@ -21,11 +21,20 @@ export function moveLabel(secret: SecretRecord, label: string, to: string | unde
   }
 }
 
-/** PutSecretValue: every stage moves to this version; an explicit AWSPREVIOUS wins over the automatic one. */
+/**
+ * PutSecretValue: every stage moves to this version; an explicit AWSPREVIOUS wins over the automatic one.
+ * When AWSCURRENT leaves a version that also held AWSPENDING (a finished rotation's version), AWSPENDING leaves
+ * with it: the old version keeps only AWSPREVIOUS, so no stale AWSPENDING blocks the next rotation.
+ */
 export function applyStages(secret: SecretRecord, versionId: string, stages: string[]): void {
+  const oldCurrent = secret.labels.get(AWSCURRENT);
   const ordered = [...stages].sort((a, b) => Number(b === AWSCURRENT) - Number(a === AWSCURRENT));
   for (const stage of ordered) {
     moveLabel(secret, stage, versionId);
+  }
+  const currentMoved = oldCurrent !== undefined && oldCurrent !== versionId && stages.includes(AWSCURRENT);
+  if (currentMoved && secret.labels.get(AWSPENDING) === oldCurrent) {
+    secret.labels.delete(AWSPENDING);
   }
 }
 
@@ -45,12 +54,27 @@ export function checkRemoveFrom(stage: string, holder: string | undefined, remov
   }
 }
 
+/** UpdateSecretVersionStage may move AWSCURRENT but never take it off the secret. */
+export function checkKeepsCurrent(stage: string, moveTo: string | undefined, removeFrom: string | undefined): void {
+  if (stage === AWSCURRENT && moveTo === undefined) {
+    throw new ServiceError('InvalidParameterException',
+      `You can't remove the staging label AWSCURRENT from version ${removeFrom} without attaching it to another version. `
+      + 'Specify the version that gets it in MoveToVersionId.');
+  }
+}
+
+/**
+ * GetSecretValue's version selection. An unknown VersionId is ResourceNotFoundException; a VersionId and a
+ * VersionStage that name different versions are InvalidRequestException (the request contradicts itself).
+ */
 export function selectVersion(secret: SecretRecord, versionId: string | undefined, stage: string | undefined): SecretVersion {
   if (versionId !== undefined) {
     const version = secret.versions.get(versionId);
-    if (version === undefined || (stage !== undefined && secret.labels.get(stage) !== versionId)) {
-      throw new ServiceError('ResourceNotFoundException',
-        `Secrets Manager can't find the specified secret value for VersionId: ${versionId}${stage ? ` and staging label: ${stage}` : ''}`);
+    if (version === undefined) {
+      throw new ServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+    }
+    if (stage !== undefined && secret.labels.get(stage) !== versionId) {
+      throw new ServiceError('InvalidRequestException', 'You provided a VersionStage that is not associated to the provided VersionId.');
     }
     return version;
   }
@@ -60,11 +84,4 @@ export function selectVersion(secret: SecretRecord, versionId: string | undefine
     throw new ServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${label}`);
   }
   return secret.versions.get(holder)!;
-}
-
-export function assertNoRotationInProgress(secret: SecretRecord, running: RotationInProgress | undefined): void {
-  const pending = secret.labels.get(AWSPENDING);
-  if (running !== undefined || (pending !== undefined && pending !== secret.labels.get(AWSCURRENT))) {
-    throw new ServiceError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
-  }
 }

@@ -29,11 +29,11 @@ export function filterCandidates(secret: SecretRecord, key: string | undefined):
   }
 }
 
-export function encodeNextToken(index: number): string {
+function encodeNextToken(index: number): string {
   return Buffer.from(JSON.stringify({ index })).toString('base64');
 }
 
-export function decodeNextToken(token: string | undefined): number {
+function decodeNextToken(token: string | undefined): number {
   if (token === undefined) {
     return 0;
   }
@@ -46,4 +46,16 @@ export function decodeNextToken(token: string | undefined): number {
     // fall through
   }
   throw new ServiceError('InvalidNextTokenException', 'The NextToken value is invalid.');
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextToken?: string;
+}
+
+/** One page of `items` (already validated MaxResults); NextToken only when more remain. */
+export function pageOf<T>(items: T[], maxResults: number, nextToken: string | undefined): Page<T> {
+  const start = decodeNextToken(nextToken);
+  const end = start + maxResults;
+  return { items: items.slice(start, end), nextToken: end < items.length ? encodeNextToken(end) : undefined };
 }

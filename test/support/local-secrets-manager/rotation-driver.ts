@@ -20,7 +20,10 @@ export interface RotationOutcome {
   /** rotation: RotateImmediately true (four steps); validation: RotateImmediately false (testSecret only). */
   readonly kind: 'rotation' | 'validation';
   readonly secretArn: string;
-  /** The rotation's ClientRequestToken (for a validation: the AWSCURRENT VersionId). */
+  /**
+   * The rotation's ClientRequestToken: the VersionId of its AWSPENDING version. For a validation, the VersionId of
+   * the temporary AWSPENDING version testSecret ran with (already removed when the outcome is known).
+   */
   readonly token: string;
   readonly attempts: number;
   /** For a failure: the step of the last failed attempt. */
@@ -59,6 +62,11 @@ export class RotationDriver {
 
   register(lambdaArn: string, invoke: RotationInvoker): void {
     this.functions.set(lambdaArn, invoke);
+  }
+
+  /** Whether a function is registered under this ARN (one that exists, even if it always fails). */
+  canInvoke(lambdaArn: string): boolean {
+    return this.functions.has(lambdaArn);
   }
 
   /** Drives the rotation once the current request has been answered. */
@@ -121,19 +129,25 @@ export class RotationDriver {
     return this.isActive(started) ? { kind: 'ok' } : { kind: 'stopped' };
   }
 
-  /** RotateImmediately false: testSecret once, with the AWSCURRENT VersionId as token. */
+  /**
+   * RotateImmediately false: testSecret once, with the VersionId of the temporary AWSPENDING version (a copy of
+   * AWSCURRENT), which is removed afterwards whatever the outcome.
+   */
   private async runValidation(started: StartedRotation): Promise<RotationOutcome> {
     const base = { kind: started.kind, secretArn: started.secretArn, token: started.token, attempts: 1 };
-    if (!this.isActive(started)) {
-      return { ...base, status: this.stopStatus(started) };
+    try {
+      if (!this.isActive(started)) {
+        return { ...base, status: this.stopStatus(started) };
+      }
+      const result = await this.invokeStep(started, 'testSecret', randomBytes(24).toString('base64url'), 1);
+      if (result.kind === 'failed') {
+        this.store.failRotation(started.secretArn, started.token, 'testSecret', result.errorCode);
+        return { ...base, status: 'failed', step: 'testSecret', errorCode: result.errorCode, error: result.error };
+      }
+      return { ...base, status: 'succeeded' };
+    } finally {
+      this.store.endValidation(started.secretArn, started.token);
     }
-    const result = await this.invokeStep(started, 'testSecret', randomBytes(24).toString('base64url'), 1);
-    if (result.kind === 'failed') {
-      this.store.failRotation(started.secretArn, started.token, 'testSecret', result.errorCode);
-      return { ...base, status: 'failed', step: 'testSecret', errorCode: result.errorCode, error: result.error };
-    }
-    this.store.endRotation(started.secretArn, started.token);
-    return { ...base, status: 'succeeded' };
   }
 
   private async invokeStep(started: StartedRotation, step: RotationStep, rotationToken: string, attempt: number): Promise<AttemptResult> {

@@ -16,6 +16,8 @@ export interface LocalSecretsManagerOptions {
   readonly accountId?: string;
   /** How many times the service runs the whole rotation before giving up. Default 3. */
   readonly maxRotationAttempts?: number;
+  /** The service's clock (dates, recovery windows, version clean-up), for tests that move time. Default: real time. */
+  readonly now?: () => Date;
 }
 
 export interface CallRecord {
@@ -57,7 +59,7 @@ export class LocalSecretsManager {
     this.endpoint = `http://127.0.0.1:${port}`;
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '123456789012';
-    this.store = new SecretStore({ region: this.region, accountId: this.accountId });
+    this.store = new SecretStore({ region: this.region, accountId: this.accountId, now: options.now });
     this.driver = new RotationDriver(this.store, Math.max(1, options.maxRotationAttempts ?? 3));
     this.operations = this.operationTable();
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -177,6 +179,14 @@ export class LocalSecretsManager {
       ['ListSecrets', input => store.listSecrets(input)],
       ['ListSecretVersionIds', input => store.listSecretVersionIds(input)],
       ['CancelRotateSecret', input => store.cancelRotateSecret(input)],
+      ['UpdateSecret', input => store.updateSecret(input)],
+      ['DeleteSecret', input => store.deleteSecret(input)],
+      ['RestoreSecret', input => store.restoreSecret(input)],
+      ['TagResource', input => store.tagResource(input)],
+      ['UntagResource', input => store.untagResource(input)],
+      ['GetResourcePolicy', input => store.getResourcePolicy(input)],
+      ['PutResourcePolicy', input => store.putResourcePolicy(input)],
+      ['DeleteResourcePolicy', input => store.deleteResourcePolicy(input)],
       ['GetRandomPassword', input => ({ RandomPassword: generatePassword(input) })],
       ['RotateSecret', input => this.rotateSecret(input)],
     ]);
@@ -193,7 +203,8 @@ export class LocalSecretsManager {
   }
 
   private rotateSecret(input: any): unknown {
-    const { response, started } = this.store.rotateSecret(input);
+    // an ARN with no registered function is one the service cannot invoke; one that exists but fails is not
+    const { response, started } = this.store.rotateSecret(input, { canInvoke: arn => this.driver.canInvoke(arn) });
     if (started !== undefined) {
       this.driver.start(started);
     }

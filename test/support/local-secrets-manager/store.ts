@@ -4,27 +4,59 @@ import type {
   CancelRotateSecretResponse,
   CreateSecretRequest,
   CreateSecretResponse,
+  DeleteResourcePolicyRequest,
+  DeleteResourcePolicyResponse,
+  DeleteSecretRequest,
+  DeleteSecretResponse,
   DescribeSecretRequest,
   DescribeSecretResponse,
+  GetResourcePolicyRequest,
+  GetResourcePolicyResponse,
   GetSecretValueRequest,
   GetSecretValueResponse,
   ListSecretsRequest,
   ListSecretsResponse,
   ListSecretVersionIdsRequest,
   ListSecretVersionIdsResponse,
+  PutResourcePolicyRequest,
+  PutResourcePolicyResponse,
   PutSecretValueRequest,
   PutSecretValueResponse,
+  RestoreSecretRequest,
+  RestoreSecretResponse,
   RotateSecretRequest,
   SecretListEntry,
+  TagResourceRequest,
+  UntagResourceRequest,
+  UpdateSecretRequest,
+  UpdateSecretResponse,
   UpdateSecretVersionStageRequest,
   UpdateSecretVersionStageResponse,
 } from '@aws-sdk/client-secrets-manager';
+import {
+  assertNotScheduledForDeletion,
+  isPastRecoveryWindow,
+  isScheduledForDeletion,
+  recoveryWindowDays,
+  scheduleDeletion,
+} from './deletion';
 import { ServiceError } from './errors';
-import { applyStages, assertNoRotationInProgress, checkRemoveFrom, moveLabel, selectVersion, stagesOf } from './labels';
-import { decodeNextToken, encodeNextToken, matchesFilters } from './listing';
+import { applyStages, checkKeepsCurrent, checkRemoveFrom, moveLabel, selectVersion, stagesOf } from './labels';
+import { matchesFilters, pageOf } from './listing';
+import { validResourcePolicy } from './resource-policy';
+import {
+  abandonRotation,
+  assertNoRotationInProgress,
+  beginRotation,
+  beginValidation,
+  cancelRotation,
+  endValidation,
+  finishRotation,
+  forgetRotation,
+  runningRotation,
+} from './rotation-state';
 import {
   AWSCURRENT,
-  AWSPENDING,
   RotateSecretResult,
   RotationEventRecord,
   RotationState,
@@ -34,13 +66,31 @@ import {
   SecretValue,
   SecretVersion,
 } from './types';
-import { optionalString, rateHours, requireString, validRotationRules, validStages, validToken } from './validation';
+import {
+  checkLength,
+  optionalStage,
+  optionalString,
+  rateHours,
+  requireString,
+  validMaxResults,
+  validName,
+  validRotationRules,
+  validStage,
+  validStages,
+  validTagKeys,
+  validTags,
+  validToken,
+} from './validation';
 import { hasValue, optionalValue, requiredValue, sameValue } from './values';
+import { addVersion, checkRoomForVersion } from './versions';
 
-const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const DAY_MS = 24 * 3600 * 1000;
-const MAX_LIST_RESULTS = 100;
+
+export interface RotateSecretOptions {
+  /** Whether the service can invoke this rotation function; the server knows which are registered. Default: any. */
+  readonly canInvoke?: (lambdaArn: string) => boolean;
+}
 
 /**
  * In-memory model of Secrets Manager secrets, versions and staging labels.
@@ -60,12 +110,15 @@ export class SecretStore {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Finds a secret by name, full ARN, or ARN without the random suffix. */
+  /**
+   * Finds a secret by name, full ARN, or ARN without the random suffix, including one in its recovery window.
+   * A secret whose recovery window has ended is gone.
+   */
   resolve(secretId: unknown): SecretRecord {
-    const id = requireString(secretId, 'SecretId');
+    const id = requireSecretId(secretId);
     for (const secret of this.secrets.values()) {
       if (secret.name === id || secret.arn === id || secret.arn.slice(0, -7) === id) {
-        return secret;
+        return this.unlessExpired(secret);
       }
     }
     throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
@@ -82,14 +135,13 @@ export class SecretStore {
   }
 
   createSecret(input: CreateSecretRequest): CreateSecretResponse {
-    const name = requireString(input.Name, 'Name');
-    if (!NAME_PATTERN.test(name)) {
-      throw new ServiceError('InvalidParameterException', 'Invalid name. Must be 1-512 characters from A-Z a-z 0-9 / _ + = . @ -');
-    }
-    if ([...this.secrets.values()].some(s => s.name === name)) {
-      throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    const name = validName(input.Name);
+    const existing = [...this.secrets.values()].find(s => s.name === name && !isPastRecoveryWindow(s, this.now()));
+    if (existing !== undefined) {
+      return repeatCreate(existing, input);
     }
     const value = optionalValue(input);
+    const token = validToken(input.ClientRequestToken ?? randomUUID());
     const now = this.now();
     const secret: SecretRecord = {
       arn: `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${randomSuffix()}`,
@@ -98,13 +150,16 @@ export class SecretStore {
       lastChangedDate: now,
       versions: new Map(),
       labels: new Map(),
-      tags: (input.Tags ?? []).map(t => ({ Key: t.Key, Value: t.Value })),
-      description: optionalString(input.Description, 'Description'),
-      kmsKeyId: optionalString(input.KmsKeyId, 'KmsKeyId'),
+      tags: validTags(input.Tags),
+      description: optionalString(input.Description, 'description'),
+      kmsKeyId: optionalString(input.KmsKeyId, 'kmsKeyId'),
     };
-    const versionId = value ? this.addFirstVersion(secret, input.ClientRequestToken, value) : undefined;
+    if (value !== undefined) {
+      Object.assign(addVersion(secret, token, now), value);
+      moveLabel(secret, AWSCURRENT, token);
+    }
     this.secrets.set(secret.arn, secret);
-    return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+    return { ARN: secret.arn, Name: secret.name, VersionId: value === undefined ? undefined : token };
   }
 
   describeSecret(input: DescribeSecretRequest): DescribeSecretResponse {
@@ -114,8 +169,9 @@ export class SecretStore {
   }
 
   getSecretValue(input: GetSecretValueRequest): GetSecretValueResponse {
-    const secret = this.resolve(input.SecretId);
-    const version = selectVersion(secret, optionalString(input.VersionId, 'VersionId'), optionalString(input.VersionStage, 'VersionStage'));
+    const secret = this.resolveActive(input.SecretId);
+    const versionId = optionalString(input.VersionId, 'versionId');
+    const version = selectVersion(secret, versionId, optionalStage(input.VersionStage, 'versionStage'));
     if (!hasValue(version)) {
       throw new ServiceError('ResourceNotFoundException',
         `Secrets Manager can't find the specified secret value for VersionId: ${version.versionId}`);
@@ -133,33 +189,45 @@ export class SecretStore {
   }
 
   putSecretValue(input: PutSecretValueRequest): PutSecretValueResponse {
-    const secret = this.resolve(input.SecretId);
+    const secret = this.resolveActive(input.SecretId);
     const value = requiredValue(input);
     const token = validToken(input.ClientRequestToken ?? randomUUID());
-    const stages = validStages(input.VersionStages ?? [AWSCURRENT]);
-    const rotationToken = optionalString(input.RotationToken, 'RotationToken');
+    const requested = validStages(input.VersionStages ?? [AWSCURRENT]);
+    const rotationToken = optionalString(input.RotationToken, 'rotationToken');
     const existing = secret.versions.get(token);
     if (existing && hasValue(existing)) {
-      return this.repeatPut(secret, existing, value);
+      return repeatPut(secret, existing, value);
     }
-    const version = existing ?? this.addVersion(secret, token);
-    version.secretString = value.secretString;
-    version.secretBinary = value.secretBinary;
-    version.rotationToken = rotationToken;
-    const movesCurrent = stages.includes(AWSCURRENT) && secret.labels.get(AWSCURRENT) !== token;
-    applyStages(secret, token, stages);
-    if (movesCurrent) {
-      this.abandonOtherRotation(secret, token);
-    }
-    secret.lastChangedDate = this.now();
+    // the first version of a secret gets AWSCURRENT whatever was asked for: a secret with versions always has one
+    const stages = secret.versions.size === 0 && !requested.includes(AWSCURRENT) ? [...requested, AWSCURRENT] : requested;
+    this.storeVersion(secret, token, value, stages).rotationToken = rotationToken;
     return { ARN: secret.arn, Name: secret.name, VersionId: token, VersionStages: stagesOf(secret, token) };
   }
 
+  /** Description and KMS key changes; with a value, a new AWSCURRENT version (as PutSecretValue with default stages). */
+  updateSecret(input: UpdateSecretRequest): UpdateSecretResponse {
+    const secret = this.resolveActive(input.SecretId);
+    const value = optionalValue(input);
+    const token = validToken(input.ClientRequestToken ?? randomUUID());
+    const description = optionalString(input.Description, 'description');
+    const kmsKeyId = optionalString(input.KmsKeyId, 'kmsKeyId');
+    const existing = secret.versions.get(token);
+    if (value !== undefined && existing && hasValue(existing)) {
+      repeatPut(secret, existing, value);
+    } else if (value !== undefined) {
+      this.storeVersion(secret, token, value, [AWSCURRENT]);
+    }
+    secret.description = description ?? secret.description;
+    secret.kmsKeyId = kmsKeyId ?? secret.kmsKeyId;
+    secret.lastChangedDate = this.now();
+    return { ARN: secret.arn, Name: secret.name, VersionId: value === undefined ? undefined : token };
+  }
+
   updateSecretVersionStage(input: UpdateSecretVersionStageRequest): UpdateSecretVersionStageResponse {
-    const secret = this.resolve(input.SecretId);
-    const stage = requireString(input.VersionStage, 'VersionStage');
-    const moveTo = optionalString(input.MoveToVersionId, 'MoveToVersionId');
-    const removeFrom = optionalString(input.RemoveFromVersionId, 'RemoveFromVersionId');
+    const secret = this.resolveActive(input.SecretId);
+    const stage = validStage(input.VersionStage, 'versionStage');
+    const moveTo = optionalString(input.MoveToVersionId, 'moveToVersionId');
+    const removeFrom = optionalString(input.RemoveFromVersionId, 'removeFromVersionId');
     if (moveTo === undefined && removeFrom === undefined) {
       throw new ServiceError('InvalidParameterException', 'You must specify MoveToVersionId, RemoveFromVersionId, or both.');
     }
@@ -167,75 +235,84 @@ export class SecretStore {
       throw new ServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret version: ${moveTo}`);
     }
     checkRemoveFrom(stage, secret.labels.get(stage), removeFrom);
+    checkKeepsCurrent(stage, moveTo, removeFrom);
     moveLabel(secret, stage, moveTo);
     secret.lastChangedDate = this.now();
     return { ARN: secret.arn, Name: secret.name };
   }
 
   listSecrets(input: ListSecretsRequest): ListSecretsResponse {
-    const max = input.MaxResults ?? MAX_LIST_RESULTS;
-    if (!Number.isInteger(max) || max < 1 || max > MAX_LIST_RESULTS) {
-      throw new ServiceError('InvalidParameterException', `MaxResults must be between 1 and ${MAX_LIST_RESULTS}.`);
-    }
-    let matching = [...this.secrets.values()].filter(s => matchesFilters(s, input.Filters ?? []));
+    const max = validMaxResults(input.MaxResults);
+    let matching = [...this.secrets.values()]
+      .filter(s => !isPastRecoveryWindow(s, this.now()))
+      .filter(s => input.IncludePlannedDeletion || !isScheduledForDeletion(s))
+      .filter(s => matchesFilters(s, input.Filters ?? []));
     if (input.SortOrder === 'desc') {
       matching = matching.reverse();
     }
-    const start = decodeNextToken(input.NextToken);
-    const page = matching.slice(start, start + max);
-    const next = start + max < matching.length ? encodeNextToken(start + max) : undefined;
-    return { SecretList: page.map(s => this.summary(s)), NextToken: next };
+    const page = pageOf(matching, max, input.NextToken);
+    return { SecretList: page.items.map(s => this.summary(s)), NextToken: page.nextToken };
   }
 
+  /** Oldest first; unlabelled (deprecated) versions only with IncludeDeprecated, and without VersionStages. */
   listSecretVersionIds(input: ListSecretVersionIdsRequest): ListSecretVersionIdsResponse {
     const secret = this.resolve(input.SecretId);
+    const max = validMaxResults(input.MaxResults);
     const versions = [...secret.versions.values()]
-      .map(v => ({ VersionId: v.versionId, VersionStages: stagesOf(secret, v.versionId), CreatedDate: v.createdDate }))
-      .filter(v => input.IncludeDeprecated || v.VersionStages.length > 0);
-    return { ARN: secret.arn, Name: secret.name, Versions: versions };
+      .map(v => ({ VersionId: v.versionId, VersionStages: labelsOrNothing(stagesOf(secret, v.versionId)), CreatedDate: v.createdDate }))
+      .filter(v => input.IncludeDeprecated || v.VersionStages !== undefined);
+    const page = pageOf(versions, max, input.NextToken);
+    return { ARN: secret.arn, Name: secret.name, Versions: page.items, NextToken: page.nextToken };
   }
 
-  /** Configures rotation and, if asked, creates the value-less AWSPENDING version. The caller drives the steps. */
-  rotateSecret(input: RotateSecretRequest): RotateSecretResult {
-    const secret = this.resolve(input.SecretId);
+  /**
+   * Configures rotation and starts a rotation (RotateImmediately true) or a validation (false); the caller drives
+   * the steps. A function the service cannot invoke is refused before anything changes.
+   */
+  rotateSecret(input: RotateSecretRequest, options: RotateSecretOptions = {}): RotateSecretResult {
+    const secret = this.resolveActive(input.SecretId);
     const token = validToken(input.ClientRequestToken ?? randomUUID());
-    const lambdaArn = optionalString(input.RotationLambdaARN, 'RotationLambdaARN') ?? secret.rotationLambdaArn;
+    const lambdaArn = optionalString(input.RotationLambdaARN, 'rotationLambdaARN') ?? secret.rotationLambdaArn;
     if (lambdaArn === undefined) {
       throw new ServiceError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.');
     }
     const rules = validRotationRules(input.RotationRules);
-    const immediately = input.RotateImmediately ?? true;
-    const running = secret.rotation?.state === 'running' ? secret.rotation : undefined;
-    if (immediately && running?.kind === 'rotation' && running.token === token) {
+    if (!(options.canInvoke?.(lambdaArn) ?? true)) {
+      throw new ServiceError('AccessDeniedException', 'Secrets Manager cannot invoke the specified Lambda function. '
+        + 'Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.');
+    }
+    const kind = input.RotateImmediately ?? true ? 'rotation' : 'validation';
+    const running = runningRotation(secret);
+    if (running?.kind === kind && running.token === token) {
       return { response: { ARN: secret.arn, Name: secret.name, VersionId: token } };
     }
-    assertNoRotationInProgress(secret, running);
-    if (immediately && secret.versions.has(token)) {
+    assertNoRotationInProgress(secret);
+    if (secret.versions.has(token)) {
       throw new ServiceError('ResourceExistsException', `A version with VersionId ${token} already exists.`);
     }
+    const now = this.now();
+    checkRoomForVersion(secret, now);
     secret.rotationEnabled = true;
     secret.rotationLambdaArn = lambdaArn;
     secret.rotationRules = rules ?? secret.rotationRules;
-    secret.lastChangedDate = this.now();
-    return immediately ? this.startRotation(secret, token, lambdaArn) : this.startValidation(secret, lambdaArn);
+    secret.lastChangedDate = now;
+    const started = kind === 'rotation' ? beginRotation(secret, token, lambdaArn, now) : beginValidation(secret, token, lambdaArn, now);
+    if (started?.kind === 'rotation') {
+      this.events.push({ type: 'RotationStarted', secretArn: secret.arn, token });
+    }
+    return { response: { ARN: secret.arn, Name: secret.name, VersionId: started?.token }, started };
   }
 
   cancelRotateSecret(input: CancelRotateSecretRequest): CancelRotateSecretResponse {
-    const secret = this.resolve(input.SecretId);
+    const secret = this.resolveActive(input.SecretId);
     secret.rotationEnabled = false;
     secret.lastChangedDate = this.now();
-    const rotation = secret.rotation;
-    if (rotation?.state === 'running') {
-      rotation.state = 'cancelled';
-    }
-    const pending = secret.labels.get(AWSPENDING);
-    const versionId = pending !== undefined && pending !== secret.labels.get(AWSCURRENT) ? pending : undefined;
-    return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+    return { ARN: secret.arn, Name: secret.name, VersionId: cancelRotation(secret) };
   }
 
   /** The state of the rotation with this token, or undefined if it is no longer the secret's rotation. */
   rotationState(secretArn: string, token: string): RotationState | undefined {
-    const rotation = this.resolve(secretArn).rotation;
+    const rotation = this.secrets.get(secretArn)?.rotation;
     return rotation?.token === token ? rotation.state : undefined;
   }
 
@@ -244,16 +321,11 @@ export class SecretStore {
    * then AWSPENDING is removed, LastRotatedDate set and RotationSucceeded recorded.
    */
   completeRotation(secretArn: string, token: string): boolean {
-    const secret = this.resolve(secretArn);
-    if (secret.labels.get(AWSCURRENT) !== token) {
+    const secret = this.secrets.get(secretArn);
+    if (secret === undefined || !finishRotation(secret, token, this.now())) {
       return false;
     }
-    if (secret.labels.get(AWSPENDING) === token) {
-      secret.labels.delete(AWSPENDING);
-    }
-    secret.lastRotatedDate = this.now();
     this.events.push({ type: 'RotationSucceeded', secretArn, token });
-    this.endRotation(secretArn, token);
     return true;
   }
 
@@ -263,68 +335,110 @@ export class SecretStore {
     this.endRotation(secretArn, token);
   }
 
-  /** Forgets the rotation with this token (if it is still the secret's rotation). */
+  /** Forgets the rotation with this token (if it is still the secret's rotation); the secret may be gone. */
   endRotation(secretArn: string, token: string): void {
-    const secret = this.resolve(secretArn);
-    if (secret.rotation?.token === token) {
-      secret.rotation = undefined;
+    const secret = this.secrets.get(secretArn);
+    if (secret !== undefined) {
+      forgetRotation(secret, token);
     }
   }
 
-  private startRotation(secret: SecretRecord, token: string, lambdaArn: string): RotateSecretResult {
-    this.addVersion(secret, token);
-    moveLabel(secret, AWSPENDING, token);
-    secret.rotation = { kind: 'rotation', token, lambdaArn, state: 'running' };
-    this.events.push({ type: 'RotationStarted', secretArn: secret.arn, token });
-    return {
-      response: { ARN: secret.arn, Name: secret.name, VersionId: token },
-      started: { kind: 'rotation', secretArn: secret.arn, token, lambdaArn },
-    };
+  /** After a validation's testSecret, whatever its outcome: its temporary AWSPENDING version goes. */
+  endValidation(secretArn: string, token: string): void {
+    const secret = this.secrets.get(secretArn);
+    if (secret !== undefined) {
+      endValidation(secret, token);
+    }
   }
 
-  /** RotateImmediately false: the service only runs testSecret with the current version's id. */
-  private startValidation(secret: SecretRecord, lambdaArn: string): RotateSecretResult {
-    const response = { ARN: secret.arn, Name: secret.name };
-    const current = secret.labels.get(AWSCURRENT);
-    if (current === undefined) {
-      return { response };
+  /** With a recovery window, marks the secret for deletion; with ForceDeleteWithoutRecovery, removes it now. */
+  deleteSecret(input: DeleteSecretRequest): DeleteSecretResponse {
+    const days = recoveryWindowDays(input);
+    const now = this.now();
+    if (days === 0) {
+      const secret = this.resolve(input.SecretId);
+      cancelRotation(secret);
+      this.secrets.delete(secret.arn);
+      return { ARN: secret.arn, Name: secret.name, DeletionDate: now };
     }
-    secret.rotation = { kind: 'validation', token: current, lambdaArn, state: 'running' };
-    return { response, started: { kind: 'validation', secretArn: secret.arn, token: current, lambdaArn } };
+    const secret = this.resolveActive(input.SecretId);
+    scheduleDeletion(secret, days, now);
+    return { ARN: secret.arn, Name: secret.name, DeletionDate: secret.deletionDate };
   }
 
-  private repeatPut(secret: SecretRecord, existing: SecretVersion, value: SecretValue): PutSecretValueResponse {
-    if (!sameValue(existing, value)) {
-      throw new ServiceError('ResourceExistsException',
-        `A version with VersionId ${existing.versionId} already exists with a different value. You can't modify an existing version.`);
-    }
-    return { ARN: secret.arn, Name: secret.name, VersionId: existing.versionId, VersionStages: stagesOf(secret, existing.versionId) };
+  restoreSecret(input: RestoreSecretRequest): RestoreSecretResponse {
+    const secret = this.resolve(input.SecretId);
+    secret.deletedDate = undefined;
+    secret.deletionDate = undefined;
+    secret.lastChangedDate = this.now();
+    return { ARN: secret.arn, Name: secret.name };
   }
 
-  /** A PutSecretValue that moved AWSCURRENT abandons a rotation running with another token. */
-  private abandonOtherRotation(secret: SecretRecord, token: string): void {
-    const rotation = secret.rotation;
-    if (rotation?.kind !== 'rotation' || rotation.state !== 'running' || rotation.token === token) {
-      return;
-    }
-    rotation.state = 'abandoned';
-    if (secret.labels.get(AWSPENDING) === rotation.token) {
-      secret.labels.delete(AWSPENDING);
-    }
-    this.events.push({ type: 'RotationAbandoned', secretArn: secret.arn, token: rotation.token });
+  /** Adds tags; a key that exists gets the new value. */
+  tagResource(input: TagResourceRequest): Record<string, never> {
+    const secret = this.resolveActive(input.SecretId);
+    const tags = validTags(input.Tags);
+    const keys = new Set(tags.map(t => t.Key));
+    secret.tags = [...secret.tags.filter(t => !keys.has(t.Key)), ...tags];
+    secret.lastChangedDate = this.now();
+    return {};
   }
 
-  private addFirstVersion(secret: SecretRecord, clientRequestToken: string | undefined, value: SecretValue): string {
-    const version = this.addVersion(secret, validToken(clientRequestToken ?? randomUUID()));
+  untagResource(input: UntagResourceRequest): Record<string, never> {
+    const secret = this.resolveActive(input.SecretId);
+    const keys = new Set(validTagKeys(input.TagKeys));
+    secret.tags = secret.tags.filter(t => !keys.has(t.Key ?? ''));
+    secret.lastChangedDate = this.now();
+    return {};
+  }
+
+  getResourcePolicy(input: GetResourcePolicyRequest): GetResourcePolicyResponse {
+    const secret = this.resolve(input.SecretId);
+    return { ARN: secret.arn, Name: secret.name, ResourcePolicy: secret.resourcePolicy };
+  }
+
+  putResourcePolicy(input: PutResourcePolicyRequest): PutResourcePolicyResponse {
+    const secret = this.resolveActive(input.SecretId);
+    secret.resourcePolicy = validResourcePolicy(input.ResourcePolicy, input.BlockPublicPolicy ?? false);
+    secret.lastChangedDate = this.now();
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  deleteResourcePolicy(input: DeleteResourcePolicyRequest): DeleteResourcePolicyResponse {
+    const secret = this.resolveActive(input.SecretId);
+    secret.resourcePolicy = undefined;
+    secret.lastChangedDate = this.now();
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  /** A secret that is not in its recovery window: what most operations require. */
+  private resolveActive(secretId: unknown): SecretRecord {
+    const secret = this.resolve(secretId);
+    assertNotScheduledForDeletion(secret);
+    return secret;
+  }
+
+  private unlessExpired(secret: SecretRecord): SecretRecord {
+    if (isPastRecoveryWindow(secret, this.now())) {
+      this.secrets.delete(secret.arn);
+      throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    }
+    return secret;
+  }
+
+  /** Stores a value under the token with these stages; moving AWSCURRENT abandons a rotation with another token. */
+  private storeVersion(secret: SecretRecord, token: string, value: SecretValue, stages: string[]): SecretVersion {
+    const now = this.now();
+    const version = secret.versions.get(token) ?? addVersion(secret, token, now);
     version.secretString = value.secretString;
     version.secretBinary = value.secretBinary;
-    moveLabel(secret, AWSCURRENT, version.versionId);
-    return version.versionId;
-  }
-
-  private addVersion(secret: SecretRecord, versionId: string): SecretVersion {
-    const version: SecretVersion = { versionId, createdDate: this.now() };
-    secret.versions.set(versionId, version);
+    const movesCurrent = stages.includes(AWSCURRENT) && secret.labels.get(AWSCURRENT) !== token;
+    applyStages(secret, token, stages);
+    const abandoned = movesCurrent ? abandonRotation(secret, token) : undefined;
+    if (abandoned !== undefined) {
+      this.events.push(abandoned);
+    }
+    secret.lastChangedDate = now;
     return version;
   }
 
@@ -341,12 +455,56 @@ export class SecretStore {
       LastRotatedDate: secret.lastRotatedDate,
       LastChangedDate: secret.lastChangedDate,
       LastAccessedDate: secret.lastAccessedDate,
+      DeletedDate: secret.deletedDate,
       NextRotationDate: nextRotationDate(secret, this.now()),
       CreatedDate: secret.createdDate,
       Tags: secret.tags.length > 0 ? secret.tags.map(t => ({ ...t })) : undefined,
       SecretVersionsToStages: Object.keys(stages).length > 0 ? stages : undefined,
     };
   }
+}
+
+/**
+ * CreateSecret for a name that exists: a retry with the same ClientRequestToken and value succeeds with the
+ * original answer; anything else is refused.
+ */
+function repeatCreate(secret: SecretRecord, input: CreateSecretRequest): CreateSecretResponse {
+  if (isScheduledForDeletion(secret)) {
+    throw new ServiceError('InvalidRequestException',
+      'You can\'t create this secret because a secret with this name is already scheduled for deletion.');
+  }
+  const token = optionalString(input.ClientRequestToken, 'clientRequestToken');
+  const version = token === undefined ? undefined : secret.versions.get(token);
+  if (version === undefined) {
+    throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${secret.name} already exists.`);
+  }
+  const value = optionalValue(input);
+  if (value === undefined || !hasValue(version) || !sameValue(version, value)) {
+    throw new ServiceError('ResourceExistsException',
+      `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${secret.arn}.`);
+  }
+  return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId };
+}
+
+/** PutSecretValue with a token whose version has a value: an idempotent success if the value is the same. */
+function repeatPut(secret: SecretRecord, existing: SecretVersion, value: SecretValue): PutSecretValueResponse {
+  if (!sameValue(existing, value)) {
+    throw new ServiceError('ResourceExistsException',
+      `A version with VersionId ${existing.versionId} already exists with a different value. You can't modify an existing version.`);
+  }
+  return { ARN: secret.arn, Name: secret.name, VersionId: existing.versionId, VersionStages: stagesOf(secret, existing.versionId) };
+}
+
+/** SecretId: 1 to 2,048 characters. */
+function requireSecretId(secretId: unknown): string {
+  const id = requireString(secretId, 'secretId');
+  checkLength('secretId', id.length, 1, 2048, id);
+  return id;
+}
+
+/** The service omits VersionStages for a version without labels. */
+function labelsOrNothing(stages: string[]): string[] | undefined {
+  return stages.length > 0 ? stages : undefined;
 }
 
 function nextRotationDate(secret: SecretRecord, now: Date): Date | undefined {

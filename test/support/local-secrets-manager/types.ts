@@ -43,7 +43,7 @@ export interface SecretRecord {
   readonly versions: Map<string, SecretVersion>;
   /** Staging label -> VersionId: a label is on at most one version by construction. */
   readonly labels: Map<string, string>;
-  readonly tags: Tag[];
+  tags: Tag[];
   description?: string;
   kmsKeyId?: string;
   lastChangedDate: Date;
@@ -54,6 +54,12 @@ export interface SecretRecord {
   rotationRules?: RotationRulesType;
   lastRotatedDate?: Date;
   rotation?: RotationInProgress;
+  /** Set by DeleteSecret with a recovery window: when it was asked for. */
+  deletedDate?: Date;
+  /** When the recovery window ends; the secret is gone from then on. */
+  deletionDate?: Date;
+  /** The resource policy JSON, as put. */
+  resourcePolicy?: string;
 }
 
 /** The rotation (or validation) a RotateSecret call started; the caller drives it. */

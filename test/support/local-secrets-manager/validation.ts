@@ -1,37 +1,138 @@
-import type { RotationRulesType } from '@aws-sdk/client-secrets-manager';
+import type { RotationRulesType, Tag } from '@aws-sdk/client-secrets-manager';
 import { ServiceError } from './errors';
 
-export function requireString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ServiceError('InvalidParameterException', `${name} is required and must be a non-empty string.`);
+/** SecretString and SecretBinary: 1 to 65,536 bytes (API reference length constraints; the "secret value size" quota). */
+export const MAX_SECRET_VALUE_BYTES = 65_536;
+/** ListSecrets and ListSecretVersionIds: MaxResults 1 to 100. */
+export const MAX_LIST_RESULTS = 100;
+
+/** Letters, digits and the punctuation the service names in its own error message. */
+const NAME_CHARACTERS = /^[A-Za-z0-9/_+=.@!-]+$/;
+
+/**
+ * A member outside a constraint the API reference models (length, range, required). The service's request
+ * validation answers these, before the operation runs, with ValidationException in this standard wording.
+ * Sensitive members (secret values) are named without their value, as the service does.
+ */
+export function constraintViolation(member: string, constraint: string, value?: string | number | null): ServiceError {
+  const shown = value === undefined ? '' : value === null ? ' null' : ` '${value}'`;
+  return new ServiceError('ValidationException',
+    `1 validation error detected: Value${shown} at '${member}' failed to satisfy constraint: Member must ${constraint}`);
+}
+
+/** A modeled length constraint (characters, bytes or list items) on `member`. */
+export function checkLength(member: string, length: number, min: number, max: number, value?: string): void {
+  if (length < min) {
+    throw constraintViolation(member, `have length greater than or equal to ${min}`, value);
   }
+  if (length > max) {
+    throw constraintViolation(member, `have length less than or equal to ${max}`, value);
+  }
+}
+
+/** A required string member: present (else "must not be null") and at least one character. */
+export function requireString(value: unknown, member: string): string {
+  if (value === undefined || value === null) {
+    throw constraintViolation(member, 'not be null', null);
+  }
+  if (typeof value !== 'string') {
+    throw new ServiceError('SerializationException', `${member} must be a string.`);
+  }
+  checkLength(member, value.length, 1, Number.MAX_SAFE_INTEGER, value);
   return value;
 }
 
-export function optionalString(value: unknown, name: string): string | undefined {
+export function optionalString(value: unknown, member: string): string | undefined {
   if (value === undefined || value === null) {
     return undefined;
   }
   if (typeof value !== 'string') {
-    throw new ServiceError('InvalidParameterException', `${name} must be a string.`);
+    throw new ServiceError('SerializationException', `${member} must be a string.`);
   }
   return value;
 }
 
-/** VersionIds (ClientRequestToken) are 32 to 64 characters long in the real service. */
+/** Secret names: 1 to 512 characters from the service's set; the character rule has its own message. */
+export function validName(value: unknown): string {
+  const name = requireString(value, 'name');
+  checkLength('name', name.length, 1, 512, name);
+  if (!NAME_CHARACTERS.test(name)) {
+    throw new ServiceError('ValidationException',
+      'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
+  }
+  return name;
+}
+
+/** ClientRequestToken (which becomes the VersionId): 32 to 64 characters. */
 export function validToken(token: unknown): string {
-  const value = requireString(token, 'ClientRequestToken');
-  if (value.length < 32 || value.length > 64) {
-    throw new ServiceError('InvalidParameterException', 'ClientRequestToken must be 32 to 64 characters long.');
+  const value = requireString(token, 'clientRequestToken');
+  checkLength('clientRequestToken', value.length, 32, 64, value);
+  return value;
+}
+
+/** A staging label: 1 to 256 characters. */
+export function validStage(stage: unknown, member: string): string {
+  const value = requireString(stage, member);
+  checkLength(member, value.length, 1, 256, value);
+  return value;
+}
+
+export function optionalStage(stage: unknown, member: string): string | undefined {
+  return stage === undefined || stage === null ? undefined : validStage(stage, member);
+}
+
+/** VersionStages: 1 to 20 labels of 1 to 256 characters; duplicates collapse. */
+export function validStages(stages: unknown): string[] {
+  if (!Array.isArray(stages)) {
+    throw new ServiceError('SerializationException', 'versionStages must be a list.');
+  }
+  checkLength('versionStages', stages.length, 1, 20);
+  return [...new Set(stages.map(s => validStage(s, 'versionStages.member')))];
+}
+
+/** MaxResults: 1 to 100 when given. */
+export function validMaxResults(value: unknown): number {
+  if (value === undefined || value === null) {
+    return MAX_LIST_RESULTS;
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new ServiceError('SerializationException', 'maxResults must be an integer.');
+  }
+  if (value < 1) {
+    throw constraintViolation('maxResults', 'have value greater than or equal to 1', value);
+  }
+  if (value > MAX_LIST_RESULTS) {
+    throw constraintViolation('maxResults', `have value less than or equal to ${MAX_LIST_RESULTS}`, value);
   }
   return value;
 }
 
-export function validStages(stages: unknown): string[] {
-  if (!Array.isArray(stages) || stages.length < 1 || stages.length > 20) {
-    throw new ServiceError('InvalidParameterException', 'VersionStages must list 1 to 20 staging labels.');
+/** Tags: keys 1 to 128 characters, values 0 to 256. */
+export function validTags(tags: unknown): Tag[] {
+  if (tags === undefined || tags === null) {
+    return [];
   }
-  return [...new Set(stages.map(s => requireString(s, 'VersionStages')))];
+  if (!Array.isArray(tags)) {
+    throw new ServiceError('SerializationException', 'tags must be a list.');
+  }
+  return tags.map((tag: Tag) => {
+    const key = requireString(tag?.Key, 'tags.member.key');
+    checkLength('tags.member.key', key.length, 1, 128, key);
+    const value = optionalString(tag?.Value, 'tags.member.value') ?? '';
+    checkLength('tags.member.value', value.length, 0, 256, value);
+    return { Key: key, Value: value };
+  });
+}
+
+export function validTagKeys(keys: unknown): string[] {
+  if (!Array.isArray(keys)) {
+    throw constraintViolation('tagKeys', 'not be null', null);
+  }
+  return keys.map(key => {
+    const value = requireString(key, 'tagKeys.member');
+    checkLength('tagKeys.member', value.length, 1, 128, value);
+    return value;
+  });
 }
 
 export function validRotationRules(rules: RotationRulesType | undefined): RotationRulesType | undefined {
