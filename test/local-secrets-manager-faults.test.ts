@@ -101,3 +101,39 @@ test('a fault on a rotation function\'s call fails that step and the driver retr
   await sm.rotationSettled('faulty');
   expect(sm.invocations.map(i => i.error)).toEqual(['InternalServiceError', 'Error', 'Error']);
 });
+
+describe('a response that took effect and is lost', () => {
+  test('phase after with delay: the change is made at once, the answer comes too late for a shorter client timeout', async () => {
+    const token = randomUUID();
+    sm.faults.add({ operation: 'PutSecretValue', phase: 'after', delay: 2_000 });
+    const impatient = sm.client({ requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true } });
+    const started = Date.now();
+    const error = await rejection(impatient.send(new PutSecretValueCommand({ SecretId: 'faulty', SecretString: 'two', ClientRequestToken: token })));
+    expect(error.name).toBe('TimeoutError');
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(sm.versionStages('faulty')).toEqual({ [token]: ['AWSCURRENT'], [firstVersion]: ['AWSPREVIOUS'] });
+  });
+
+  test('phase after with delay and no error: a patient client gets the success late', async () => {
+    sm.faults.add({ operation: 'GetSecretValue', phase: 'after', delay: 200 });
+    const started = Date.now();
+    expect((await client.send(new GetSecretValueCommand({ SecretId: 'faulty' }))).SecretString).toBe('one');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  test('phase after with disconnect: the change is made and the client gets no HTTP answer at all', async () => {
+    const token = randomUUID();
+    sm.faults.add({ operation: 'PutSecretValue', phase: 'after', disconnect: true });
+    const error = await rejection(put('two', token));
+    expect(error.status).toBeUndefined();
+    expect(sm.versionStages('faulty')).toEqual({ [token]: ['AWSCURRENT'], [firstVersion]: ['AWSPREVIOUS'] });
+    expect(sm.calls.at(-1)).toMatchObject({ operation: 'PutSecretValue', error: 'ConnectionDropped' });
+  });
+
+  test('phase before with disconnect: the connection drops and nothing is applied', async () => {
+    sm.faults.add({ operation: 'PutSecretValue', disconnect: true });
+    const error = await rejection(put('two'));
+    expect(error.status).toBeUndefined();
+    expect(sm.versionStages('faulty')).toEqual({ [firstVersion]: ['AWSCURRENT'] });
+  });
+});

@@ -1,25 +1,47 @@
 import { ServiceError } from './errors';
 
+/**
+ * Makes matching requests fail, slow, or lose their response. The phase says whether the operation takes effect:
+ *
+ * - `phase: 'before'` (default): the fault happens first and the operation never runs; the caller's view is right.
+ * - `phase: 'after'`: the operation takes effect, then the fault hides that from the caller: an error answer, a
+ *   response that arrives `delay` ms late (a client with a shorter timeout gives up although the change was made),
+ *   or a connection dropped without any answer (`disconnect`). This is the "took effect but the response was
+ *   lost" case a handler must recover from by re-reading the state.
+ *
+ * Order within a phase: wait `delay`, then drop the connection (`disconnect`) or answer `error`.
+ */
 export interface FaultRule {
   /** Operation name, e.g. PutSecretValue. */
   readonly operation: string;
   /** Only requests whose (wire) input satisfies this. */
   readonly when?: (input: any) => boolean;
-  /** The __type to answer with. Default InternalServiceError, unless only `delay` is given. */
+  /**
+   * The __type to answer with. Default InternalServiceError, unless `delay` or `disconnect` is given without it:
+   * then the delay alone makes a slow (or late) success, and the dropped connection is the whole fault.
+   */
   readonly error?: string;
   readonly message?: string;
-  /** before: reject without applying; after: apply, then answer with the error (a lost response). Default before. */
+  /** before: the operation does not run; after: it runs and takes effect, then the fault. Default before. */
   readonly phase?: 'before' | 'after';
   /** How many matching requests this rule affects. Default 1. */
   readonly times?: number;
-  /** Wait this long (ms) before handling the request. With no `error`, the request then succeeds. */
+  /** Wait this long (ms): before the operation runs (phase before) or before answering it (phase after). */
   readonly delay?: number;
+  /** Destroy the socket instead of answering: the client sees a network error, never an HTTP response. */
+  readonly disconnect?: boolean;
 }
 
 export interface MatchedFault {
   readonly error?: ServiceError;
   readonly phase: 'before' | 'after';
   readonly delay: number;
+  readonly disconnect: boolean;
+}
+
+/** Thrown by the server to drop a request's connection without answering. */
+export class DroppedConnection extends Error {
+  readonly code = 'ConnectionDropped';
 }
 
 /** Rules that make the next matching requests fail or slow; the first matching rule wins. */
@@ -50,12 +72,13 @@ export class FaultInjector {
       this.rules = this.rules.filter(r => r !== entry);
     }
     const { rule } = entry;
-    const delayOnly = rule.delay !== undefined && rule.error === undefined;
+    const noError = rule.error === undefined && (rule.delay !== undefined || rule.disconnect === true);
     const code = rule.error ?? 'InternalServiceError';
     return {
-      error: delayOnly ? undefined : new ServiceError(code, rule.message ?? `Injected fault: ${code}`),
+      error: noError ? undefined : new ServiceError(code, rule.message ?? `Injected fault: ${code}`),
       phase: rule.phase ?? 'before',
       delay: rule.delay ?? 0,
+      disconnect: rule.disconnect ?? false,
     };
   }
 }

@@ -2,7 +2,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { ServiceError } from './errors';
-import { FaultInjector } from './faults';
+import { DroppedConnection, FaultInjector, MatchedFault } from './faults';
 import { generatePassword } from './password';
 import { InvocationRecord, RotationDriver, RotationInvoker, RotationOutcome } from './rotation-driver';
 import { SecretStore } from './store';
@@ -23,6 +23,7 @@ export interface LocalSecretsManagerOptions {
 export interface CallRecord {
   readonly operation: string;
   readonly input: any;
+  /** The __type answered, or ConnectionDropped when a fault closed the connection without an answer. */
   error?: string;
 }
 
@@ -140,6 +141,11 @@ export class LocalSecretsManager {
       const output = await this.process(req, operation, call.input);
       send(res, 200, output);
     } catch (e) {
+      if (e instanceof DroppedConnection) {
+        call.error = e.code;
+        res.destroy();
+        return;
+      }
       const error = asServiceError(e);
       call.error = error.code;
       sendError(res, error);
@@ -155,17 +161,27 @@ export class LocalSecretsManager {
       throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
     }
     const fault = this.faults.take(operation, input);
-    if (fault && fault.delay > 0) {
-      await this.sleep(fault.delay);
-    }
-    if (fault?.error && fault.phase === 'before') {
-      throw fault.error;
+    if (fault?.phase === 'before') {
+      await this.inject(fault);
     }
     const output = execute(decodeInput(input as Record<string, unknown>));
-    if (fault?.error) {
-      throw fault.error;
+    if (fault?.phase === 'after') {
+      await this.inject(fault);
     }
     return toWire(output);
+  }
+
+  /** Delays, then drops the connection or fails the request, as the rule says. */
+  private async inject(fault: MatchedFault): Promise<void> {
+    if (fault.delay > 0) {
+      await this.sleep(fault.delay);
+    }
+    if (fault.disconnect) {
+      throw new DroppedConnection();
+    }
+    if (fault.error) {
+      throw fault.error;
+    }
   }
 
   private operationTable(): Map<string, Operation> {
