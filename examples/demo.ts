@@ -12,6 +12,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { FunctionId } from '../src/private/contract';
+import { startAll, stopAll } from '../test/support/lifecycle';
 import { LocalSecretsManager, RotationEvent, RotationInvoker } from '../test/support/local-secrets-manager';
 import { PostgresServer } from '../test/support/postgres-server';
 import { lambdaContext, loadBundledHandler } from '../test/support/rotation-harness';
@@ -167,20 +168,17 @@ function functionArn(id: FunctionId): string {
 /** Starts both servers; if one fails, stops the other before rethrowing. */
 async function startServers(): Promise<Servers> {
   const started = performance.now();
-  const [pg, sm] = await Promise.allSettled([
+  const [pg, sm] = await startAll([
     PostgresServer.start(),
     LocalSecretsManager.start({ region: REGION, accountId: ACCOUNT }),
   ]);
-  if (pg.status === 'rejected' || sm.status === 'rejected') {
-    await Promise.allSettled([pg.status === 'fulfilled' && pg.value.stop(), sm.status === 'fulfilled' && sm.value.stop()]);
-    throw pg.status === 'rejected' ? pg.reason : (sm as PromiseRejectedResult).reason;
-  }
-  return { pg: pg.value, sm: sm.value, startMs: performance.now() - started };
+  return { pg, sm, startMs: performance.now() - started };
 }
 
 async function stopServers(servers: Promise<Servers>): Promise<void> {
   const started = await servers.catch(() => undefined);
-  if (started) await Promise.allSettled([started.sm.stop(), started.pg.stop()]);
+  // Never masks the error that ended the demo; PostgresServer's 'exit' hook still kills a server whose stop failed.
+  if (started) await stopAll([started.sm, started.pg]).catch(() => undefined);
 }
 
 async function rotateLocally(servers: Servers): Promise<void> {

@@ -1,4 +1,5 @@
 import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand, Tag } from '@aws-sdk/client-secrets-manager';
+import { startAll, stopAll } from './lifecycle';
 import { LocalRds } from './local-rds';
 import { LocalSecretsManager, RotationOutcome } from './local-secrets-manager';
 import { PostgresServer, PostgresServerOptions } from './postgres-server';
@@ -19,7 +20,8 @@ export function functionArn(id: FunctionId): string {
  */
 export class PostgresRotationFixture {
   public static async start(pgOptions: PostgresServerOptions = {}): Promise<PostgresRotationFixture> {
-    const [pg, sm, rds] = await Promise.all([
+    // If one fails, the others are stopped: a test's afterAll has no fixture to stop them through.
+    const [pg, sm, rds] = await startAll([
       PostgresServer.start(pgOptions),
       LocalSecretsManager.start({ maxRotationAttempts: 3 }),
       LocalRds.start(),
@@ -180,7 +182,7 @@ export class PostgresRotationFixture {
     setFaultHook(undefined);
     this.capture.stop();
     this.restoreEnv();
-    await Promise.all([this.sm.stop(), this.rds.stop(), this.pg.stop()]);
+    await stopAll([this.sm, this.rds, this.pg]);
   }
 
   private async invokeWith(handler: BundledHandler, event: unknown, budgetMs?: number): Promise<void> {
