@@ -19,7 +19,7 @@ const LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:rotate';
 type Hooks = Partial<Record<RotationStep, (event: RotationEvent) => Promise<void> | void>>;
 
 /**
- * A tiny single-value rotation function that follows the protocol in ROTATION.md through the SDK.
+ * A tiny single-value rotation function that follows the protocol in docs/rotation.md through the SDK.
  * Hooks run first in their step, to fail or block it.
  */
 function rotationFunction(sm: LocalSecretsManager, hooks: Hooks = {}): RotationInvoker {

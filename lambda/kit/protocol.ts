@@ -3,7 +3,7 @@ import { ERROR_CODES, RotationError, toRotationError } from './errors';
 import { RotationContext, RotationEvent, Step, parseEvent } from './event';
 import { LogSink, consoleSink, formatStepLog } from './logger';
 import { checkPassword, policyFromEnv } from './password';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsClient, sdkClient } from './secrets-client';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsClient, isAwsError, sdkClient } from './secrets-client';
 import type { LoginStep, SecretRole } from './types';
 import { ENV } from '../../src/private/contract';
 import type { PasswordPolicyContract } from '../../src/private/contract';
@@ -116,6 +116,9 @@ function stepContext(event: RotationEvent, context: RotationContext): StepContex
 /** The preamble every step runs, then the step. Returns the action word for the log. */
 async function runStep<T>(engine: CredentialEngine<T>, event: RotationEvent, ctx: StepContext): Promise<string> {
   const meta = await ctx.secrets.describe(event.SecretId);
+  if (meta.deleted) {
+    throw new RotationError(ERROR_CODES.SECRET_MARKED_FOR_DELETION, 'The secret is marked for deletion; restore it to rotate it');
+  }
   if (meta.rotationEnabled === false) {
     throw new RotationError(ERROR_CODES.ROTATION_DISABLED, 'Rotation is not enabled for this secret');
   }
@@ -135,8 +138,16 @@ async function runStep<T>(engine: CredentialEngine<T>, event: RotationEvent, ctx
     testSecret: () => testSecret(engine, full),
     finishSecret: () => finishSecret(engine, meta.versionStages, full),
   };
-  return steps[event.Step]();
+  try {
+    return await steps[event.Step]();
+  } catch (err) {
+    if (err instanceof FinishedMeanwhile) return 'already-current';
+    throw err;
+  }
 }
+
+/** The token's version became AWSCURRENT while the step ran: a duplicate invocation finished the rotation. */
+class FinishedMeanwhile extends Error {}
 
 async function createSecret<T>(engine: CredentialEngine<T>, event: RotationEvent, ctx: StepContext): Promise<string> {
   const current = engine.parse(await readCurrent(ctx), 'current');
@@ -216,8 +227,21 @@ async function readCurrent(ctx: StepContext): Promise<string> {
   return value;
 }
 
-function readPending(ctx: StepContext): Promise<string | undefined> {
-  return ctx.secrets.getValue(ctx.secretArn, { versionId: ctx.token, stage: AWSPENDING });
+async function readPending(ctx: StepContext): Promise<string | undefined> {
+  try {
+    return await ctx.secrets.getValue(ctx.secretArn, { versionId: ctx.token, stage: AWSPENDING });
+  } catch (err) {
+    // the service answers InvalidRequestException when the version no longer holds AWSPENDING: the label moved since
+    // the preamble read the stages. The same error also means other things (a secret marked for deletion), so look.
+    if (!isAwsError(err, 'InvalidRequestException')) throw err;
+    const now = await ctx.secrets.describe(ctx.secretArn);
+    const stages = now.versionStages[ctx.token] ?? [];
+    if (stages.includes(AWSCURRENT)) throw new FinishedMeanwhile();
+    if (!stages.includes(AWSPENDING)) {
+      throw new RotationError(ERROR_CODES.NOT_PENDING, 'The version lost AWSPENDING during the step; the rotation was abandoned or replaced');
+    }
+    throw err;
+  }
 }
 
 async function requirePending(ctx: StepContext): Promise<string> {

@@ -21,6 +21,8 @@ export interface SecretMetadata {
   readonly rotationEnabled?: boolean;
   readonly versionStages: Record<string, string[]>;
   readonly tags: Record<string, string>;
+  /** DeleteSecret was called and the recovery window has not ended. */
+  readonly deleted: boolean;
 }
 
 const DENIED = new Set(['AccessDeniedException', 'DecryptionFailure', 'EncryptionFailure', 'KMSAccessDeniedException']);
@@ -54,6 +56,7 @@ export class SecretsClient {
       rotationEnabled: out.RotationEnabled,
       versionStages: out.VersionIdsToStages ?? {},
       tags,
+      deleted: out.DeletedDate !== undefined,
     };
   }
 

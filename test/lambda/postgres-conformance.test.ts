@@ -1,7 +1,7 @@
-import { CancelRotateSecretCommand, CreateSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CancelRotateSecretCommand, CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { FUNCTION_IDS, FunctionId } from '../../src/private/contract';
 import { PostgresRotationFixture, functionArn } from '../support/postgres-rotation-fixture';
-import { SimulatedCrash, setFaultHook } from '../support/rotation-harness';
+import { SimulatedCrash, setFaultHook, withEnv } from '../support/rotation-harness';
 
 /**
  * The rotation protocol (docs/rotation.md invariants 1-7, 10-14, 18) for both PostgreSQL schemes: the bundled handlers,
@@ -127,16 +127,21 @@ describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
     expect(row.rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
   });
 
-  test('RotateImmediately false: the service validates with testSecret on the current version; nothing changes', async () => {
-    const { arn } = await newUser();
+  test('RotateImmediately false: testSecret on a temporary AWSPENDING copy of the current value logs in with it; nothing changes', async () => {
+    const { arn, username } = await newUser();
     const stages = stagesOf(arn);
     const verifiers = await f.verifiers();
-    await f.sm.client().send(new RotateSecretCommand({
+    const connections = (await f.pg.authorizedConnections()).length;
+    const out = await f.sm.client().send(new RotateSecretCommand({
       SecretId: arn, RotationLambdaARN: ARN, RotationRules: { ScheduleExpression: 'rate(10 days)' }, RotateImmediately: false,
     }));
-    expect(await f.sm.rotationSettled(arn)).toMatchObject({ kind: 'validation', status: 'succeeded' });
+    expect(await f.sm.rotationSettled(arn)).toMatchObject({ kind: 'validation', status: 'succeeded', token: out.VersionId });
+    const invoked = f.sm.invocations.filter((i) => i.event.SecretId === arn).map((i) => [i.event.Step, i.event.ClientRequestToken]);
+    expect(invoked).toEqual([['testSecret', out.VersionId]]);
     const line = f.capture.stepLines.reverse().find((l) => l.secretArn === arn);
-    expect(line).toMatchObject({ step: 'testSecret', outcome: 'succeeded', action: 'already-current' });
+    expect(line).toMatchObject({ step: 'testSecret', outcome: 'succeeded', action: 'tested' });
+    // the current credential really logged in (the copy names the current user, for alternating users too)
+    expect((await f.pg.authorizedConnections()).slice(connections).map((c) => c.user)).toContain(username);
     expect(stagesOf(arn)).toEqual(stages);
     expect(await f.verifiers()).toEqual(verifiers);
   });
@@ -203,6 +208,22 @@ describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
       // the SDK's own retries resent the same value; the service's retry found it stored and wrote nothing new
       expect(new Set(puts.map((c) => c.input.SecretString)).size).toBe(1);
       expect((await f.value(arn)).password).toBe(JSON.parse(puts[0].input.SecretString).password);
+    });
+
+    test.each(['PutSecretValue', 'UpdateSecretVersionStage'])('a %s that takes effect but answers too late is not a failure (invariant 18)', async (operation) => {
+      const { arn } = await newUser();
+      // the call is applied at once, its answer comes after the handler's per-call bound has given up on it
+      f.sm.faults.add({ operation, phase: 'after', delay: 3_000, when: (input) => input.SecretId === arn });
+      const restore = withEnv({ ROTATION_CALL_TIMEOUT_MS: '1000' });
+      let outcome;
+      try {
+        outcome = await f.rotate(arn, ARN);
+      } finally {
+        restore();
+      }
+      expect(outcome).toMatchObject({ status: 'succeeded', attempts: 1 });
+      expect(f.sm.calls.filter((c) => c.operation === operation && c.input.SecretId === arn)).toHaveLength(1);
+      expect(await f.login(await f.value(arn))).toBe(true);
     });
 
     test('a lost UpdateSecretVersionStage response is recognized as done', async () => {
@@ -284,6 +305,67 @@ describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
       expect(stagesOf(arn)).toEqual(stages);
       expect(await f.verifiers()).toEqual(verifiers);
       expect(writes()).toBe(writesBefore);
+    });
+
+    describe('AWSPENDING moves between the preamble\'s DescribeSecret and the read of the pending value', () => {
+      /** Runs `move` on the store the instant the handler's read of the token's value arrives, before it is answered. */
+      function onPendingRead(arn: string, token: string, move: () => void): void {
+        let moved = false;
+        f.sm.faults.add({
+          operation: 'GetSecretValue',
+          when: (input) => {
+            if (!moved && input.SecretId === arn && input.VersionId === token) {
+              moved = true;
+              move();
+            }
+            return false;
+          },
+        });
+      }
+
+      test('replaced by a newer pending version: NOT_PENDING, nothing changes', async () => {
+        const { arn } = await newUser();
+        const token = await f.beginManualRotation(arn);
+        await f.invoke(ID, { Step: 'createSecret', SecretId: arn, ClientRequestToken: token });
+        const verifiers = await f.verifiers();
+        onPendingRead(arn, token, () => {
+          f.sm.store.putSecretValue({ SecretId: arn, SecretString: JSON.stringify(f.secretJson('x', f.canary())), VersionStages: ['AWSPENDING'] });
+        });
+        await expect(f.invoke(ID, { Step: 'setSecret', SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({
+          code: 'NOT_PENDING', message: 'The version lost AWSPENDING during the step; the rotation was abandoned or replaced',
+        });
+        f.sm.faults.clear();
+        expect(await f.verifiers()).toEqual(verifiers);
+      });
+
+      test('finished by a duplicate (AWSCURRENT on the token, AWSPENDING gone): the step succeeds as already-current', async () => {
+        const { arn } = await newUser();
+        const token = await f.beginManualRotation(arn);
+        for (const Step of ['createSecret', 'setSecret', 'testSecret']) await f.invoke(ID, { Step, SecretId: arn, ClientRequestToken: token });
+        const old = versionWith(arn, 'AWSCURRENT');
+        onPendingRead(arn, token, () => {
+          f.sm.store.updateSecretVersionStage({ SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: old });
+          f.sm.store.updateSecretVersionStage({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token });
+        });
+        await f.invoke(ID, { Step: 'finishSecret', SecretId: arn, ClientRequestToken: token });
+        f.sm.faults.clear();
+        expect(f.capture.stepLines.reverse().find((l) => l.secretArn === arn)).toMatchObject({ step: 'finishSecret', outcome: 'succeeded', action: 'already-current' });
+        expect(versionWith(arn, 'AWSCURRENT')).toBe(token);
+      });
+    });
+
+    test('a secret marked for deletion: every step fails with SECRET_MARKED_FOR_DELETION and nothing changes', async () => {
+      const { arn } = await newUser();
+      const token = await f.beginManualRotation(arn);
+      await f.invoke(ID, { Step: 'createSecret', SecretId: arn, ClientRequestToken: token });
+      await f.sm.client().send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 }));
+      const stages = stagesOf(arn);
+      const verifiers = await f.verifiers();
+      for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+        await expect(f.invoke(ID, { Step, SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({ code: 'SECRET_MARKED_FOR_DELETION' });
+      }
+      expect(stagesOf(arn)).toEqual(stages);
+      expect(await f.verifiers()).toEqual(verifiers);
     });
 
     test('a token of another secret is unknown here', async () => {
