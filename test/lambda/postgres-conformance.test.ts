@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await f.stop();
+  await f?.stop();
 });
 
 afterEach(() => setFaultHook(undefined));

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await f.stop();
+  await f?.stop();
 });
 
 afterEach(() => {

@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await f.stop();
+  await f?.stop();
 });
 
 /** An application role owning a table, and its secret. */

@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await f.stop();
+  await f?.stop();
 });
 
 describe('postgres-single-user', () => {

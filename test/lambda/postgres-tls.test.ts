@@ -15,7 +15,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
-  await f.stop();
+  await f?.stop();
 });
 
 async function server(options: PostgresServerOptions): Promise<PostgresServer> {
