@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
+import { ERROR_CODES } from '../lambda/kit/errors';
 
 /** Every TypeScript sample in the README compiles against the library as users import it. */
 const ROOT = path.join(__dirname, '..');
@@ -51,5 +52,18 @@ describe('README', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('the error-code table lists every code the handlers can throw, and only those', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const table = /\| code \| meaning \|\n\|---\|---\|\n((?:\|.*\n)+)/.exec(readme)![1];
+    const documented = table.split('\n').filter(Boolean).flatMap((row) => [...row.split('|')[1].matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]));
+    expect([...documented].sort()).toEqual(Object.values(ERROR_CODES).sort());
+    // every code is thrown somewhere in the handlers, so the table is what an operator can meet
+    const sources = fs.readdirSync(path.join(ROOT, 'lambda'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => fs.readFileSync(path.join(ROOT, 'lambda', f), 'utf8')).join('\n');
+    const thrown = Object.keys(ERROR_CODES).filter((key) => sources.includes(`ERROR_CODES.${key}`));
+    expect(thrown.sort()).toEqual(Object.keys(ERROR_CODES).sort());
   });
 });
