@@ -17,6 +17,9 @@ export function configureBundling(project: awscdk.AwsCdkConstructLibrary): void 
   bundle.exec('node scripts/bundle.js');
   project.preCompileTask.spawn(bundle);
 
+  // `npm pack` / `npm publish` always ship the bundles and a compiled library, whatever was built before
+  project.package.setScript('prepack', 'node scripts/prepack.js');
+
   project.gitignore.exclude(`/${ASSETS_DIR}/`);
   // ship the bundles, never the handler sources
   project.npmignore?.include(`/${ASSETS_DIR}/`);

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Bundles every handler entry `lambda/<id>.ts` into `assets/<id>/index.js` (the code that ships and that tests run).
+// Each file is replaced atomically (written beside, then renamed), so a test that loads a bundle while another
+// process re-bundles (npm pack's prepack during the test run) never reads a half-written file.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -14,11 +16,12 @@ const entries = fs.readdirSync(lambdaDir)
   .map((f) => f.slice(0, -3))
   .sort();
 
-fs.rmSync(assetsDir, { recursive: true, force: true });
 for (const id of entries) {
-  esbuild.buildSync({
+  const outfile = path.join(assetsDir, id, 'index.js');
+  const result = esbuild.buildSync({
     entryPoints: [path.join(lambdaDir, `${id}.ts`)],
-    outfile: path.join(assetsDir, id, 'index.js'),
+    outfile,
+    write: false,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -28,6 +31,15 @@ for (const id of entries) {
     legalComments: 'none',
     logLevel: 'warning',
   });
-  const size = fs.statSync(path.join(assetsDir, id, 'index.js')).size;
-  console.log(`assets/${id}/index.js ${(size / 1024).toFixed(1)} KiB`);
+  fs.mkdirSync(path.dirname(outfile), { recursive: true });
+  const { contents } = result.outputFiles.find((f) => f.path === outfile);
+  const partial = `${outfile}.${process.pid}.tmp`;
+  fs.writeFileSync(partial, contents);
+  fs.renameSync(partial, outfile);
+  console.log(`assets/${id}/index.js ${(contents.length / 1024).toFixed(1)} KiB`);
+}
+
+// bundles of entries that no longer exist must not ship
+for (const stale of fs.readdirSync(assetsDir).filter((d) => !entries.includes(d))) {
+  fs.rmSync(path.join(assetsDir, stale), { recursive: true, force: true });
 }

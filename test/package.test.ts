@@ -1,0 +1,66 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { FUNCTION_IDS } from '../src/private/contract';
+
+/**
+ * The npm tarball is what users install. `npm pack` runs the prepack hook (bundles, and a compile when the compiled
+ * library is missing or stale), and the installed package synthesizes an app whose rotation functions carry the
+ * bundles, with no source checkout around.
+ */
+const ROOT = path.join(__dirname, '..');
+let dir: string;
+let tarball: string;
+let files: string[];
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'package-test-'));
+  execFileSync('npm', ['pack', '--pack-destination', dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  tarball = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
+  files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+}, 300_000);
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the tarball holds every handler bundle, the compiled library, its manifest and docs', () => {
+  for (const id of Object.values(FUNCTION_IDS)) expect(files).toContain(`assets/${id}/index.js`);
+  expect(files).toEqual(expect.arrayContaining(['lib/index.js', 'lib/index.d.ts', '.jsii', 'README.md', 'API.md', 'docs/rotation.md', 'docs/security.md']));
+});
+
+test('the tarball holds no sources, tests or development files', () => {
+  const unwanted = files.filter((f) => /^(src|lambda|test|integ|examples|bench|scripts|projenrc|\.ci|\.projen)\//.test(f) || /\.ts$/.test(f) && !f.endsWith('.d.ts'));
+  expect(unwanted).toEqual([]);
+});
+
+test('installed into a throwaway app, the package synthesizes rotation functions whose code is the shipped bundles', () => {
+  const app = path.join(dir, 'app');
+  const installed = path.join(app, 'node_modules', 'cdk-secrets-platform');
+  fs.mkdirSync(installed, { recursive: true });
+  execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+  // the peer dependencies an app brings itself
+  for (const peer of ['aws-cdk-lib', 'constructs']) fs.symlinkSync(path.join(ROOT, 'node_modules', peer), path.join(app, 'node_modules', peer));
+  fs.writeFileSync(path.join(app, 'app.js'), `
+    const { App, Stack } = require('aws-cdk-lib');
+    const secretsmanager = require('aws-cdk-lib/aws-secretsmanager');
+    const { RotationEngine, SecretRotation } = require('cdk-secrets-platform');
+    const app = new App({ outdir: 'cdk.out' });
+    const stack = new Stack(app, 'Throwaway');
+    const master = new secretsmanager.Secret(stack, 'Master');
+    new SecretRotation(stack, 'Single', { secret: new secretsmanager.Secret(stack, 'A'), engine: RotationEngine.POSTGRES_SINGLE_USER });
+    new SecretRotation(stack, 'Multi', { secret: new secretsmanager.Secret(stack, 'B'), engine: RotationEngine.POSTGRES_MULTI_USER, masterSecret: master });
+    app.synth();
+  `);
+  execFileSync(process.execPath, ['app.js'], { cwd: app, stdio: ['ignore', 'ignore', 'pipe'] });
+
+  const out = path.join(app, 'cdk.out');
+  const staged = fs.readdirSync(out).filter((d) => d.startsWith('asset.')).map((d) => path.join(out, d, 'index.js')).filter((f) => fs.existsSync(f));
+  const stagedCode = staged.map((f) => fs.readFileSync(f, 'utf8'));
+  for (const id of [FUNCTION_IDS.POSTGRES_SINGLE_USER, FUNCTION_IDS.POSTGRES_MULTI_USER]) {
+    const shipped = fs.readFileSync(path.join(installed, 'assets', id, 'index.js'), 'utf8');
+    expect(shipped.length).toBeGreaterThan(10_000);
+    expect(stagedCode).toContain(shipped);
+  }
+});
