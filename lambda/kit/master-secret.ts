@@ -1,4 +1,3 @@
-import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { DatabaseCredential, DatabaseLogin } from './database';
 import { ERROR_CODES, RotationError, errorName } from './errors';
 import type { StepContext } from './protocol';
@@ -67,6 +66,10 @@ function parseMaster(value: string): MasterValue {
 /** Finds host and port of the instance or cluster that owns an RDS-managed master secret. */
 async function rdsEndpoint(masterArn: string, ctx: StepContext): Promise<{ host: string; port: number }> {
   const { tags } = await ctx.secrets.describe(masterArn);
+  if (!tags[RDS_INSTANCE_TAG] && !tags[RDS_CLUSTER_TAG]) {
+    throw notResolved(`the master secret has no host and no ${RDS_INSTANCE_TAG} or ${RDS_CLUSTER_TAG} tag`);
+  }
+  const { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } = loadRdsClient();
   const rds = new RDSClient({ maxAttempts: 3 });
   try {
     if (tags[RDS_INSTANCE_TAG]) {
@@ -75,8 +78,7 @@ async function rdsEndpoint(masterArn: string, ctx: StepContext): Promise<{ host:
       const endpoint = out.DBInstances?.[0]?.Endpoint;
       if (!endpoint?.Address || !endpoint.Port) throw notResolved('the DB instance has no endpoint yet');
       return { host: endpoint.Address, port: endpoint.Port };
-    }
-    if (tags[RDS_CLUSTER_TAG]) {
+    } else {
       const out = await ctx.deadline.run('RDS DescribeDBClusters', (abortSignal) =>
         rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: tags[RDS_CLUSTER_TAG] }), { abortSignal }));
       const cluster = out.DBClusters?.[0];
@@ -89,7 +91,16 @@ async function rdsEndpoint(masterArn: string, ctx: StepContext): Promise<{ host:
   } finally {
     rds.destroy();
   }
-  throw notResolved(`the master secret has no host and no ${RDS_INSTANCE_TAG} or ${RDS_CLUSTER_TAG} tag`);
+}
+
+/**
+ * Loaded on this path only: a function that never meets an RDS-managed master never pays the client's load time.
+ * A plain require (kept lazy by the bundler, the SDK being external) rather than import(), which would need ES module
+ * support wherever the bundle is loaded.
+ */
+function loadRdsClient(): typeof import('@aws-sdk/client-rds') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@aws-sdk/client-rds');
 }
 
 function notResolved(problem: string): RotationError {
