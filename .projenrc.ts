@@ -32,6 +32,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // handler bundling and handler runtime dependencies (bundled into assets/, never imported by src/)
     'esbuild@0.28.2',
     'pg@8.23.1',
+    // the MySQL and MariaDB handlers bundle it; the tests' MariaDB harness uses it too
+    'mysql2@^3',
     '@types/pg@^8',
     '@aws-sdk/client-secrets-manager@^3',
     '@aws-sdk/client-rds@^3',
