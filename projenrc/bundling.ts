@@ -1,6 +1,6 @@
 import { awscdk } from 'projen';
 
-/** Directory of handler sources; every `lambda/*.ts` file is one bundled function. */
+/** Directory of handler sources; every `lambda/handlers/*.ts` file is one bundled function. */
 export const LAMBDA_DIR = 'lambda';
 /** Generated bundles: `assets/<function>/index.js`. Built before compile and before tests, shipped in the npm tarball. */
 export const ASSETS_DIR = 'assets';
@@ -13,7 +13,7 @@ export function configureBundling(project: awscdk.AwsCdkConstructLibrary): void 
   const bundle = project.addTask('bundle', {
     description: 'Bundle the rotation handlers in lambda/ into assets/<function>/index.js',
   });
-  // the entry list is read at run time, so a new lambda/<id>.ts is bundled without re-synthesizing projen
+  // the entry list is read at run time, so a new lambda/handlers/<id>.ts is bundled without re-synthesizing projen
   bundle.exec('node scripts/bundle.js');
   project.preCompileTask.spawn(bundle);
 

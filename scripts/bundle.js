@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles every handler entry `lambda/<id>.ts` into `assets/<id>/index.js` (the code that ships and that tests run).
+// Bundles every handler entry `lambda/handlers/<id>.ts` into `assets/<id>/index.js` (the code that ships and that tests run).
 // Each file is replaced atomically (written beside, then renamed), so a test that loads a bundle while another
 // process re-bundles (npm pack's prepack during the test run) never reads a half-written file.
 'use strict';
@@ -8,10 +8,10 @@ const path = require('path');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-const lambdaDir = path.join(root, 'lambda');
+const handlersDir = path.join(root, 'lambda', 'handlers');
 const assetsDir = path.join(root, 'assets');
 
-const entries = fs.readdirSync(lambdaDir)
+const entries = fs.readdirSync(handlersDir)
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
   .map((f) => f.slice(0, -3))
   .sort();
@@ -19,7 +19,7 @@ const entries = fs.readdirSync(lambdaDir)
 for (const id of entries) {
   const outfile = path.join(assetsDir, id, 'index.js');
   const result = esbuild.buildSync({
-    entryPoints: [path.join(lambdaDir, `${id}.ts`)],
+    entryPoints: [path.join(handlersDir, `${id}.ts`)],
     outfile,
     write: false,
     bundle: true,

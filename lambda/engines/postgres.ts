@@ -3,10 +3,9 @@ import { isIP } from 'net';
 import { Client, ClientConfig, QueryConfig } from 'pg';
 import { scramSha256Verifier } from './postgres-scram';
 import { DEFAULT_EXCLUDE_CHARACTERS, ENV, POSTGRES_DEFAULTS, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
-import { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind } from '../kit/database';
 import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
-import type { StepContext } from '../kit/protocol';
+import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
 
 /**
  * PostgreSQL rules for the master's session (docs/security.md):
@@ -37,7 +36,8 @@ export const postgres: DatabaseDialect = {
   engines: SECRET_ENGINES.postgres,
   defaultPort: POSTGRES_DEFAULTS.port,
   defaultDbname: POSTGRES_DEFAULTS.dbname,
-  maxUsernameBytes: POSTGRES_DEFAULTS.maxUsernameBytes,
+  maxUsernameLength: POSTGRES_DEFAULTS.maxUsernameBytes,
+  usernameLengthUnit: 'bytes',
   cloneSuffix: POSTGRES_DEFAULTS.cloneSuffix,
   defaultProbe: 'SELECT 1',
   defaultPasswordPolicy: defaultPasswordPolicy(DEFAULT_EXCLUDE_CHARACTERS.postgres),

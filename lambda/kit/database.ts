@@ -1,69 +1,11 @@
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RotationError } from './errors';
 import { faultPoint } from './fault-points';
 import { resolveMaster } from './master-secret';
-import { CredentialEngine, SetPendingArgs, StepContext } from './protocol';
 import { parsePort, parseTlsMode, requireString } from './secret-fields';
-import { SecretObject, parseSecretObject, withChangedMembers } from './secret-json';
-import type { LoginStep, SecretRole } from './types';
+import { parseSecretObject, withChangedMembers } from './secret-json';
+import type { CredentialEngine, DatabaseCredential, DatabaseDialect, DatabaseLogin, DatabaseSession, LoginStep, SecretRole, SetPendingArgs, StepContext } from './types';
 import { ENV } from '../../src/private/contract';
-import type { PasswordPolicyContract, TlsMode } from '../../src/private/contract';
-
-/** Where and as whom to log in. */
-export interface DatabaseLogin {
-  readonly host: string;
-  readonly port: number;
-  readonly dbname: string;
-  readonly username: string;
-  readonly password: string;
-  readonly tls: TlsMode;
-}
-
-/** A parsed database secret: the login plus the rest of the JSON, which rotation carries over exactly as written. */
-export interface DatabaseCredential extends DatabaseLogin {
-  readonly engine: string;
-  readonly masterarn?: string;
-  readonly source: SecretObject;
-}
-
-/**
- * Whose credential opens a session. A `master` session runs statements chosen by the handler with the master's
- * privileges, so the engine must make sure nothing the application user owns can be resolved in it.
- */
-export type SessionKind = 'application' | 'master';
-
-/** An open, authenticated connection. Every method bounds its calls by the step's deadline. */
-export interface DatabaseSession {
-  /** Changes the logged-in user's own password. */
-  setOwnPassword(username: string, password: string): Promise<void>;
-  /**
-   * As the master: throws CONFUSED_DEPUTY unless `alternate` really is the alternate of `original` (what that means
-   * is the engine's: its file says), so a user merely named like a clone cannot have `original`'s password changed.
-   */
-  assertAlternateOf(alternate: string, original: string): Promise<void>;
-  /** As the master: creates `target` (a member of `original` with its privileges) or updates its password, atomically. */
-  upsertAlternate(target: string, original: string, password: string): Promise<'created' | 'updated'>;
-  /** As the pending user: throws PRIVILEGES_OUT_OF_SYNC unless it holds `original`'s privileges. */
-  checkAlternate(original: string): Promise<void>;
-  /** Runs the probe as one statement in a read-only transaction; a probe over its time bound fails with TIMEOUT. */
-  probe(sql: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** What an engine family supplies to the database schemes. */
-export interface DatabaseDialect {
-  /** e.g. `postgres` */
-  readonly family: string;
-  /** Accepted values of the secret's `engine` field. */
-  readonly engines: readonly string[];
-  readonly defaultPort: number;
-  readonly defaultDbname: string;
-  readonly maxUsernameBytes: number;
-  readonly cloneSuffix: string;
-  readonly defaultPasswordPolicy: PasswordPolicyContract;
-  readonly defaultProbe: string;
-  /** Opens a session; throws LoginFailedError when the server rejects the credential, other errors otherwise. */
-  connect(login: DatabaseLogin, ctx: StepContext, kind?: SessionKind): Promise<DatabaseSession>;
-}
+import type { IdentifierLengthUnit } from '../../src/private/contract';
 
 /** Parses a database secret JSON, naming the bad field without echoing any value. */
 export function parseDatabaseSecret(value: string, role: SecretRole, dialect: DatabaseDialect): DatabaseCredential {
@@ -130,11 +72,17 @@ export function alternateUsername(username: string, dialect: DatabaseDialect): s
     ? username.slice(0, -dialect.cloneSuffix.length)
     : username + dialect.cloneSuffix;
   if (alternate.length === 0) throw new InvalidSecretValueError('current', 'username is only the clone suffix');
-  if (Buffer.byteLength(alternate, 'utf8') > dialect.maxUsernameBytes) {
+  const { maxUsernameLength: limit, usernameLengthUnit: unit } = dialect;
+  if (identifierLength(alternate, unit) > limit) {
     throw new InvalidSecretValueError('current',
-      `the alternate user name would exceed ${dialect.maxUsernameBytes} bytes; shorten username to at most ${dialect.maxUsernameBytes - Buffer.byteLength(dialect.cloneSuffix)} bytes`);
+      `the alternate user name would exceed ${limit} ${unit}; shorten username to at most ${limit - identifierLength(dialect.cloneSuffix, unit)} ${unit}`);
   }
   return alternate;
+}
+
+/** Length as the engine counts it: UTF-8 bytes (PostgreSQL's NAMEDATALEN) or characters (MySQL, MariaDB). */
+function identifierLength(name: string, unit: IdentifierLengthUnit): number {
+  return unit === 'bytes' ? Buffer.byteLength(name, 'utf8') : [...name].length;
 }
 
 function originalUsername(username: string, dialect: DatabaseDialect): string {

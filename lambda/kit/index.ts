@@ -8,3 +8,6 @@ export * from './secrets-client';
 export * from './protocol';
 export * from './database';
 export * from './master-secret';
+export * from './types';
+export * from './secret-json';
+export * from './secret-fields';

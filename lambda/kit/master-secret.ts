@@ -1,9 +1,8 @@
-import type { DatabaseCredential, DatabaseLogin } from './database';
 import { ERROR_CODES, RotationError, errorName } from './errors';
-import type { StepContext } from './protocol';
 import { parsePort, parseTlsMode, requireString } from './secret-fields';
 import { parseSecretObject } from './secret-json';
 import { AWSCURRENT } from './secrets-client';
+import type { DatabaseCredential, DatabaseLogin, StepContext } from './types';
 import { TLS_MODES } from '../../src/private/contract';
 import type { TlsMode } from '../../src/private/contract';
 
@@ -18,7 +17,7 @@ export const RDS_CLUSTER_TAG = 'aws:rds:primaryDBClusterArn';
  * Nothing of the session comes from the application secret alone: the database is the master secret's (else the
  * engine's default, never the application's, which its user may own), and TLS is the stricter of the two secrets.
  */
-export async function resolveMaster(target: DatabaseCredential, ctx: StepContext, defaultDbname: string): Promise<DatabaseLogin> {
+export async function resolveMaster(target: DatabaseCredential, ctx: StepContext, defaultDbname: string | undefined): Promise<DatabaseLogin> {
   const arn = target.masterarn!;
   const value = await ctx.secrets.getValue(arn, { stage: AWSCURRENT });
   if (value === undefined) throw notResolved('the master secret has no AWSCURRENT value');

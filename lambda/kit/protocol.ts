@@ -4,53 +4,8 @@ import { RotationContext, RotationEvent, Step, parseEvent } from './event';
 import { LogSink, consoleSink, formatStepLog } from './logger';
 import { checkPassword, policyFromEnv } from './password';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsClient, isAwsError, sdkClient } from './secrets-client';
-import type { LoginStep, SecretRole } from './types';
+import type { CredentialEngine, LoginStep, StepContext } from './types';
 import { ENV } from '../../src/private/contract';
-import type { PasswordPolicyContract } from '../../src/private/contract';
-
-export type { SecretRole } from './types';
-
-/** What every step of one invocation shares. */
-export interface StepContext {
-  readonly secretArn: string;
-  readonly token: string;
-  readonly deadline: Deadline;
-  readonly secrets: SecretsClient;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-export interface SetPendingArgs<T> {
-  readonly current: T;
-  readonly pending: T;
-  /** Loads AWSPREVIOUS on demand (single-user engines fall back to it when current no longer logs in). */
-  readonly previous: () => Promise<T | undefined>;
-  readonly ctx: StepContext;
-}
-
-/**
- * What an engine supplies; the protocol (preamble, idempotency, label moves, errors, logging) is the kit's.
- * `T` is the engine's parsed credential.
- */
-export interface CredentialEngine<T> {
-  /** Shown in logs, e.g. `postgres-single-user`. */
-  readonly name: string;
-  /** The policy used when the function has no ROTATION_PASSWORD_POLICY. */
-  readonly defaultPasswordPolicy: PasswordPolicyContract;
-  /** Parses and validates a secret value; throws InvalidSecretValueError naming the field, never echoing values. */
-  parse(value: string, role: SecretRole): T;
-  /** The JSON of the pending version, built from the current value and a new password. */
-  nextValue(current: T, password: string, ctx: StepContext): string | Promise<string>;
-  /**
-   * Refuses (CONFUSED_DEPUTY) unless pending names what current allows: the same server, database and transport,
-   * and the user (or alternate user) the scheme expects. The kit runs it before every step that logs in, because a
-   * step can be invoked directly and out of order.
-   */
-  checkTarget(current: T, pending: T, step: LoginStep): void;
-  /** setSecret: make the pending credential valid; returns a word for the log. */
-  setPending(args: SetPendingArgs<T>): Promise<string>;
-  /** testSecret: prove the pending credential works; throws otherwise. */
-  testPending(pending: T, ctx: StepContext): Promise<void>;
-}
 
 export interface HandlerOptions {
   /** Where the step log line goes. @default stdout */

@@ -1,17 +1,5 @@
 import { InvalidSecretValueError } from './errors';
-import type { SecretRole } from './types';
-
-/**
- * A secret's JSON object as written: each top-level member keeps its exact source text, so a rotation that changes
- * only `password` (and `username`) carries every other member over byte for byte. A JSON.parse/JSON.stringify round
- * trip would not: `12345678901234567890` becomes `12345678901234567000` and `1.10` becomes `1.1`.
- */
-export interface SecretObject {
-  /** The parsed members (for reading fields). */
-  readonly fields: Readonly<Record<string, unknown>>;
-  /** Member name to its value's exact source text, in source order. */
-  readonly sources: ReadonlyMap<string, string>;
-}
+import type { SecretObject, SecretRole } from './types';
 
 /**
  * Parses a secret value that must be one JSON object. Duplicate member names are refused: parsers disagree on

@@ -1,3 +1,7 @@
+import type { Deadline } from './deadline';
+import type { SecretsClient } from './secrets-client';
+import type { IdentifierLengthUnit, PasswordPolicyContract, TlsMode } from '../../src/private/contract';
+
 /** Types the kit's modules share; kept apart from code so no module imports another only for a type. */
 
 /** Which version a value came from; engines name it in validation errors. */
@@ -5,3 +9,119 @@ export type SecretRole = 'current' | 'pending' | 'previous' | 'master';
 
 /** The steps that log in; each checks its target before it does (steps can be invoked out of order). */
 export type LoginStep = 'setSecret' | 'testSecret' | 'finishSecret';
+
+/**
+ * A secret's JSON object as written: each top-level member keeps its exact source text, so a rotation that changes
+ * only `password` (and `username`) carries every other member over byte for byte. A JSON.parse/JSON.stringify round
+ * trip would not: `12345678901234567890` becomes `12345678901234567000` and `1.10` becomes `1.1`.
+ */
+export interface SecretObject {
+  /** The parsed members (for reading fields). */
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** Member name to its value's exact source text, in source order. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+/** What every step of one invocation shares. */
+export interface StepContext {
+  readonly secretArn: string;
+  readonly token: string;
+  readonly deadline: Deadline;
+  readonly secrets: SecretsClient;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface SetPendingArgs<T> {
+  readonly current: T;
+  readonly pending: T;
+  /** Loads AWSPREVIOUS on demand (single-user engines fall back to it when current no longer logs in). */
+  readonly previous: () => Promise<T | undefined>;
+  readonly ctx: StepContext;
+}
+
+/**
+ * What an engine supplies; the protocol (preamble, idempotency, label moves, errors, logging) is the kit's.
+ * `T` is the engine's parsed credential.
+ */
+export interface CredentialEngine<T> {
+  /** Shown in logs, e.g. `postgres-single-user`. */
+  readonly name: string;
+  /** The policy used when the function has no ROTATION_PASSWORD_POLICY. */
+  readonly defaultPasswordPolicy: PasswordPolicyContract;
+  /** Parses and validates a secret value; throws InvalidSecretValueError naming the field, never echoing values. */
+  parse(value: string, role: SecretRole): T;
+  /** The JSON of the pending version, built from the current value and a new password. */
+  nextValue(current: T, password: string, ctx: StepContext): string | Promise<string>;
+  /**
+   * Refuses (CONFUSED_DEPUTY) unless pending names what current allows: the same server, database and transport,
+   * and the user (or alternate user) the scheme expects. The kit runs it before every step that logs in, because a
+   * step can be invoked directly and out of order.
+   */
+  checkTarget(current: T, pending: T, step: LoginStep): void;
+  /** setSecret: make the pending credential valid; returns a word for the log. */
+  setPending(args: SetPendingArgs<T>): Promise<string>;
+  /** testSecret: prove the pending credential works; throws otherwise. */
+  testPending(pending: T, ctx: StepContext): Promise<void>;
+}
+
+/** Where and as whom to log in. */
+export interface DatabaseLogin {
+  readonly host: string;
+  readonly port: number;
+  /** Absent only for engines that need no database to log in (MySQL, MariaDB). */
+  readonly dbname?: string;
+  readonly username: string;
+  readonly password: string;
+  readonly tls: TlsMode;
+}
+
+/** A parsed database secret: the login plus the rest of the JSON, which rotation carries over exactly as written. */
+export interface DatabaseCredential extends DatabaseLogin {
+  readonly engine: string;
+  readonly masterarn?: string;
+  readonly source: SecretObject;
+}
+
+/**
+ * Whose credential opens a session. A `master` session runs statements chosen by the handler with the master's
+ * privileges, so the engine must make sure nothing the application user owns can be resolved in it.
+ */
+export type SessionKind = 'application' | 'master';
+
+/** An open, authenticated connection. Every method bounds its calls by the step's deadline. */
+export interface DatabaseSession {
+  /** Changes the logged-in user's own password. */
+  setOwnPassword(username: string, password: string): Promise<void>;
+  /**
+   * As the master: throws CONFUSED_DEPUTY unless `alternate` really is the alternate of `original` (what that means
+   * is the engine's: its file says), so a user merely named like a clone cannot have `original`'s password changed.
+   */
+  assertAlternateOf(alternate: string, original: string): Promise<void>;
+  /** As the master: creates `target` (a member of `original` with its privileges) or updates its password, atomically. */
+  upsertAlternate(target: string, original: string, password: string): Promise<'created' | 'updated'>;
+  /** As the pending user: throws PRIVILEGES_OUT_OF_SYNC unless it holds `original`'s privileges. */
+  checkAlternate(original: string): Promise<void>;
+  /** Runs the probe as one statement in a read-only transaction; a probe over its time bound fails with TIMEOUT. */
+  probe(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What an engine family supplies to the database schemes. */
+export interface DatabaseDialect {
+  /** e.g. `postgres` */
+  readonly family: string;
+  /** Accepted values of the secret's `engine` field. */
+  readonly engines: readonly string[];
+  readonly defaultPort: number;
+  /** The database a secret without `dbname` names; undefined when the engine logs in without one. */
+  readonly defaultDbname?: string;
+  /** Longest user name the engine accepts, counted in {@link usernameLengthUnit}. */
+  readonly maxUsernameLength: number;
+  readonly usernameLengthUnit: IdentifierLengthUnit;
+  readonly cloneSuffix: string;
+  readonly defaultPasswordPolicy: PasswordPolicyContract;
+  readonly defaultProbe: string;
+  /** Opens a session; throws LoginFailedError when the server rejects the credential, other errors otherwise. */
+  connect(login: DatabaseLogin, ctx: StepContext, kind?: SessionKind): Promise<DatabaseSession>;
+}
+

@@ -5,7 +5,7 @@
  * It must stay free of imports: the handlers bundle it and the jsii surface compiles it.
  */
 
-/** Bundled function ids; each is `lambda/<id>.ts`, bundled to `assets/<id>/index.js`. */
+/** Bundled function ids; each is `lambda/handlers/<id>.ts`, bundled to `assets/<id>/index.js`. */
 export const FUNCTION_IDS = {
   POSTGRES_SINGLE_USER: 'postgres-single-user',
   POSTGRES_MULTI_USER: 'postgres-multi-user',
