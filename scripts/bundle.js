@@ -29,14 +29,24 @@ for (const id of entries) {
     // every Node.js Lambda runtime ships SDK v3; tests resolve it from node_modules
     external: ['@aws-sdk/*', 'pg-native'],
     legalComments: 'none',
+    // smaller bundles load faster at every cold start; names stay readable in errors (err.name, class names) and the
+    // source map beside the bundle maps stack traces back (NODE_OPTIONS=--enable-source-maps)
+    minify: true,
+    keepNames: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
     logLevel: 'warning',
   });
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
-  const { contents } = result.outputFiles.find((f) => f.path === outfile);
-  const partial = `${outfile}.${process.pid}.tmp`;
-  fs.writeFileSync(partial, contents);
-  fs.renameSync(partial, outfile);
-  console.log(`assets/${id}/index.js ${(contents.length / 1024).toFixed(1)} KiB`);
+  // the map first, so a bundle never points at a map that is not there yet
+  const outputs = [...result.outputFiles].sort((a, b) => Number(a.path === outfile) - Number(b.path === outfile));
+  for (const output of outputs) {
+    const partial = `${output.path}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, output.contents);
+    fs.renameSync(partial, output.path);
+  }
+  const size = outputs.find((f) => f.path === outfile).contents.length;
+  console.log(`assets/${id}/index.js ${(size / 1024).toFixed(1)} KiB`);
 }
 
 // bundles of entries that no longer exist must not ship
