@@ -213,6 +213,9 @@ export class SecretsManagerEndpoints extends Construct implements ec2.IConnectab
    * to the endpoints on its security groups that restrict egress), or from a network (`ec2.Peer`). For example a
    * `RotationFunction` placed in the VPC. Open networks (`0.0.0.0/0`, `::/0`) are refused.
    *
+   * The rules are created in the client's stack when its security groups are in another stack than the endpoints':
+   * a client in an application stack then depends on a central stack holding the endpoints, never the other way round.
+   *
    * @param connectable the client, for example a `RotationFunction`, a Lambda function, a security group or an `ec2.Peer`
    * @param description description of the rules
    */
@@ -226,7 +229,10 @@ export class SecretsManagerEndpoints extends Construct implements ec2.IConnectab
     } catch (e) {
       throw new Error(`${OWNER}.allowFrom: the client has no network connections: ${(e as Error).message}`);
     }
-    this.connections.allowDefaultPortFrom(connections, description ?? describeClient(connectable));
+    // From the client's side: aws-cdk-lib puts the rules of a.allowTo(b) in a's stack when b's security groups are in
+    // another stack (SecurityGroupBase.determineRuleScope). this.connections.allowFrom(client) would put both rules in
+    // the endpoints' stack, which would then reference the client's security groups. In one stack both are the same.
+    connections.allowTo(this.connections, HTTPS, description ?? describeClient(connectable));
   }
 
   /** Ingress rules of the endpoints' security group that admit every address (synth-time backstop for `connections`). */

@@ -237,6 +237,65 @@ describe('security group', () => {
   });
 });
 
+describe('clients in other stacks', () => {
+  type Admit = (platform: Stack, vpc: ec2.IVpc, client: ec2.SecurityGroup) => void;
+
+  /** Endpoints in a platform stack, a client security group in an application stack, admitted as `admit` says. */
+  function crossStack(admit: Admit) {
+    const app = new App();
+    const platform = new Stack(app, 'Platform');
+    const application = new Stack(app, 'Application');
+    const vpc = importedVpc(platform);
+    const client = new ec2.SecurityGroup(application, 'Client', { vpc, allowAllOutbound: false });
+    admit(platform, vpc, client);
+    app.synth();
+    return { platform, application };
+  }
+
+  test.each<[string, Admit]>([
+    ['allowFrom()', (platform, vpc, client) => new SecretsManagerEndpoints(platform, 'Endpoints', { vpc }).allowFrom(client)],
+    ['the allowFrom property', (platform, vpc, client) => new SecretsManagerEndpoints(platform, 'Endpoints', { vpc, allowFrom: [client] })],
+  ])('%s puts both rules in the client\'s stack, which depends on the endpoints\' stack and not the reverse', (_name, admit) => {
+    const { platform, application } = crossStack(admit);
+    expect(application.dependencies).toEqual([platform]);
+    expect(platform.dependencies).toEqual([]);
+    const platformTemplate = Template.fromStack(platform);
+    platformTemplate.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+    platformTemplate.resourceCountIs('AWS::EC2::SecurityGroupEgress', 0);
+    const endpointSg = { 'Fn::ImportValue': expect.stringMatching(/^Platform:ExportsOutputFnGetAttEndpointsSecurityGroup.*GroupId/) };
+    const appTemplate = Template.fromStack(application);
+    const clientId = application.getLogicalId(application.node.findChild('Client').node.defaultChild as ec2.CfnSecurityGroup);
+    expect(Object.values(appTemplate.findResources('AWS::EC2::SecurityGroupIngress')).map((r: any) => r.Properties)).toEqual([{
+      GroupId: endpointSg,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [clientId, 'GroupId'] },
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+      Description: 'HTTPS to the interface VPC endpoints',
+    }]);
+    expect(Object.values(appTemplate.findResources('AWS::EC2::SecurityGroupEgress')).map((r: any) => r.Properties)).toEqual([{
+      GroupId: { 'Fn::GetAtt': [clientId, 'GroupId'] },
+      DestinationSecurityGroupId: endpointSg,
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+      Description: 'HTTPS to the interface VPC endpoints',
+    }]);
+  });
+
+  test('a rotation function in an application stack is admitted without a cycle', () => {
+    const app = new App();
+    const platform = new Stack(app, 'Platform');
+    const application = new Stack(app, 'Application');
+    const vpc = importedVpc(platform);
+    const e = new SecretsManagerEndpoints(platform, 'Endpoints', { vpc });
+    e.allowFrom(RotationFunction.shared(application, RotationEngine.POSTGRES_SINGLE_USER, { vpc }));
+    expect(() => app.synth()).not.toThrow();
+    expect(application.dependencies).toEqual([platform]);
+    expect(platform.dependencies).toEqual([]);
+  });
+});
+
 describe('open networks are refused', () => {
   test.each<[string, (vpc: ec2.IVpc) => Partial<SecretsManagerEndpointsProps>, RegExp]>([
     ['allowFromPeers anyIpv4', () => ({ allowFromPeers: [ec2.Peer.anyIpv4()] }), /allowFromPeers\[0\] must not admit every address .*got 0\.0\.0\.0\/0/],
