@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Aws, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,7 +14,10 @@ import { RotationEngine } from './rotation-engine';
 import { SecretRotation, SecretRotationOptions } from './secret-rotation';
 import { PasswordPolicy } from '../password-policy';
 import { ENV } from '../private/contract';
-import { addNagSuppressions } from '../private/nag-suppressions';
+import {
+  MASTER_SECRET_TAG_VALUE, assertSameEnvironment, isKeyOfAnotherStack, masterSecretTagKey, secretOfAnotherStack,
+} from '../private/master-secret-access';
+import { NAG_METADATA_KEY, addNagSuppressions } from '../private/nag-suppressions';
 import { assertLiteral, isIntegerInRange } from '../private/validation';
 
 /** Marks RotationFunction instances across copies of this library in one app. */
@@ -263,8 +266,11 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
   public readonly rotationDependencies: IDependable;
 
   private readonly settings: Settings;
+  /** The function's name as a literal (`functionName` is a reference to the function). */
+  private readonly physicalName: string;
   private readonly masterSecretArns = new Set<string>();
   private masterSecretStatement?: iam.PolicyStatement;
+  private taggedMasterSecretStatement?: iam.PolicyStatement;
   private readonly masterKeyArns = new Set<string>();
   private masterKeyStatement?: iam.PolicyStatement;
 
@@ -283,6 +289,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     }
 
     const functionName = physicalFunctionName(this, this.engine);
+    this.physicalName = functionName;
     const functionArnLiteral = `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${functionName}`;
     const logGroupName = `/aws/lambda/${functionName}`;
 
@@ -392,6 +399,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     this.rotationDependencies = new DependencyGroup(this.invokePermission, this.policy, this.lambdaFunction);
 
     this.addStatements(functionArnLiteral, dlq, props.vpc ? this.lambdaFunction : undefined, props);
+
   }
 
   /**
@@ -418,26 +426,28 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
    * Lets the function read a master secret (alternating-user engines); the same secret is added once. Also lets it
    * decrypt with the secret's KMS key through Secrets Manager, if the secret has a key.
    *
+   * A master secret of this stack, or an imported one, is named by its ARN in the function's policy. A master secret
+   * defined in another stack of the app (a team's stack, with the function in a platform stack) gets the tag
+   * `cdk-secrets-platform:rotation-master-for:<function name>` = `true` instead, and the policy allows reading the
+   * secrets of the account and region that carry it (condition `aws:ResourceTag`): no reference between the stacks,
+   * so no dependency cycle whichever way the stacks' other references point. Its key is covered by the function's
+   * statement for keys used through Secrets Manager.
+   *
    * @param secret the secret holding the credential that manages the alternate user
    */
   public addMasterSecret(secret: secretsmanager.ISecret): void {
     const stack = Stack.of(this);
-    const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
-    const arnKey = JSON.stringify(stack.resolve(arn));
-    if (!this.masterSecretArns.has(arnKey)) {
-      this.masterSecretArns.add(arnKey);
-      if (!this.masterSecretStatement) {
-        this.masterSecretStatement = new iam.PolicyStatement({
-          sid: 'ReadMasterSecrets',
-          // DescribeSecret: an RDS-managed master secret names its database only in its tags
-          actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-        });
-        this.policy.addStatements(this.masterSecretStatement);
-      }
-      this.masterSecretStatement.addResources(arn);
+    const remote = secretOfAnotherStack(secret, stack);
+    if (remote) {
+      assertSameEnvironment('RotationFunction.addMasterSecret', this, secret);
+      this.tagMasterSecret(remote);
+    } else {
+      this.addMasterSecretArn(secret);
     }
     const key = secret.encryptionKey;
-    if (key) {
+    // a key of another stack is used through Secrets Manager like any secret's key (UseSecretKeysViaSecretsManager);
+    // naming its ARN here would make this stack depend on that one
+    if (key && !isKeyOfAnotherStack(key, stack)) {
       const keyArnKey = JSON.stringify(stack.resolve(key.keyArn));
       if (!this.masterKeyArns.has(keyArnKey)) {
         this.masterKeyArns.add(keyArnKey);
@@ -483,6 +493,47 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     return this.lambdaFunction.metricThrottles(props);
   }
 
+  /** Names a master secret of this stack (or an imported one) by its ARN in the policy. */
+  private addMasterSecretArn(secret: secretsmanager.ISecret): void {
+    const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+    const arnKey = JSON.stringify(Stack.of(this).resolve(arn));
+    if (this.masterSecretArns.has(arnKey)) {
+      return;
+    }
+    this.masterSecretArns.add(arnKey);
+    if (!this.masterSecretStatement) {
+      this.masterSecretStatement = new iam.PolicyStatement({
+        sid: 'ReadMasterSecrets',
+        // DescribeSecret: an RDS-managed master secret names its database only in its tags
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      });
+      this.policy.addStatements(this.masterSecretStatement);
+    }
+    this.masterSecretStatement.addResources(arn);
+  }
+
+  /** Tags a master secret of another stack for this function; the first one adds the statement that reads tagged masters. */
+  private tagMasterSecret(resource: secretsmanager.CfnSecret): void {
+    const tagKey = masterSecretTagKey(this.physicalName);
+    resource.tags.setTag(tagKey, MASTER_SECRET_TAG_VALUE);
+    if (this.taggedMasterSecretStatement) {
+      return;
+    }
+    const anySecret = anySecretArn();
+    this.taggedMasterSecretStatement = new iam.PolicyStatement({
+      sid: 'ReadMasterSecretsTaggedForThisFunction',
+      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      resources: [anySecret],
+      conditions: { StringEquals: { [`aws:ResourceTag/${tagKey}`]: MASTER_SECRET_TAG_VALUE } },
+    });
+    this.policy.addStatements(this.taggedMasterSecretStatement);
+    // the same finding as the rotated secrets' statement, so the one suppression covers it: its reason says why
+    extendNagReason(this.policy.node.defaultChild as iam.CfnManagedPolicy, 'AwsSolutions-IAM5', `Resource::${nagArn(anySecret)}`,
+      `Also secretsmanager:DescribeSecret and GetSecretValue on ${nagArn(anySecret)}, but only on master secrets tagged `
+      + `${tagKey}=${MASTER_SECRET_TAG_VALUE} (condition aws:ResourceTag), which the library sets on master secrets of other `
+      + 'stacks: naming their ARNs would make the stacks depend on each other in a cycle.');
+  }
+
   private createSecurityGroup(vpc: ec2.IVpc): ec2.ISecurityGroup {
     const sg = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc,
@@ -503,7 +554,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     const partition = Aws.PARTITION;
     const region = Aws.REGION;
     const account = Aws.ACCOUNT_ID;
-    const anySecret = `arn:${partition}:secretsmanager:${region}:${account}:secret:*`;
+    const anySecret = anySecretArn();
     const anyKey = `arn:${partition}:kms:${region}:${account}:key/*`;
     const anyNetworkInterface = `arn:${partition}:ec2:${region}:${account}:network-interface/*`;
 
@@ -752,6 +803,28 @@ function vpcCidrIfKnown(vpc: ec2.IVpc): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Appends to the reason of this library's suppression of `ruleId` that applies to `finding` (written by
+ * `addNagSuppressions` in the same resource's `cdk_nag` metadata).
+ */
+function extendNagReason(resource: CfnResource, ruleId: string, finding: string, extra: string): void {
+  const metadata = resource.getMetadata(NAG_METADATA_KEY);
+  const rules: Array<{ id: string; reason: string; applies_to?: unknown[] }> = metadata?.rules_to_suppress ?? [];
+  const rule = rules.find((r) => r.id === ruleId && (r.applies_to ?? []).includes(finding));
+  if (!rule) {
+    throw new Error(`RotationFunction: no ${ruleId} suppression for ${finding} on ${resource.node.path} to extend`);
+  }
+  if (!rule.reason.includes(extra)) {
+    rule.reason = `${rule.reason} ${extra}`;
+    resource.addMetadata(NAG_METADATA_KEY, { ...metadata, rules_to_suppress: rules });
+  }
+}
+
+/** Every secret of the stack's account and region. */
+function anySecretArn(): string {
+  return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:*`;
 }
 
 /** How cdk-nag renders `arn:${Aws.PARTITION}:...` in its findings. */

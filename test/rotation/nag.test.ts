@@ -1,13 +1,16 @@
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { importedVpc, secret, secretKey, testStack } from './fixtures';
-import { RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation } from '../../src';
+import { RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation, SecretsManagerEndpoints } from '../../src';
 import { describeFindings, nagFindings } from '../nag';
 
 const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
 const MULTI = RotationEngine.POSTGRES_MULTI_USER;
 
-/** A platform stack: shared single-user and alternating-user functions with rotated secrets (the master rotates too). */
+/**
+ * A platform stack: shared single-user and alternating-user functions with rotated secrets (the master rotates too); in
+ * a VPC with the Secrets Manager endpoint the functions need there.
+ */
 function platformStack(placement: (stack: Stack) => RotationFunctionOptions): { stack: Stack; functions: RotationFunction[] } {
   const stack = testStack('Platform');
   const options = placement(stack);
@@ -22,7 +25,11 @@ function platformStack(placement: (stack: Stack) => RotationFunctionOptions): { 
       rotationFunctionOptions: options,
     });
   }
-  return { stack, functions: [RotationFunction.shared(stack, SINGLE, options), RotationFunction.shared(stack, MULTI, options)] };
+  const functions = [RotationFunction.shared(stack, SINGLE, options), RotationFunction.shared(stack, MULTI, options)];
+  if (options.vpc) {
+    new SecretsManagerEndpoints(stack, 'Endpoints', { vpc: options.vpc, allowFrom: functions });
+  }
+  return { stack, functions };
 }
 
 function clearSuppressions(fn: RotationFunction): void {
@@ -76,6 +83,22 @@ describe('cdk-nag: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverles
       ...perFunction(functions[1].node.id, true),
     ].sort();
     expect(normalize(findings).sort()).toEqual(expected);
+  });
+
+  test('reading tagged master secrets of a team stack: the platform reports nothing; the secret:* reason says why', () => {
+    const app = new App();
+    const platform = new Stack(app, 'Platform');
+    const team = new Stack(app, 'Team');
+    const vpc = importedVpc(platform);
+    const fn = RotationFunction.shared(platform, MULTI, { vpc });
+    new SecretsManagerEndpoints(platform, 'Endpoints', { vpc, allowFrom: [fn] });
+    const key = secretKey(team);
+    new SecretRotation(team, 'Rotation', { secret: secret(team, 'App', key), rotationFunction: fn, masterSecret: secret(team, 'Master', key) });
+    expect(describeFindings(nagFindings(platform))).toEqual([]);
+    const rules = (fn.policy.node.defaultChild as CfnResource).getMetadata('cdk_nag').rules_to_suppress;
+    const secretRule = rules.find((r: any) => r.id === 'AwsSolutions-IAM5'
+      && r.applies_to.includes('Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*'));
+    expect(secretRule.reason).toMatch(/only on master secrets tagged cdk-secrets-platform:rotation-master-for:Platform-postgres-multi-user-[0-9a-f]{8}=true \(condition aws:ResourceTag\)/);
   });
 
   test('the suppressions are granular: a new wildcard in the policy is still reported', () => {

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,7 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   ACCOUNT, PARTITION, REGION, importedVpc, joinArn, onlyResource, policyStatements, secret, secretKey, testStack,
 } from './fixtures';
-import { PasswordPolicy, RotationEngine, RotationFunction, RotationFunctionOptions } from '../../src';
+import { PasswordPolicy, RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation } from '../../src';
 import { ENV } from '../../src/private/contract';
 
 const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
@@ -544,5 +544,119 @@ describe('RotationFunction.shared', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.rotate', Code: { ZipFile: 'exports.rotate = async () => {}' } });
     expect(policyStatements(template).CallIdp).toMatchObject({ Action: 'ssm:GetParameter' });
+  });
+});
+
+describe('RotationFunction with master secrets of another stack', () => {
+  const TAG_PREFIX = 'cdk-secrets-platform:rotation-master-for:';
+
+  /** A platform stack with the shared alternating-users function and a team stack with master secrets. */
+  function platformAndTeam(env?: { account: string; region: string }, teamEnv = env) {
+    const app = new App();
+    const platform = new Stack(app, 'Platform', { env });
+    const team = new Stack(app, 'Team', { env: teamEnv });
+    const fn = RotationFunction.shared(platform, MULTI);
+    return { app, platform, team, fn };
+  }
+
+  function functionName(stack: Stack): string {
+    return onlyResource(Template.fromStack(stack), 'AWS::Lambda::Function').resource.Properties.FunctionName;
+  }
+
+  function tagsOf(stack: Stack, master: secretsmanager.ISecret): Array<{ Key: string; Value: string }> {
+    return Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(master.node.defaultChild as secretsmanager.CfnSecret)].Properties.Tags;
+  }
+
+  test('the master gets a tag naming the function; the policy reads secrets with that tag, naming no ARN of the team', () => {
+    const { app, platform, team, fn } = platformAndTeam();
+    const master = secret(team, 'Master', secretKey(team));
+    fn.addMasterSecret(master);
+    app.synth();
+    const name = functionName(platform);
+    expect(tagsOf(team, master)).toEqual([{ Key: `${TAG_PREFIX}${name}`, Value: 'true' }]);
+    const statements = policyStatements(Template.fromStack(platform));
+    expect(statements.ReadMasterSecretsTaggedForThisFunction).toEqual({
+      Sid: 'ReadMasterSecretsTaggedForThisFunction',
+      Effect: 'Allow',
+      Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      Resource: joinArn('arn:', PARTITION, ':secretsmanager:', REGION, ':', ACCOUNT, ':secret:*'),
+      Condition: { StringEquals: { [`aws:ResourceTag/${TAG_PREFIX}${name}`]: 'true' } },
+    });
+    expect(statements.ReadMasterSecrets).toBeUndefined();
+    expect(platform.dependencies).toEqual([]);
+  });
+
+  test('the master\'s key of the other stack is not named (the function uses keys through Secrets Manager)', () => {
+    const { app, platform, team, fn } = platformAndTeam();
+    fn.addMasterSecret(secret(team, 'Master', secretKey(team)));
+    app.synth();
+    const statements = policyStatements(Template.fromStack(platform));
+    expect(statements.DecryptMasterSecretsViaSecretsManager).toBeUndefined();
+    expect(statements.UseSecretKeysViaSecretsManager.Resource).toEqual(joinArn('arn:', PARTITION, ':kms:', REGION, ':', ACCOUNT, ':key/*'));
+  });
+
+  test('a key of the function\'s own stack is still named for a master of another stack', () => {
+    const { app, platform, team, fn } = platformAndTeam();
+    const platformKey = secretKey(platform, 'PlatformKey');
+    fn.addMasterSecret(secret(team, 'Master', platformKey));
+    app.synth();
+    expect(policyStatements(Template.fromStack(platform)).DecryptMasterSecretsViaSecretsManager.Resource)
+      .toEqual({ 'Fn::GetAtt': [platform.getLogicalId(platformKey.node.defaultChild as kms.CfnKey), 'Arn'] });
+  });
+
+  test('a rotation in the team stack with the platform\'s function synthesizes; the team depends on the platform only', () => {
+    const { app, platform, team, fn } = platformAndTeam();
+    const key = secretKey(team);
+    const master = secret(team, 'Master', key);
+    new SecretRotation(team, 'Rotation', { secret: secret(team, 'App', key), rotationFunction: fn, masterSecret: master });
+    expect(() => app.synth()).not.toThrow();
+    expect(team.dependencies).toEqual([platform]);
+    expect(platform.dependencies).toEqual([]);
+  });
+
+  test('more masters and the same master again add one statement; each master carries one tag', () => {
+    const { app, platform, team, fn } = platformAndTeam();
+    const key = secretKey(team);
+    const a = secret(team, 'A', key);
+    const b = secret(team, 'B', key);
+    fn.addMasterSecret(a);
+    fn.addMasterSecret(a);
+    fn.addMasterSecret(b);
+    app.synth();
+    const statements = policyStatements(Template.fromStack(platform));
+    expect(Object.keys(statements).filter((sid) => sid.includes('Master'))).toEqual(['DescribeRdsDatabasesOfMasterSecrets', 'ReadMasterSecretsTaggedForThisFunction']);
+    expect(tagsOf(team, a)).toHaveLength(1);
+    expect(tagsOf(team, b)).toHaveLength(1);
+  });
+
+  test('a master read by two functions carries a tag for each', () => {
+    const { app, platform, team, fn } = platformAndTeam();
+    const other = RotationFunction.shared(platform, MULTI, { passwordPolicy: PasswordPolicy.postgres({ length: 40 }) });
+    const master = secret(team, 'Master', secretKey(team));
+    fn.addMasterSecret(master);
+    other.addMasterSecret(master);
+    app.synth();
+    const names = Object.values(Template.fromStack(platform).findResources('AWS::Lambda::Function')).map((r: any) => r.Properties.FunctionName);
+    expect(tagsOf(team, master).map((t) => t.Key).sort()).toEqual(names.map((n) => `${TAG_PREFIX}${n}`).sort());
+  });
+
+  test('an imported master of another stack is named by its ARN (it cannot be tagged, and its ARN is a literal)', () => {
+    const { app, platform, team, fn } = platformAndTeam();
+    fn.addMasterSecret(secretsmanager.Secret.fromSecretCompleteArn(team, 'Imported', 'arn:aws:secretsmanager:us-east-1:111111111111:secret:admin-AbCdEf'));
+    app.synth();
+    const statements = policyStatements(Template.fromStack(platform));
+    expect(statements.ReadMasterSecrets.Resource).toBe('arn:aws:secretsmanager:us-east-1:111111111111:secret:admin-AbCdEf');
+    expect(statements.ReadMasterSecretsTaggedForThisFunction).toBeUndefined();
+  });
+
+  test.each([
+    ['account', { account: '222222222222', region: 'eu-west-1' }],
+    ['region', { account: '111111111111', region: 'eu-central-1' }],
+  ])('a master in another %s is refused, naming both', (what, teamEnv) => {
+    const { team, fn } = platformAndTeam({ account: '111111111111', region: 'eu-west-1' }, teamEnv);
+    const master = secret(team, 'Master', secretKey(team));
+    expect(() => fn.addMasterSecret(master)).toThrow(new RegExp(`addMasterSecret: the master secret Team/Master is in ${what} `
+      + `${what === 'account' ? '222222222222' : 'eu-central-1'}, the rotation function Platform/RotationFunction-postgres-multi-user-[0-9a-f]+ `
+      + `in ${what} ${what === 'account' ? '111111111111' : 'eu-west-1'}`));
   });
 });
