@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,6 +18,7 @@ import {
   MASTER_SECRET_TAG_VALUE, assertSameEnvironment, isKeyOfAnotherStack, masterSecretTagKey, secretOfAnotherStack,
 } from '../private/master-secret-access';
 import { NAG_METADATA_KEY, addNagSuppressions } from '../private/nag-suppressions';
+import { NO_ROUTE_WARNING_ID, checkRouteToSecretsManager } from '../private/route-check';
 import { assertLiteral, isIntegerInRange } from '../private/validation';
 
 /** Marks RotationFunction instances across copies of this library in one app. */
@@ -80,6 +81,11 @@ export interface RotationFunctionOptions {
   /**
    * The VPC to run the function in. Needed to reach databases in private subnets; private subnets also need VPC endpoints
    * for Secrets Manager (or a NAT gateway).
+   *
+   * Checked at synth: isolated subnets of a VPC defined in this app, without routes and without a Secrets Manager
+   * interface endpoint in that VPC anywhere in the app, are an error (the function could never reach Secrets Manager);
+   * isolated subnets of an imported VPC without such an endpoint in the app are a warning
+   * (`cdk-secrets-platform:rotationFunctionMayNotReachSecretsManager`), since the endpoint may exist outside the app.
    *
    * @default - not in a VPC
    */
@@ -400,6 +406,20 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
 
     this.addStatements(functionArnLiteral, dlq, props.vpc ? this.lambdaFunction : undefined, props);
 
+    const vpc = props.vpc;
+    if (vpc) {
+      // late, so endpoints and routes defined after the function (in any stack of the app) are seen
+      this.node.addValidation({
+        validate: () => {
+          const result = checkRouteToSecretsManager({ owner, scope: this, vpc, vpcSubnets: props.vpcSubnets });
+          if (result.warning) {
+            // on the Lambda function, so Annotations.of(rotationFunction).acknowledgeWarning(...) (an ancestor) applies
+            Annotations.of(this.lambdaFunction).addWarningV2(NO_ROUTE_WARNING_ID, result.warning);
+          }
+          return result.error ? [result.error] : [];
+        },
+      });
+    }
   }
 
   /**
