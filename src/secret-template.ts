@@ -14,16 +14,18 @@ import {
   SECRET_ENGINES,
   engineFamilyOf,
 } from './private/contract';
-import { RotationEngine } from './rotation/rotation-engine';
+// SecretTemplateKind lives with RotationEngine (what an engine rotates), so this file can import both without a cycle
+import { RotationEngine, SecretTemplateKind } from './rotation/rotation-engine';
 
 /** The JSON key of the generated password in database secrets. */
 const PASSWORD_KEY = 'password';
 
 /**
- * TLS setting written into a database secret's `tls` field, read by the rotation handlers.
+ * TLS setting written into a database secret's `tls` field, read by the bundled PostgreSQL rotation handlers (a custom
+ * engine's handler decides for itself whether it reads it).
  */
 export enum DatabaseTls {
-  /** Verify the server certificate and host name (what the handlers do when the field is absent). */
+  /** Verify the server certificate and host name (what the bundled handlers do when the field is absent). */
   VERIFY_FULL = 'verify-full',
   /** Plaintext: the only way to turn TLS off, for databases that cannot do TLS. */
   DISABLED = 'disabled',
@@ -39,18 +41,6 @@ export enum OAuthClientAuthMethod {
   CLIENT_SECRET_POST = 'client_secret_post',
   /** A public client: only the client id is sent (refresh tokens of public clients). */
   NONE = 'none',
-}
-
-/**
- * What a {@link SecretTemplate} describes.
- */
-export enum SecretTemplateKind {
-  /** Database credentials with a generated `password`. */
-  DATABASE = 'database',
-  /** OAuth 2.0 client credentials (`client_id`, `client_secret`). */
-  OAUTH_CLIENT = 'oauth-client',
-  /** An OAuth 2.0 refresh token. */
-  OAUTH_REFRESH_TOKEN = 'oauth-refresh-token',
 }
 
 /**
@@ -94,9 +84,9 @@ export interface DatabaseSecretOptions {
   readonly masterSecret?: secretsmanager.ISecret;
 
   /**
-   * The `tls` field for the rotation handlers.
+   * The `tls` field for the rotation handler.
    *
-   * @default - no `tls` field: the handlers verify the certificate and host name
+   * @default - no `tls` field: the bundled PostgreSQL handlers verify the certificate and host name
    */
   readonly tls?: DatabaseTls;
 
@@ -139,8 +129,8 @@ export interface OAuthSecretTemplateBaseProps {
   readonly tokenEndpoint?: string;
 
   /**
-   * The OpenID Connect issuer, an `https://` URL; the handlers discover the token endpoint from
-   * `<issuer>/.well-known/openid-configuration`. Exactly one of `tokenEndpoint` and `issuer`.
+   * The OpenID Connect issuer, an `https://` URL, from which a client discovers the token endpoint
+   * (`<issuer>/.well-known/openid-configuration`). Exactly one of `tokenEndpoint` and `issuer`.
    *
    * @default - none: `tokenEndpoint` is required
    */
@@ -161,7 +151,8 @@ export interface OAuthSecretTemplateBaseProps {
   readonly audience?: string;
 
   /**
-   * A secret with an admin credential the identity provider needs to register a new client secret (`adminsecretarn`).
+   * A secret with an admin credential that a rotation handler would use to register a new client secret at the identity
+   * provider (`adminsecretarn`). No bundled engine rotates OAuth secrets yet; your `RotationEngine.custom` handler reads it.
    *
    * @default - no `adminsecretarn`
    */
@@ -237,9 +228,14 @@ interface TemplateSpec {
 
 /**
  * The JSON of a secret, by kind: database credentials whose password Secrets Manager generates with a
- * {@link PasswordPolicy}, or OAuth credentials issued by an identity provider. Field names are those the rotation
- * handlers read (`engine, host, port, username, password, dbname, masterarn, tls`; `client_id, client_secret,
- * token_endpoint, issuer, auth_method, scope, audience, refresh_token, adminsecretarn`).
+ * {@link PasswordPolicy}, or OAuth credentials issued by an identity provider. Database fields are those of RDS and
+ * Secrets Manager database secrets (`engine, host, port, username, password, dbname, masterarn, tls`), which the
+ * bundled PostgreSQL handlers read; OAuth fields are `client_id, client_secret, token_endpoint, issuer, auth_method,
+ * scope, audience, refresh_token, adminsecretarn`.
+ *
+ * Bundled rotation engines exist for PostgreSQL secrets only. Templates of the other families (MySQL, MariaDB,
+ * Redshift, DocumentDB, OAuth) are rotated by a `RotationEngine.custom(...)` handler; `SecretRotation` refuses an
+ * engine that does not rotate the template's kind and engine value at synth.
  *
  * Use it as `template` of a `Secret`. Every factory validates its input and names the property that is wrong.
  */
@@ -314,7 +310,7 @@ export class SecretTemplate {
 
   /**
    * An OAuth 2.0 refresh token: `{client_id, client_secret?, refresh_token, token_endpoint | issuer, auth_method,
-   * scope?, audience?, adminsecretarn?}`. Rotation adds `access_token` and `expires_at`.
+   * scope?, audience?, adminsecretarn?}`.
    *
    * @param props the client, the refresh token and the identity provider
    */
@@ -415,7 +411,7 @@ export class SecretTemplate {
     }
     if (rotationEngine && !rotationEngine.multiUser && options.masterSecret) {
       throw new Error(`${owner}: masterSecret is not allowed for the single-user rotation engine '${rotationEngine.id}'; `
-        + 'use an alternating-users engine such as RotationEngine.POSTGRES_MULTI_USER');
+        + `use ${rotationEngine._alternatingUsersAlternative()}`);
     }
 
     const passwordPolicy = resolvePasswordPolicy(owner, options, defaults, family);
@@ -521,19 +517,24 @@ function resolveEngine(owner: string, constructEngine: string | undefined, optio
     }
   }
   const rotationEngine = options.rotationEngine;
-  if (rotationEngine && given !== undefined && rotationEngine.secretEngines.length > 0 && !rotationEngine.secretEngines.includes(given)) {
-    throw new Error(`${owner}: engine '${given}' is not rotated by rotationEngine '${rotationEngine.id}', which accepts `
-      + `${rotationEngine.secretEngines.join(', ')}`);
+  const kindMismatch = rotationEngine?._mismatch(SecretTemplateKind.DATABASE, undefined);
+  if (kindMismatch !== undefined) {
+    throw new Error(`${owner}: rotationEngine does not fit a database template: ${kindMismatch}`);
+  }
+  const givenMismatch = given !== undefined ? rotationEngine?._mismatch(SecretTemplateKind.DATABASE, given) : undefined;
+  if (givenMismatch !== undefined) {
+    throw new Error(`${owner}: rotationEngine does not fit engine '${given}': ${givenMismatch}`);
   }
   const fromConstruct = constructEngine !== undefined && allowed.includes(constructEngine) ? constructEngine : undefined;
   if (given !== undefined && fromConstruct !== undefined && engineFamilyOf(given) !== engineFamilyOf(fromConstruct)) {
     throw new Error(`${owner}: engine '${given}' does not match the database's engine '${fromConstruct}'`);
   }
   const fromRotation = rotationEngine?.secretEngines.find((e) => allowed.includes(e));
-  if (fromConstruct !== undefined && rotationEngine && rotationEngine.secretEngines.length > 0
-    && !rotationEngine.secretEngines.includes(fromConstruct) && given === undefined) {
-    throw new Error(`${owner}: the database's engine '${fromConstruct}' is not rotated by rotationEngine '${rotationEngine.id}', `
-      + `which accepts ${rotationEngine.secretEngines.join(', ')}`);
+  const constructMismatch = given === undefined && fromConstruct !== undefined
+    ? rotationEngine?._mismatch(SecretTemplateKind.DATABASE, fromConstruct)
+    : undefined;
+  if (constructMismatch !== undefined) {
+    throw new Error(`${owner}: rotationEngine does not fit the database's engine '${fromConstruct}': ${constructMismatch}`);
   }
   const engine = given ?? fromConstruct ?? fromRotation;
   if (engine === undefined) {

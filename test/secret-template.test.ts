@@ -2,6 +2,7 @@ import { App, SecretValue, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as docdb from 'aws-cdk-lib/aws-docdb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import {
   DatabaseSecretTemplateProps,
@@ -296,7 +297,15 @@ describe('SecretTemplate refuses bad input, naming the property', () => {
   test.each<[string, () => unknown, RegExp]>([
     ['no engine', db({ engine: undefined }), /engine is required \(it cannot be derived\); give engine \(one of postgres, aurora-postgresql, mysql/],
     ['unknown engine', db({ engine: 'oracle' }), /engine must be one of postgres, .*, got 'oracle'/],
-    ['engine not rotated by the rotation engine', db({ engine: 'mysql', rotationEngine: SINGLE }), /engine 'mysql' is not rotated by rotationEngine 'postgres-single-user'/],
+    ['engine not rotated by the rotation engine', db({ engine: 'mysql', rotationEngine: SINGLE }),
+      /database: rotationEngine does not fit engine 'mysql': engine 'postgres-single-user' rotates database secrets with engine 'postgres' or 'aurora-postgresql'/],
+    ['engine without a bundled rotation engine: no PostgreSQL engine suggested', db({ engine: 'redshift', rotationEngine: MULTI, masterSecret: master }),
+      /engine 'redshift'.* there is no bundled rotation engine for redshift secrets yet; use RotationEngine.custom\(\{ id, code, secretEngines: \['redshift'\] \}\)/],
+    ['an OAuth rotation engine', db({ rotationEngine: RotationEngine.custom({ id: 'oauth', code: lambda.Code.fromInline('x'), secretKind: SecretTemplateKind.OAUTH_CLIENT }) }),
+      /database: rotationEngine does not fit a database template: engine 'oauth' rotates OAuth client secrets, but the secret's template is a database secret; use RotationEngine.POSTGRES_SINGLE_USER or RotationEngine.POSTGRES_MULTI_USER/],
+    ['a custom single-user engine with master: a custom alternating-users engine suggested',
+      db({ engine: 'mysql', rotationEngine: RotationEngine.custom({ id: 'my', code: lambda.Code.fromInline('x'), secretEngines: ['mysql'] }), masterSecret: master }),
+      /masterSecret is not allowed for the single-user rotation engine 'my'; use an alternating-users engine \(RotationEngine.custom\(\{ ..., multiUser: true \}\)\)/],
     ['port 0', db({ port: 0 }), /port must be an integer from 1 to 65535, got 0/],
     ['port 65536', db({ port: 65536 }), /port must be an integer from 1 to 65535, got 65536/],
     ['port 5432.5', db({ port: 5432.5 }), /port must be an integer from 1 to 65535/],
@@ -360,6 +369,6 @@ describe('SecretTemplate refuses bad input, naming the property', () => {
       vpc,
     });
     expect(() => SecretTemplate.fromDatabaseCluster(mysql, { username: 'app', rotationEngine: SINGLE }))
-      .toThrow(/the database's engine 'aurora-mysql' is not rotated by rotationEngine 'postgres-single-user'/);
+      .toThrow(/rotationEngine does not fit the database's engine 'aurora-mysql': engine 'postgres-single-user' rotates database secrets/);
   });
 });

@@ -1,8 +1,28 @@
-import { Aws } from 'aws-cdk-lib';
+import { Aws, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PasswordPolicy } from '../password-policy';
-import { FUNCTION_IDS, POSTGRES_DEFAULTS, SECRET_ENGINES } from '../private/contract';
+import { FUNCTION_IDS, POSTGRES_DEFAULTS, SECRET_ENGINES, engineFamilyOf } from '../private/contract';
+
+/**
+ * What a secret holds: what a {@link SecretTemplate} describes and what a {@link RotationEngine} rotates
+ * (`RotationEngine.secretKind`). `SecretRotation` refuses an engine whose kind is not the template's.
+ */
+export enum SecretTemplateKind {
+  /** Database credentials with a generated `password`. */
+  DATABASE = 'database',
+  /** OAuth 2.0 client credentials (`client_id`, `client_secret`). */
+  OAUTH_CLIENT = 'oauth-client',
+  /** An OAuth 2.0 refresh token. */
+  OAUTH_REFRESH_TOKEN = 'oauth-refresh-token',
+}
+
+/** How messages name a kind of secret. */
+const KIND_NAMES: Record<SecretTemplateKind, string> = {
+  [SecretTemplateKind.DATABASE]: 'database',
+  [SecretTemplateKind.OAUTH_CLIENT]: 'OAuth client',
+  [SecretTemplateKind.OAUTH_REFRESH_TOKEN]: 'OAuth refresh token',
+};
 
 /**
  * Properties of a custom rotation engine: your own handler code run by a hardened {@link RotationFunction}.
@@ -32,9 +52,20 @@ export interface CustomRotationEngineProps {
   readonly multiUser?: boolean;
 
   /**
-   * Values of the secret's `engine` field this handler accepts (documentation for users; the handler enforces it).
+   * What kind of secret the handler rotates. When declared, `SecretRotation` (and `Secret.addRotation`) refuse a
+   * secret whose `SecretTemplate` is of another kind at synth, as they do for the bundled engines.
    *
-   * @default - none declared
+   * @default - `SecretTemplateKind.DATABASE` when `secretEngines` is given; otherwise none: the engine declares nothing
+   * and templates are not checked against it (the handler alone decides what it accepts)
+   */
+  readonly secretKind?: SecretTemplateKind;
+
+  /**
+   * Values of the database secret's `engine` field the handler accepts (1 or more non-empty strings), for example
+   * `['mysql', 'aurora-mysql']`. Declares a database engine: `SecretRotation` refuses a `SecretTemplate` whose `engine`
+   * is not one of them at synth. Only for `secretKind` `DATABASE`.
+   *
+   * @default - none declared: any database secret (with `secretKind` `DATABASE`) or no check at all
    */
   readonly secretEngines?: string[];
 
@@ -65,6 +96,7 @@ interface EngineSpec {
   readonly id: string;
   readonly displayName: string;
   readonly multiUser: boolean;
+  readonly secretKind?: SecretTemplateKind;
   readonly secretEngines: string[];
   readonly passwordPolicy: PasswordPolicy;
   readonly defaultPort?: number;
@@ -86,17 +118,22 @@ function describeRdsStatements(): iam.PolicyStatement[] {
 }
 
 const ENGINE_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?$/;
+/** A database secret's `engine` value as custom engines may declare it. */
+const SECRET_ENGINE_VALUE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
- * What a rotation function rotates and how: the bundled handler, whether it alternates users, the password policy
- * it uses by default and the extra IAM permissions it needs.
+ * What a rotation function rotates and how: the handler, the kind of secret (and database engines) it rotates,
+ * whether it alternates users, the password policy it uses by default and the extra IAM permissions it needs.
  *
- * PostgreSQL engines are bundled today; MySQL, MariaDB, Redshift, DocumentDB and OAuth engines follow the same shape.
+ * Bundled today: PostgreSQL (and Aurora PostgreSQL), single user and alternating users. Secrets of the other families
+ * `SecretTemplate` writes (MySQL, MariaDB, Redshift, DocumentDB, OAuth) have no bundled engine yet: rotate them with
+ * `RotationEngine.custom(...)` and your own handler.
  */
 export class RotationEngine {
   /** PostgreSQL and Aurora PostgreSQL: the user in the secret changes its own password. */
   public static readonly POSTGRES_SINGLE_USER = new RotationEngine({
     id: FUNCTION_IDS.POSTGRES_SINGLE_USER,
+    secretKind: SecretTemplateKind.DATABASE,
     displayName: 'PostgreSQL single user',
     multiUser: false,
     secretEngines: [...SECRET_ENGINES.postgres],
@@ -112,6 +149,7 @@ export class RotationEngine {
    */
   public static readonly POSTGRES_MULTI_USER = new RotationEngine({
     id: FUNCTION_IDS.POSTGRES_MULTI_USER,
+    secretKind: SecretTemplateKind.DATABASE,
     displayName: 'PostgreSQL alternating users',
     multiUser: true,
     secretEngines: [...SECRET_ENGINES.postgres],
@@ -137,12 +175,34 @@ export class RotationEngine {
     if (props.defaultPort !== undefined && (!Number.isInteger(props.defaultPort) || props.defaultPort < 1 || props.defaultPort > 65535)) {
       throw new Error(`RotationEngine.custom: defaultPort must be an integer from 1 to 65535, got ${props.defaultPort}`);
     }
+    const secretEngines = props.secretEngines ?? [];
+    if (props.secretEngines !== undefined) {
+      if (secretEngines.length === 0) {
+        throw new Error('RotationEngine.custom: secretEngines must hold 1 or more engine values (for example [\'mysql\', \'aurora-mysql\']), '
+          + 'got an empty list; leave it out to declare none');
+      }
+      secretEngines.forEach((value, i) => {
+        if (typeof value !== 'string' || Token.isUnresolved(value) || !SECRET_ENGINE_VALUE_PATTERN.test(value)) {
+          throw new Error(`RotationEngine.custom: secretEngines[${i}] must be a literal engine value of 1 to 64 letters, digits, `
+            + `hyphens, dots or underscores, got ${JSON.stringify(value)}`);
+        }
+      });
+    }
+    if (props.secretKind !== undefined && !Object.values(SecretTemplateKind).includes(props.secretKind)) {
+      throw new Error(`RotationEngine.custom: secretKind must be one of ${Object.values(SecretTemplateKind).join(', ')}, got '${props.secretKind}'`);
+    }
+    if (secretEngines.length > 0 && props.secretKind !== undefined && props.secretKind !== SecretTemplateKind.DATABASE) {
+      throw new Error(`RotationEngine.custom: secretEngines applies only to secretKind ${SecretTemplateKind.DATABASE} (the engine field of `
+        + `database secrets), got secretKind '${props.secretKind}'`);
+    }
     const statements = props.policyStatements ?? [];
     return new RotationEngine({
       id: props.id,
       displayName: `custom (${props.id})`,
       multiUser: props.multiUser ?? false,
-      secretEngines: [...(props.secretEngines ?? [])],
+      // declaring database engine values declares a database engine
+      secretKind: props.secretKind ?? (secretEngines.length > 0 ? SecretTemplateKind.DATABASE : undefined),
+      secretEngines: [...secretEngines],
       passwordPolicy: props.passwordPolicy ?? new PasswordPolicy(),
       defaultPort: props.defaultPort,
       handler: props.handler ?? 'index.handler',
@@ -151,13 +211,42 @@ export class RotationEngine {
     });
   }
 
+  /**
+   * Which engines rotate secrets of a template's kind and engine value, for messages: the bundled ones, or (when none is
+   * bundled for them yet) how to declare a custom one. Never suggests an engine of another family.
+   *
+   * @param kind the template's kind
+   * @param secretEngine the template's `engine` value (database templates)
+   * @internal
+   */
+  public static _suggest(kind: SecretTemplateKind, secretEngine: string | undefined): string {
+    const fitting = bundledEngines().filter(([, e]) => e.rotatesSecret(kind, secretEngine));
+    if (fitting.length > 0) {
+      return `use ${fitting.map(([name]) => `RotationEngine.${name}`).join(' or ')}`;
+    }
+    if (kind === SecretTemplateKind.DATABASE) {
+      const family = secretEngine !== undefined ? engineFamilyOf(secretEngine) : undefined;
+      const values = family !== undefined ? [...SECRET_ENGINES[family]] : secretEngine !== undefined ? [secretEngine] : [];
+      const what = family ?? secretEngine ?? 'these database';
+      return `there is no bundled rotation engine for ${what} secrets yet; use RotationEngine.custom({ id, code, `
+        + `secretEngines: [${values.map((v) => `'${v}'`).join(', ')}] }) with your own handler`;
+    }
+    return `there is no bundled rotation engine for ${KIND_NAMES[kind]} secrets yet; use RotationEngine.custom({ id, code, `
+      + `secretKind: SecretTemplateKind.${enumName(kind)} }) with your own handler`;
+  }
+
   /** The engine id; for bundled engines also the bundle directory `assets/<id>`. */
   public readonly id: string;
   /** A human-readable name for descriptions and messages. */
   public readonly displayName: string;
   /** Whether the engine alternates users and so needs a master secret for every secret it rotates. */
   public readonly multiUser: boolean;
-  /** Values of the secret's `engine` field the handler accepts. */
+  /**
+   * The kind of secret the engine rotates; undefined for a custom engine that declares none (then no template is
+   * checked against it).
+   */
+  public readonly secretKind?: SecretTemplateKind;
+  /** Values of the database secret's `engine` field the handler accepts (empty: not declared). */
   public readonly secretEngines: string[];
   /** The password policy used when none is given. */
   public readonly defaultPasswordPolicy: PasswordPolicy;
@@ -177,6 +266,7 @@ export class RotationEngine {
     this.id = spec.id;
     this.displayName = spec.displayName;
     this.multiUser = spec.multiUser;
+    this.secretKind = spec.secretKind;
     this.secretEngines = spec.secretEngines;
     this.defaultPasswordPolicy = spec.passwordPolicy;
     this.defaultPort = spec.defaultPort;
@@ -199,4 +289,69 @@ export class RotationEngine {
   public toString(): string {
     return this.id;
   }
+
+  /**
+   * Why this engine cannot rotate a secret of a template's kind and engine value, with what to use instead; undefined
+   * when it can (or when the engine declares nothing).
+   *
+   * @internal
+   */
+  public _mismatch(kind: SecretTemplateKind, secretEngine: string | undefined): string | undefined {
+    if (this.rotatesSecret(kind, secretEngine)) {
+      return undefined;
+    }
+    const what = kind !== this.secretKind
+      ? `the secret's template is ${describeTemplate(kind, secretEngine)}`
+      : `the secret's template has engine '${secretEngine}'`;
+    return `engine '${this.id}' rotates ${this.describeSecrets()}, but ${what}; ${RotationEngine._suggest(kind, secretEngine)}`;
+  }
+
+  /**
+   * What to write for an alternating-users engine in messages: the bundled alternating-users engine of the same
+   * secrets, or a custom one.
+   *
+   * @internal
+   */
+  public _alternatingUsersAlternative(): string {
+    const counterparts = bundledEngines().filter(([, e]) => e.multiUser && e.secretKind === this.secretKind
+      && this.secretEngines.length > 0 && this.secretEngines.every((v) => e.secretEngines.includes(v)));
+    return counterparts.length > 0
+      ? `an alternating-users engine such as ${counterparts.map(([name]) => `RotationEngine.${name}`).join(' or ')}`
+      : 'an alternating-users engine (RotationEngine.custom({ ..., multiUser: true }))';
+  }
+
+  /** Whether the engine rotates secrets of this kind and engine value (an engine that declares nothing: yes). */
+  private rotatesSecret(kind: SecretTemplateKind, secretEngine: string | undefined): boolean {
+    if (this.secretKind === undefined) {
+      return true;
+    }
+    if (kind !== this.secretKind) {
+      return false;
+    }
+    return secretEngine === undefined || this.secretEngines.length === 0 || this.secretEngines.includes(secretEngine);
+  }
+
+  private describeSecrets(): string {
+    if (this.secretKind === SecretTemplateKind.DATABASE && this.secretEngines.length > 0) {
+      return `database secrets with engine ${this.secretEngines.map((v) => `'${v}'`).join(' or ')}`;
+    }
+    return `${KIND_NAMES[this.secretKind!]} secrets`;
+  }
+}
+
+/** The bundled engines with their static property names (`POSTGRES_SINGLE_USER`), in declaration order. */
+function bundledEngines(): Array<[string, RotationEngine]> {
+  return Object.entries(RotationEngine)
+    .filter((entry): entry is [string, RotationEngine] => entry[1] instanceof RotationEngine && entry[1].isBundled);
+}
+
+function describeTemplate(kind: SecretTemplateKind, secretEngine: string | undefined): string {
+  if (kind === SecretTemplateKind.DATABASE) {
+    return secretEngine !== undefined ? `a database secret with engine '${secretEngine}'` : 'a database secret';
+  }
+  return `an ${KIND_NAMES[kind]} secret`;
+}
+
+function enumName(kind: SecretTemplateKind): string {
+  return Object.entries(SecretTemplateKind).find(([, v]) => v === kind)![0];
 }

@@ -1,7 +1,7 @@
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { PasswordPolicy, RotationEngine } from '../../src';
+import { PasswordPolicy, RotationEngine, SecretTemplateKind } from '../../src';
 import { DEFAULT_EXCLUDE_CHARACTERS, FUNCTION_IDS, SECRET_ENGINES } from '../../src/private/contract';
 
 describe('RotationEngine', () => {
@@ -47,6 +47,31 @@ describe('RotationEngine', () => {
     expect(copies[0]).not.toBe(statement);
     expect(copies[0].toStatementJson()).toEqual(statement.toStatementJson());
     expect(RotationEngine.custom({ id: 'x', code }).defaultPasswordPolicy._toContract()).toEqual(new PasswordPolicy()._toContract());
+  });
+
+  test.each([RotationEngine.POSTGRES_SINGLE_USER, RotationEngine.POSTGRES_MULTI_USER])('%s rotates database secrets', (engine) => {
+    expect(engine.secretKind).toBe(SecretTemplateKind.DATABASE);
+  });
+
+  test.each<[string, { secretKind?: SecretTemplateKind; secretEngines?: string[] }, SecretTemplateKind | undefined]>([
+    ['engine values declare a database engine', { secretEngines: ['mysql', 'aurora-mysql'] }, SecretTemplateKind.DATABASE],
+    ['a kind declares that kind', { secretKind: SecretTemplateKind.OAUTH_REFRESH_TOKEN }, SecretTemplateKind.OAUTH_REFRESH_TOKEN],
+    ['nothing declares nothing', {}, undefined],
+  ])('custom: %s', (_name, declared, kind) => {
+    const engine = RotationEngine.custom({ id: 'x', code: lambda.Code.fromInline('x'), ...declared });
+    expect(engine.secretKind).toBe(kind);
+    expect(engine.secretEngines).toEqual(declared.secretEngines ?? []);
+  });
+
+  test.each<[string, { secretKind?: SecretTemplateKind; secretEngines?: string[] }, RegExp]>([
+    ['no engine values', { secretEngines: [] }, /secretEngines must hold 1 or more engine values .* got an empty list/],
+    ['an empty engine value', { secretEngines: ['mysql', ''] }, /secretEngines\[1\] must be a literal engine value of 1 to 64 letters, digits, hyphens, dots or underscores, got ""/],
+    ['an engine value with a space', { secretEngines: ['my sql'] }, /secretEngines\[0\] must be a literal engine value .* got "my sql"/],
+    ['engine values for OAuth', { secretKind: SecretTemplateKind.OAUTH_CLIENT, secretEngines: ['mysql'] },
+      /secretEngines applies only to secretKind database .* got secretKind 'oauth-client'/],
+    ['an unknown kind', { secretKind: 'ldap' as SecretTemplateKind }, /secretKind must be one of database, oauth-client, oauth-refresh-token, got 'ldap'/],
+  ])('custom rejects %s', (_name, declared, message) => {
+    expect(() => RotationEngine.custom({ id: 'x', code: lambda.Code.fromInline('x'), ...declared })).toThrow(message);
   });
 
   const invalid: Array<[string, string, number | undefined, RegExp]> = [
