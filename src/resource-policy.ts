@@ -10,6 +10,9 @@ const OWNER = 'SecretPolicy';
 /** Marks a CfnResourcePolicy that already carries the not-public validation. */
 const VALIDATED_SYMBOL = Symbol.for('cdk-secrets-platform.SecretPolicy.validated');
 
+/** The presets `applyTo` added to each secret (keyed by the secret construct, so it goes away with the app). */
+const APPLIED_PRESETS = new WeakMap<secretsmanager.ISecret, SecretPolicy[]>();
+
 /** The id of the resource policy this class creates for secrets whose `addToResourcePolicy` adds nothing (imported). */
 const IMPORTED_POLICY_ID = 'SecretPolicy';
 
@@ -124,7 +127,8 @@ export class SecretPolicy {
    * behalf with forward access sessions (`aws:ViaAWSService`, for example CloudFormation deploying with the caller's
    * credentials, or a `{{resolve:secretsmanager:...}}` dynamic reference), which never come from the VPC; the stack's
    * CloudFormation execution role (`exemptDeploymentRole`) and `exemptPrincipals`. Rotation functions must reach
-   * Secrets Manager through one of the endpoints (place them in the VPC) or be exempted.
+   * Secrets Manager through one of the endpoints (place them in the VPC) or be exempted; `SecretRotation` refuses a
+   * rotation function outside the endpoints' VPC (or outside any VPC) whose role is not exempt at synth.
    *
    * @param endpoints the Secrets Manager interface endpoints (1 or more)
    * @param exemptions principals the Deny does not apply to
@@ -172,7 +176,8 @@ export class SecretPolicy {
    * its sessions, `iam.ArnPrincipal` may hold wildcards). This only takes access away: the principals still need an
    * IAM policy (or an Allow) to use the secret.
    *
-   * List every principal that reads, writes or rotates the secret, including its rotation function's role. The stack's
+   * List every principal that reads, writes or rotates the secret, including its rotation function's role
+   * (`SecretRotation` refuses a rotation whose function's role is left out, at synth). The stack's
    * CloudFormation execution role stays allowed unless `exemptDeploymentRole` is false; AWS service principals are
    * exempt. An `AccountPrincipal` matches only that account's root user.
    *
@@ -191,7 +196,7 @@ export class SecretPolicy {
         ArnNotLikeIfExists: { 'aws:PrincipalArn': [...allowed, ...exempt(secret)] },
         BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
       }),
-    ]);
+    ], { allowedPrincipalArns: allowed, exemptPrincipalArns: exempt.listed });
   }
 
   /**
@@ -253,7 +258,7 @@ export class SecretPolicy {
           ...exemptConditions(),
         }),
       ];
-    });
+    }, { exemptPrincipalArns: exempt.listed });
   }
 
   /**
@@ -273,6 +278,7 @@ export class SecretPolicy {
       throw new Error(`${OWNER}.applyTo: policies must hold 1 or more presets, got none`);
     }
     const statements = policies.flatMap((p) => p.build(secret));
+    APPLIED_PRESETS.set(secret, [...SecretPolicy._appliedTo(secret), ...policies]);
     let cfn: secretsmanager.CfnResourcePolicy | undefined;
     for (const statement of statements) {
       const result = secret.addToResourcePolicy(statement);
@@ -305,6 +311,16 @@ export class SecretPolicy {
     }
   }
 
+  /**
+   * The presets `applyTo` has added to a secret's resource policy, in order: what constructs that use the secret
+   * (`SecretRotation`) check their access against at synth.
+   *
+   * @internal
+   */
+  public static _appliedTo(secret: secretsmanager.ISecret): SecretPolicy[] {
+    return APPLIED_PRESETS.get(secret) ?? [];
+  }
+
   private static vpcEndpointPolicy(owner: string, endpointIds: string[], exemptions: SecretPolicyExemptions): SecretPolicy {
     const exempt = exemptArns(owner, exemptions);
     return new SecretPolicy('denyOutsideVpcEndpoints', (secret) => {
@@ -316,17 +332,42 @@ export class SecretPolicy {
           ...(arns.length > 0 ? { ArnNotLikeIfExists: { 'aws:PrincipalArn': arns } } : {}),
         }),
       ];
-    });
+    }, { vpcEndpointIds: [...endpointIds], exemptPrincipalArns: exempt.listed });
   }
 
   /** The preset's name, for example `denyWithoutTls`. */
   public readonly name: string;
 
+  /**
+   * `denyOutsideVpcEndpoints`, `denyOutsideVpcEndpointIds`: the endpoint ids requests must come through
+   * (`aws:SourceVpce`), as given (tokens included).
+   *
+   * @internal
+   */
+  public readonly _vpcEndpointIds?: string[];
+
+  /**
+   * `restrictToPrincipals`: the principal ARNs (`aws:PrincipalArn` patterns) that are not denied, besides the exempt ones.
+   *
+   * @internal
+   */
+  public readonly _allowedPrincipalArns?: string[];
+
+  /**
+   * The principal ARN patterns of `exemptPrincipals` (not the deployment role, which is never a rotation function's).
+   *
+   * @internal
+   */
+  public readonly _exemptPrincipalArns: string[];
+
   private readonly build: StatementBuilder;
 
-  private constructor(name: string, build: StatementBuilder) {
+  private constructor(name: string, build: StatementBuilder, rules: PresetRules = {}) {
     this.name = name;
     this.build = build;
+    this._vpcEndpointIds = rules.vpcEndpointIds;
+    this._allowedPrincipalArns = rules.allowedPrincipalArns;
+    this._exemptPrincipalArns = rules.exemptPrincipalArns ?? [];
   }
 }
 
@@ -342,6 +383,13 @@ function denyStatement(sid: string, actions: string[], conditions: Record<string
   });
 }
 
+/** What a preset lets through, recorded for the checks of `SecretRotation`. */
+interface PresetRules {
+  readonly vpcEndpointIds?: string[];
+  readonly allowedPrincipalArns?: string[];
+  readonly exemptPrincipalArns?: string[];
+}
+
 /** IAM ARNs of principals (`aws:PrincipalArn` values); refuses principals without one and the `*` principal. */
 function principalArns(owner: string, property: string, principals: iam.IPrincipal[]): string[] {
   return principals.flatMap((p) => {
@@ -355,16 +403,17 @@ function principalArns(owner: string, property: string, principals: iam.IPrincip
 }
 
 /** The exempt ARNs of a preset for a secret: the listed principals and, by default, the stack's deployment role. */
-function exemptArns(owner: string, exemptions: SecretPolicyExemptions): (secret: secretsmanager.ISecret) => string[] {
+function exemptArns(owner: string, exemptions: SecretPolicyExemptions): ((secret: secretsmanager.ISecret) => string[]) & { listed: string[] } {
   const listed = principalArns(owner, 'exemptPrincipals', exemptions.exemptPrincipals ?? []);
   const deploymentRole = exemptions.exemptDeploymentRole ?? true;
-  return (secret) => {
+  const forSecret = (secret: secretsmanager.ISecret) => {
     const synthesizer = Stack.of(secret).synthesizer;
     const roleArn = deploymentRole && synthesizer instanceof DefaultStackSynthesizer
       ? Fn.sub(synthesizer.cloudFormationExecutionRoleArn)
       : undefined;
     return roleArn !== undefined ? [roleArn, ...listed] : listed;
   };
+  return Object.assign(forSecret, { listed });
 }
 
 /** Alphanumeric Sid fragments for tag keys (Sids allow only A-Z, a-z, 0-9), made unique with an index when needed. */

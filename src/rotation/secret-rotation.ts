@@ -1,9 +1,20 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Duration, Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { RotationEngine } from './rotation-engine';
 import { IRotationFunction, RotationFunction, RotationFunctionOptions } from './rotation-function';
 import { RotationSchedule } from './rotation-schedule';
+import { SecretPolicy } from '../resource-policy';
+import { SecretTemplate } from '../secret-template';
+
+const OWNER = 'SecretRotation';
+/** Ids of the warnings (`Annotations.addWarningV2`), for acknowledging them. */
+const WARNING_IDS = {
+  restrictToPrincipals: 'cdk-secrets-platform:rotationRestrictToPrincipals',
+  denyOutsideVpcEndpoints: 'cdk-secrets-platform:rotationDenyOutsideVpcEndpoints',
+} as const;
 
 /**
  * How a secret is rotated, apart from which secret and which function.
@@ -71,6 +82,20 @@ export interface SecretRotationProps extends SecretRotationOptions {
  *
  * Renders exactly one `AWS::SecretsManager::RotationSchedule` (the L1, so aws-cdk-lib adds no per-secret Lambda
  * permission, policy or statement), created after the function's invoke permission and policy.
+ *
+ * Refused at synth, because they can never work:
+ * - an engine that does not rotate the secret's `SecretTemplate` (another kind, such as OAuth, or another database
+ *   engine); custom engines are checked when they declare `secretKind` or `secretEngines`;
+ * - a second rotation schedule for the same secret (aws-cdk-lib's `addRotationSchedule`, another `SecretRotation`), in
+ *   either order: Secrets Manager keeps one rotation configuration per secret;
+ * - a `SecretPolicy.restrictToPrincipals` on the secret (or, for alternating users, on the master secret) that leaves out
+ *   the rotation function's role, and a `SecretPolicy.denyOutsideVpcEndpoints` whose endpoints the function cannot
+ *   reach (not in a VPC, or in another VPC) unless its role is exempt. Where a token or a wildcard leaves the answer open,
+ *   a warning (`cdk-secrets-platform:rotationRestrictToPrincipals`, `cdk-secrets-platform:rotationDenyOutsideVpcEndpoints`)
+ *   is reported instead. Presets applied after this construct are checked too.
+ *
+ * Replacing a schedule of aws-cdk-lib's `addRotationSchedule(id, ...)`: create this construct with the secret as scope
+ * and the same id, so the schedule keeps its logical id and CloudFormation updates it in place.
  */
 export class SecretRotation extends Construct {
   /** The rotated secret. */
@@ -84,17 +109,25 @@ export class SecretRotation extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretRotationProps) {
     super(scope, id);
-    const owner = 'SecretRotation';
+    const owner = OWNER;
+    const template = templateOf(props.secret);
 
     if (props.rotationFunction && props.rotationFunctionOptions) {
       throw new Error(`${owner}: rotationFunctionOptions only apply to the shared function; leave them out when rotationFunction is given`);
     }
     const engine = props.engine ?? props.rotationFunction?.engine;
     if (!engine) {
-      throw new Error(`${owner}: engine is required when rotationFunction is not given (for example RotationEngine.POSTGRES_SINGLE_USER)`);
+      const choice = template !== undefined
+        ? RotationEngine._suggest(template.kind, template.engine)
+        : 'for example RotationEngine.POSTGRES_SINGLE_USER for PostgreSQL secrets, or RotationEngine.custom(...) for others';
+      throw new Error(`${owner}: engine is required when rotationFunction is not given (${choice})`);
     }
     if (props.rotationFunction && props.rotationFunction.engine !== engine) {
       throw new Error(`${owner}: engine '${engine.id}' does not match the engine '${props.rotationFunction.engine.id}' of rotationFunction`);
+    }
+    const mismatch = template !== undefined ? engine._mismatch(template.kind, template.engine) : undefined;
+    if (mismatch !== undefined) {
+      throw new Error(`${owner}: ${mismatch}`);
     }
     if (engine.multiUser && !props.masterSecret) {
       throw new Error(`${owner}: masterSecret is required for the alternating-users engine '${engine.id}': `
@@ -102,7 +135,11 @@ export class SecretRotation extends Construct {
     }
     if (!engine.multiUser && props.masterSecret) {
       throw new Error(`${owner}: masterSecret is not allowed for the single-user engine '${engine.id}' (the user changes its own `
-        + 'password); use an alternating-users engine such as RotationEngine.POSTGRES_MULTI_USER to rotate with a master secret');
+        + `password); use ${engine._alternatingUsersAlternative()} to rotate with a master secret`);
+    }
+    const existing = rotationSchedulesOf(props.secret, this);
+    if (existing.length > 0) {
+      throw new Error(`${owner}: ${secondScheduleProblem(props.secret, existing[0])}`);
     }
 
     this.secret = props.secret;
@@ -121,5 +158,296 @@ export class SecretRotation extends Construct {
     });
     // Secrets Manager invokes the function (testSecret, or a whole rotation) when the schedule is created.
     this.resource.node.addDependency(this.rotationFunction.rotationDependencies);
+
+    // At synth, so schedules and resource-policy presets added after this construct are seen too.
+    const placement = props.rotationFunction ? functionPlacement(props.rotationFunction) : sharedPlacement(props.rotationFunctionOptions);
+    this.node.addValidation({
+      validate: () => [
+        ...rotationSchedulesOf(this.secret, this, this.resource).map((other) => `${owner}: ${secondScheduleProblem(this.secret, other)}`),
+        ...this.accessProblems(this.secret, 'the secret', placement),
+        ...(props.masterSecret ? this.accessProblems(props.masterSecret, 'the master secret', placement) : []),
+      ],
+    });
   }
+
+  /**
+   * Errors (and, as warnings, the undecidable cases) for resource-policy presets of a secret the function must call
+   * Secrets Manager on.
+   */
+  private accessProblems(secret: secretsmanager.ISecret, which: string, placement: Placement): string[] {
+    const errors: string[] = [];
+    const roleArn = roleArnOf(this.rotationFunction);
+    const subject = `the rotation function ${this.rotationFunction.node.path}`;
+    const where = `${which} ${secret.node.path}`;
+    for (const preset of SecretPolicy._appliedTo(secret)) {
+      if (preset._allowedPrincipalArns !== undefined) {
+        const allowed = anyMatches(Stack.of(this), [...preset._allowedPrincipalArns, ...preset._exemptPrincipalArns], roleArn);
+        const fix = 'list its role (rotationFunction.grantPrincipal) in the principals of restrictToPrincipals or in exemptPrincipals';
+        if (allowed === false) {
+          errors.push(`${OWNER}: SecretPolicy.restrictToPrincipals on ${where} denies Secrets Manager to ${subject}, whose role is `
+            + `not one of the principals (or exemptPrincipals), so every rotation would fail with ACCESS_DENIED; ${fix}`);
+        } else if (allowed === undefined) {
+          Annotations.of(this).addWarningV2(WARNING_IDS.restrictToPrincipals, `SecretPolicy.restrictToPrincipals on ${where} may deny `
+            + `Secrets Manager to ${subject}: whether its role matches the principals cannot be decided at synth (a token or a `
+            + `wildcard); ${fix}`);
+        }
+      }
+      if (preset._vpcEndpointIds !== undefined) {
+        const exempt = anyMatches(Stack.of(this), preset._exemptPrincipalArns, roleArn);
+        const through = placement.inVpc === false ? false : reachesEndpoint(preset._vpcEndpointIds, placement);
+        const allowed = exempt === true || through === true ? true : exempt === false && through === false ? false : undefined;
+        const endpoints = preset._vpcEndpointIds.map((e) => (Token.isUnresolved(e) ? describeToken(e) : e)).join(', ');
+        const fix = 'place the function in the VPC of the endpoints (rotationFunctionOptions.vpc) or add its role '
+          + '(rotationFunction.grantPrincipal) to exemptPrincipals of denyOutsideVpcEndpoints';
+        if (allowed === false) {
+          const why = placement.inVpc === false ? 'it is not in a VPC' : 'none of the endpoints is a Secrets Manager endpoint of its VPC';
+          errors.push(`${OWNER}: SecretPolicy.denyOutsideVpcEndpoints on ${where} denies Secrets Manager to ${subject}: ${why}, so its `
+            + `calls never come through the endpoints (${endpoints}) and every rotation would fail with ACCESS_DENIED; ${fix}`);
+        } else if (allowed === undefined) {
+          Annotations.of(this).addWarningV2(WARNING_IDS.denyOutsideVpcEndpoints, `SecretPolicy.denyOutsideVpcEndpoints on ${where} may `
+            + `deny Secrets Manager to ${subject}: whether it reaches Secrets Manager through the endpoints (${endpoints}) cannot be `
+            + `decided at synth (an endpoint or VPC known only by a token or id, or without private DNS); ${fix}`);
+        }
+      }
+    }
+    return errors;
+  }
+}
+
+/** Where a rotation function runs, as far as the synth knows. */
+interface Placement {
+  /** false: not in a VPC; undefined: unknown. */
+  readonly inVpc?: boolean;
+  /** The VPC's id (a literal or a token), when in a VPC and known. */
+  readonly vpcId?: string;
+}
+
+/** The shared function's placement is its options' (placement is part of what selects the shared function). */
+function sharedPlacement(options: RotationFunctionOptions | undefined): Placement {
+  return options?.vpc ? { inVpc: true, vpcId: options.vpc.vpcId } : { inVpc: false };
+}
+
+/** A given function's placement: a RotationFunction's from its Lambda function and security groups. */
+function functionPlacement(fn: IRotationFunction): Placement {
+  if (!RotationFunction.isRotationFunction(fn)) {
+    return {};
+  }
+  if (!fn.lambdaFunction.isBoundToVpc) {
+    return { inVpc: false };
+  }
+  const vpcIds = fn.lambdaFunction.connections.securityGroups
+    .map((sg) => sg.node.defaultChild)
+    .filter((c): c is ec2.CfnSecurityGroup => c instanceof ec2.CfnSecurityGroup && typeof c.vpcId === 'string')
+    .map((c) => c.vpcId as string);
+  return { inVpc: true, vpcId: vpcIds[0] };
+}
+
+/** The ARN of the function's role, from its principal (`aws:PrincipalArn` of its sessions). */
+function roleArnOf(fn: IRotationFunction): string | undefined {
+  const arns = fn.grantPrincipal.policyFragment.principalJson.AWS ?? [];
+  return arns.length === 1 && typeof arns[0] === 'string' ? arns[0] : undefined;
+}
+
+/** The `template` of a `Secret` of this library (any other secret has none). */
+function templateOf(secret: secretsmanager.ISecret): SecretTemplate | undefined {
+  const template = (secret as { template?: unknown }).template;
+  return template instanceof SecretTemplate ? template : undefined;
+}
+
+/**
+ * Rotation schedules of the secret in its stack and in the stack of `scope`, other than `own`.
+ * aws-cdk-lib's `addRotationSchedule` and this construct both render `SecretId: secret.secretArn`.
+ */
+function rotationSchedulesOf(secret: secretsmanager.ISecret, scope: IConstruct,
+  own?: secretsmanager.CfnRotationSchedule): secretsmanager.CfnRotationSchedule[] {
+  const stacks = new Set([Stack.of(secret), Stack.of(scope)]);
+  return [...stacks]
+    .flatMap((stack) => stack.node.findAll())
+    .filter((c): c is secretsmanager.CfnRotationSchedule => c instanceof secretsmanager.CfnRotationSchedule && c !== own)
+    .filter((c) => c.secretId === secret.secretArn);
+}
+
+function secondScheduleProblem(secret: secretsmanager.ISecret, other: secretsmanager.CfnRotationSchedule): string {
+  const parent = other.node.scope;
+  const what = parent instanceof secretsmanager.RotationSchedule
+    ? `aws-cdk-lib's RotationSchedule ${parent.node.path} (addRotationSchedule)`
+    : parent instanceof SecretRotation ? `the SecretRotation ${parent.node.path}` : `the rotation schedule ${other.node.path}`;
+  const sameId = parent instanceof secretsmanager.RotationSchedule && parent.node.scope === secret
+    ? `; to replace it in place, remove it and create the SecretRotation with the secret as scope and its id '${parent.node.id}', `
+      + 'so the schedule keeps its logical id (README, "Migrating from aws-cdk-lib")'
+    : '';
+  return `secret ${secret.node.path} already has a rotation schedule, ${what}; a secret has one rotation schedule (Secrets Manager keeps `
+    + `one rotation configuration per secret, so two schedules overwrite each other)${sameId}`;
+}
+
+/** Whether any `aws:PrincipalArn` pattern matches the ARN: true, false, or undefined when a token or wildcard leaves it open. */
+function anyMatches(stack: Stack, patterns: string[], arn: string | undefined): boolean | undefined {
+  if (arn === undefined) {
+    return patterns.length === 0 ? false : undefined;
+  }
+  const decisions = patterns.map((p) => arnPatternMatches(stack, p, arn));
+  return decisions.includes(true) ? true : decisions.every((d) => d === false) ? false : undefined;
+}
+
+/**
+ * Whether an `ArnLike` pattern matches a principal's ARN. Decided when both are literals, when both are attributes of
+ * resources of this app (different resources never share an ARN), and when the ARN is a role this app creates with a
+ * CloudFormation-generated name and the pattern names a role without wildcards.
+ */
+function arnPatternMatches(stack: Stack, pattern: string, arn: string): boolean | undefined {
+  if (pattern === arn) {
+    return true;
+  }
+  const patternLiteral = !Token.isUnresolved(pattern);
+  const arnLiteral = !Token.isUnresolved(arn);
+  if (patternLiteral && arnLiteral) {
+    return arnLike(pattern, arn);
+  }
+  const patternRef = resourceReference(pattern);
+  const arnRef = resourceReference(arn);
+  if (patternRef && arnRef) {
+    return patternRef.target !== arnRef.target ? false : undefined;
+  }
+  // a role created here without a roleName gets a name CloudFormation generates: only a wildcard can match it
+  const generatedRole = arnRef !== undefined && hasGeneratedName(arnRef.target);
+  const fixed = generatedRole ? fixedText(stack, pattern) : undefined;
+  if (fixed !== undefined) {
+    return /[*?]/.test(fixed) ? undefined : false;
+  }
+  // a literal role ARN is a role that exists; a role created here without a roleName cannot have its name
+  if (arnLiteral && patternRef !== undefined && hasGeneratedName(patternRef.target)) {
+    return false;
+  }
+  return undefined;
+}
+
+/** True for a role of this app whose name CloudFormation generates (no `roleName`; aws-cdk-lib renders none). */
+function hasGeneratedName(target: IConstruct): boolean {
+  return target instanceof iam.CfnRole && Stack.of(target).resolve(target.roleName) === undefined;
+}
+
+/** The resource a token that is exactly one reference (`Ref`, `Fn::GetAtt`) of a resource of this app points at. */
+function resourceReference(value: string): Reference | undefined {
+  if (!Token.isUnresolved(value)) {
+    return undefined;
+  }
+  const token = Tokenization.reverse(value, { failConcat: false });
+  return token !== undefined && Reference.isReference(token) && token.target instanceof CfnResource ? token : undefined;
+}
+
+/**
+ * The literal text of a value that CloudFormation renders from literals and pseudo parameters only (`AccountPrincipal`
+ * renders `arn:${AWS::Partition}:iam::<account>:root`), the pseudo parameters left out; undefined for anything else.
+ */
+function fixedText(stack: Stack, value: string): string | undefined {
+  const resolved = stack.resolve(value);
+  const parts: unknown[] = typeof resolved === 'string' ? [resolved]
+    : isJoinWithoutSeparator(resolved) ? resolved['Fn::Join'][1] : [undefined];
+  const isPseudo = (part: unknown) => part !== null && typeof part === 'object'
+    && typeof (part as { Ref?: unknown }).Ref === 'string' && (part as { Ref: string }).Ref.startsWith('AWS::');
+  if (!parts.every((part) => typeof part === 'string' || isPseudo(part))) {
+    return undefined;
+  }
+  return parts.filter((part): part is string => typeof part === 'string').join('');
+}
+
+function isJoinWithoutSeparator(value: any): value is { 'Fn::Join': [string, unknown[]] } {
+  return value !== null && typeof value === 'object' && Array.isArray(value['Fn::Join']) && value['Fn::Join'][0] === ''
+    && Array.isArray(value['Fn::Join'][1]);
+}
+
+/** The literal parts of a string with tokens, in order (the tokens between them left out). */
+function literalParts(value: string): string[] {
+  const marker = '\u0000';
+  return Tokenization.reverseString(value)
+    .mapTokens({ mapToken: () => marker })
+    .join({ join: (left: any, right: any) => `${left ?? ''}${right ?? ''}` })
+    .split(marker);
+}
+
+/**
+ * IAM `ArnLike`: the six colon-separated parts are compared one by one, each with `*` (any characters) and `?` (one
+ * character); the resource part may hold colons.
+ */
+function arnLike(pattern: string, arn: string): boolean {
+  const split = (value: string) => {
+    const parts = value.split(':');
+    return parts.length < 6 ? parts : [...parts.slice(0, 5), parts.slice(5).join(':')];
+  };
+  const patternParts = split(pattern);
+  const arnParts = split(arn);
+  if (patternParts.length !== arnParts.length) {
+    return false;
+  }
+  return patternParts.every((part, i) => {
+    const regex = new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    return regex.test(arnParts[i]);
+  });
+}
+
+/**
+ * Whether a function in the placement reaches Secrets Manager through one of the endpoints: true when one is a Secrets
+ * Manager interface endpoint of this app in the function's VPC with private DNS (the SDK's default host name resolves to
+ * it); false when every one is in another VPC or for another service; undefined otherwise.
+ */
+function reachesEndpoint(endpointIds: string[], placement: Placement): boolean | undefined {
+  if (placement.inVpc !== true || placement.vpcId === undefined) {
+    return undefined;
+  }
+  const decisions = endpointIds.map((id): boolean | undefined => {
+    const ref = resourceReference(id);
+    const endpoint = ref?.target;
+    if (!(endpoint instanceof ec2.CfnVPCEndpoint)) {
+      return undefined;
+    }
+    const service = servesSecretsManager(endpoint.serviceName);
+    if (service !== true) {
+      return service;
+    }
+    const sameVpc = sameResourceValue(endpoint.vpcId, placement.vpcId!);
+    if (sameVpc !== true) {
+      return sameVpc;
+    }
+    // without private DNS the SDK's default host name goes to the public endpoint
+    return endpoint.privateDnsEnabled === false ? undefined : true;
+  });
+  return decisions.includes(true) ? true : decisions.every((d) => d === false) ? false : undefined;
+}
+
+/** Whether an endpoint's service is Secrets Manager: `com.amazonaws.<region>.secretsmanager` (or another prefix). */
+function servesSecretsManager(serviceName: string | undefined): boolean | undefined {
+  if (serviceName === undefined) {
+    return undefined;
+  }
+  // aws-cdk-lib renders `${prefix}.${region}.secretsmanager${suffix}`: the last literal part names the service
+  const last = literalParts(serviceName).filter((part) => part.length > 0).pop() ?? '';
+  if (/\.secretsmanager(-fips)?$/.test(last)) {
+    return true;
+  }
+  return /\.[a-z0-9-]+$/.test(last) ? false : undefined;
+}
+
+/**
+ * Whether two ids (of VPCs) are equal: true for the same string, false for two different literals or two different
+ * resources of this app, undefined otherwise (a parameter, an import, or a literal against a resource created here).
+ */
+function sameResourceValue(a: string, b: string): boolean | undefined {
+  if (a === b) {
+    return true;
+  }
+  if (!Token.isUnresolved(a) && !Token.isUnresolved(b)) {
+    return false;
+  }
+  const refA = resourceReference(a);
+  const refB = resourceReference(b);
+  if (refA && refB && refA.target !== refB.target) {
+    return false;
+  }
+  return undefined;
+}
+
+/** A token in a message: the path of the resource it references, or `(token)`. */
+function describeToken(value: string): string {
+  const ref = resourceReference(value);
+  return ref !== undefined ? ref.target.node.path : '(token)';
 }

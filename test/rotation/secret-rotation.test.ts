@@ -1,9 +1,10 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { importedVpc, onlyResource, secret, secretKey, testStack } from './fixtures';
 import {
-  RotationEngine, RotationFunction, RotationSchedule, SecretRotation, SecretRotationProps,
+  RotationEngine, RotationFunction, RotationSchedule, Secret, SecretRotation, SecretRotationProps, SecretTemplate, SecretTemplateKind,
 } from '../../src';
 
 const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
@@ -104,10 +105,150 @@ describe('SecretRotation', () => {
       rotationFunction: RotationFunction.shared(stack, SINGLE),
       rotationFunctionOptions: { timeout: Duration.seconds(30) },
     }), /rotationFunctionOptions only apply to the shared function/],
+    ['a custom single-user engine with masterSecret, suggesting a custom alternating-users engine', (stack) => {
+      const key = secretKey(stack);
+      return { secret: secret(stack, 'S', key), engine: custom({ secretEngines: ['mysql'] }), masterSecret: secret(stack, 'M', key) };
+    }, /masterSecret is not allowed for the single-user engine 'my-rotator' \(the user changes its own password\); use an alternating-users engine \(RotationEngine.custom\(\{ ..., multiUser: true \}\)\)/],
   ];
   test.each(errors)('rejects %s, naming the property', (_name, props, message) => {
     const stack = testStack();
     expect(() => new SecretRotation(stack, 'Rotation', props(stack))).toThrow(message);
+  });
+});
+
+/** A custom engine with inline code. */
+function custom(props: { secretKind?: SecretTemplateKind; secretEngines?: string[] } = {}): RotationEngine {
+  return RotationEngine.custom({ id: 'my-rotator', code: lambda.Code.fromInline('exports.handler = async () => {}'), ...props });
+}
+
+const DATABASE = { host: 'db.internal', username: 'app' };
+const OAUTH = { clientId: 'app', tokenEndpoint: 'https://idp.example.com/oauth2/token' };
+/** A template of every family that has no bundled engine, with the family the message names. */
+const UNBUNDLED: Array<[string, () => SecretTemplate, string]> = [
+  ['mysql', () => SecretTemplate.database({ ...DATABASE, engine: 'mysql' }), 'mysql secrets'],
+  ['aurora-mysql', () => SecretTemplate.database({ ...DATABASE, engine: 'aurora-mysql' }), 'mysql secrets'],
+  ['mariadb', () => SecretTemplate.database({ ...DATABASE, engine: 'mariadb' }), 'mariadb secrets'],
+  ['redshift', () => SecretTemplate.database({ ...DATABASE, engine: 'redshift' }), 'redshift secrets'],
+  ['docdb', () => SecretTemplate.database({ ...DATABASE, engine: 'docdb' }), 'documentdb secrets'],
+  ['an OAuth client', () => SecretTemplate.oauthClient({ ...OAUTH, clientSecret: SecretValue.unsafePlainText('s') }), 'OAuth client secrets'],
+  ['an OAuth refresh token', () => SecretTemplate.oauthRefreshToken({ ...OAUTH, refreshToken: SecretValue.unsafePlainText('t') }),
+    'OAuth refresh token secrets'],
+];
+
+/** The message of what `make` throws. */
+function thrown(make: () => unknown): string {
+  try {
+    make();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
+describe('SecretRotation refuses an engine that does not rotate the secret\'s template', () => {
+  test.each(UNBUNDLED)('PostgreSQL single user on %s: says there is no bundled engine, suggests no PostgreSQL engine', (_name, template, family) => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: template() });
+    const message = thrown(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER }));
+    expect(message).toMatch(new RegExp('^SecretRotation: engine \'postgres-single-user\' rotates database secrets with engine \'postgres\' or '
+      + `'aurora-postgresql', but the secret's template .*; there is no bundled rotation engine for ${family} yet; use RotationEngine.custom\\(`));
+    expect(message).not.toMatch(/RotationEngine\.POSTGRES/);
+  });
+
+  test('the custom engine to declare for a database family lists the family\'s engine values', () => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: SecretTemplate.database({ ...DATABASE, engine: 'aurora-mysql' }) });
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER }))
+      .toThrow("use RotationEngine.custom({ id, code, secretEngines: ['mysql', 'aurora-mysql'] }) with your own handler");
+  });
+
+  test('the custom engine to declare for OAuth names its secretKind', () => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[5][1]() });
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_MULTI_USER, masterSecret: secret(stack, 'M', secretKey(stack)) }))
+      .toThrow('use RotationEngine.custom({ id, code, secretKind: SecretTemplateKind.OAUTH_CLIENT }) with your own handler');
+  });
+
+  test('a custom engine for another database on a PostgreSQL template: the bundled PostgreSQL engines are suggested', () => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: SecretTemplate.database({ ...DATABASE, engine: 'postgres' }) });
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: custom({ secretEngines: ['mysql'] }) }))
+      .toThrow(/^SecretRotation: engine 'my-rotator' rotates database secrets with engine 'mysql', but the secret's template has engine 'postgres'; use RotationEngine.POSTGRES_SINGLE_USER or RotationEngine.POSTGRES_MULTI_USER$/);
+  });
+
+  test('a custom OAuth engine on a database template is refused', () => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: SecretTemplate.database({ ...DATABASE, engine: 'postgres' }) });
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: custom({ secretKind: SecretTemplateKind.OAUTH_CLIENT }) }))
+      .toThrow(/engine 'my-rotator' rotates OAuth client secrets, but the secret's template is a database secret with engine 'postgres'/);
+  });
+
+  test.each<[string, SecretTemplateKind | undefined, string[] | undefined, number]>([
+    ['its kind', SecretTemplateKind.OAUTH_CLIENT, undefined, 5],
+    ['its engine values', undefined, ['mysql', 'aurora-mysql'], 1],
+    ['nothing (not checked)', undefined, undefined, 5],
+  ])('a custom engine that declares %s rotates the template', (_name, secretKind, secretEngines, index) => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[index][1]() });
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: custom({ secretKind, secretEngines }) })).not.toThrow();
+  });
+
+  test('Secret.addRotation refuses a bundled engine for an OAuth template', () => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[6][1]() });
+    expect(() => s.addRotation({ engine: RotationEngine.POSTGRES_SINGLE_USER }))
+      .toThrow(/engine 'postgres-single-user' rotates database secrets .*, but the secret's template is an OAuth refresh token secret; there is no bundled rotation engine for OAuth refresh token secrets yet/);
+  });
+
+  test('without an engine, the message suggests what fits the template', () => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[0][1]() });
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s }))
+      .toThrow(/engine is required when rotationFunction is not given \(there is no bundled rotation engine for mysql secrets yet; use RotationEngine.custom/);
+  });
+});
+
+describe('one rotation schedule per secret', () => {
+  test('a schedule from aws-cdk-lib\'s addRotationSchedule is refused, with how to replace it in place', () => {
+    const stack = testStack();
+    const s = secret(stack, 'Secret', secretKey(stack));
+    s.addRotationSchedule('Rotation', { hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser() });
+    expect(() => new SecretRotation(stack, 'NewRotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER }))
+      .toThrow(/^SecretRotation: secret Test\/Secret already has a rotation schedule, aws-cdk-lib's RotationSchedule Test\/Secret\/Rotation \(addRotationSchedule\); a secret has one rotation schedule .*; to replace it in place, remove it and create the SecretRotation with the secret as scope and its id 'Rotation'/);
+  });
+
+  test('addRotationSchedule after a SecretRotation fails the synthesis', () => {
+    const stack = testStack();
+    const s = secret(stack, 'Secret', secretKey(stack));
+    new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER });
+    s.addRotationSchedule('HostedRotation', { hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser() });
+    expect(() => Template.fromStack(stack))
+      .toThrow(/\[Test\/Rotation\] SecretRotation: secret Test\/Secret already has a rotation schedule, aws-cdk-lib's RotationSchedule Test\/Secret\/HostedRotation \(addRotationSchedule\)/);
+  });
+
+  test('addRotationSchedule with the id of a SecretRotation under the secret: the construct id is taken', () => {
+    const stack = testStack();
+    const s = secret(stack, 'Secret', secretKey(stack));
+    new SecretRotation(s, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER });
+    expect(() => s.addRotationSchedule('Rotation', { hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser() }))
+      .toThrow(/There is already a Construct with name 'Rotation'/);
+  });
+
+  test('a second SecretRotation of the same secret is refused', () => {
+    const stack = testStack();
+    const s = secret(stack, 'Secret', secretKey(stack));
+    new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER });
+    expect(() => RotationFunction.shared(stack, RotationEngine.POSTGRES_SINGLE_USER).addSecret('Again', s))
+      .toThrow(/^SecretRotation: secret Test\/Secret already has a rotation schedule, the SecretRotation Test\/Rotation;/);
+  });
+
+  test('a schedule of the secret in another stack is found', () => {
+    const app = new App();
+    const secrets = new Stack(app, 'Secrets');
+    const s = secret(secrets, 'Secret', secretKey(secrets));
+    s.addRotationSchedule('Rotation', { hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser() });
+    expect(() => new SecretRotation(new Stack(app, 'Other'), 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER }))
+      .toThrow(/secret Secrets\/Secret already has a rotation schedule/);
   });
 });
 
