@@ -81,7 +81,7 @@ export interface TeamStackProps extends StackProps {
   /**
    * The key of the team's secrets.
    *
-   * @default - a SecretEncryptionKey of each secret, in this stack
+   * @default - the default key of `Secret`, in this stack
    */
   readonly encryptionKey?: kms.IKey;
 }
@@ -259,7 +259,7 @@ export class SecretReader extends Construct implements ec2.IConnectable {
   }
 }
 
-/** The platform and two teams: `orders` encrypts with the platform's key, `reporting` with keys of its own. */
+/** The platform and two teams: `orders` encrypts with the platform's key, `reporting` with a key of its own stack. */
 export function multiStackApp(app: App, env?: { account: string; region: string }): { platform: PlatformStack; teams: TeamStack[] } {
   const platform = new PlatformStack(app, 'Platform', { env });
   const teams = [
