@@ -57,6 +57,13 @@ export interface IRotationFunction extends IConstruct, iam.IGrantable {
   readonly rotationDependencies: IDependable;
 
   /**
+   * The VPC the function runs in, so checks of endpoint policies and routes can see its placement.
+   *
+   * @default - not in a VPC (or, for a function defined elsewhere, not known)
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
    * Lets the function read a master secret (alternating-user engines). Adding the same secret twice changes nothing.
    *
    * @param secret the secret holding the credential that manages the alternate user
@@ -270,6 +277,8 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
   public readonly grantPrincipal: iam.IPrincipal;
   /** What rotation schedules must be created after. */
   public readonly rotationDependencies: IDependable;
+  /** The VPC the function runs in; undefined when it is not in a VPC. */
+  public readonly vpc?: ec2.IVpc;
 
   private readonly settings: Settings;
   /** The function's name as a literal (`functionName` is a reference to the function). */
@@ -287,6 +296,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     const stack = Stack.of(this);
 
     this.engine = props.engine;
+    this.vpc = props.vpc;
     this.passwordPolicy = props.passwordPolicy ?? props.engine.defaultPasswordPolicy;
     this.settings = validateSettings(owner, props);
 

@@ -227,19 +227,12 @@ function sharedPlacement(options: RotationFunctionOptions | undefined): Placemen
   return options?.vpc ? { inVpc: true, vpcId: options.vpc.vpcId } : { inVpc: false };
 }
 
-/** A given function's placement: a RotationFunction's from its Lambda function and security groups. */
+/** A given function's placement: its VPC when it says; a RotationFunction without one is not in a VPC. */
 function functionPlacement(fn: IRotationFunction): Placement {
-  if (!RotationFunction.isRotationFunction(fn)) {
-    return {};
+  if (fn.vpc) {
+    return { inVpc: true, vpcId: fn.vpc.vpcId };
   }
-  if (!fn.lambdaFunction.isBoundToVpc) {
-    return { inVpc: false };
-  }
-  const vpcIds = fn.lambdaFunction.connections.securityGroups
-    .map((sg) => sg.node.defaultChild)
-    .filter((c): c is ec2.CfnSecurityGroup => c instanceof ec2.CfnSecurityGroup && typeof c.vpcId === 'string')
-    .map((c) => c.vpcId as string);
-  return { inVpc: true, vpcId: vpcIds[0] };
+  return RotationFunction.isRotationFunction(fn) ? { inVpc: false } : {};
 }
 
 /** The ARN of the function's role, from its principal (`aws:PrincipalArn` of its sessions). */
