@@ -1,8 +1,9 @@
-import { Aws, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { SecretEncryptionKey } from './encryption-key';
 import { PasswordPolicy } from './password-policy';
 import { assertLiteral } from './private/validation';
@@ -21,9 +22,31 @@ const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:sec
 const COMPLETE_ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
 /** IAM principals of one account that may appear in a resource policy's Principal element. */
 const IAM_PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::(\d{12}):(root|(role|user)\/[\w+=,.@\-/]+)$/;
-/** Accounts already given use of a plain `kms.Key` by `shareWithAccount` (one key-policy statement per account). */
-const KEY_GRANTED_ACCOUNTS = new WeakMap<kms.Key, Set<string>>();
+/** Secret names usable in an ARN pattern of a key-policy condition: no IAM wildcard can slip in (see shareWithAccount). */
+const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** The id of the warning that an account a secret is shared with may not reach the VPC endpoints its policy requires. */
+const SHARE_OUTSIDE_ENDPOINTS_WARNING = 'cdk-secrets-platform:shareWithAccountOutsideVpcEndpoints';
 const READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+
+/**
+ * Which customer-managed key encrypts a {@link Secret} that is given no `encryptionKey`.
+ */
+export enum SecretKeyStrategy {
+  /**
+   * The stack's one shared `SecretEncryptionKey` (`SecretEncryptionKey.shared(stack)`), with removal policy RETAIN:
+   * one key, one alias and one monthly key charge per stack, however many secrets it encrypts. Its policy does not grow
+   * with the secrets; what one secret shared with another account adds to it is limited to that secret when the secret
+   * has a literal `secretName`.
+   */
+  SHARED_PER_STACK = 'SHARED_PER_STACK',
+
+  /**
+   * A `SecretEncryptionKey` of the secret's own (id `Key` under the secret, alias from its path) with the secret's
+   * removal policy: a key policy, CloudTrail record and key charge per secret, and a key that can be disabled or
+   * deleted for this secret alone. Adds an `AWS::KMS::Key` and an `AWS::KMS::Alias` per secret.
+   */
+  PER_SECRET = 'PER_SECRET',
+}
 
 /**
  * A replica of a secret in another region.
@@ -46,8 +69,8 @@ export interface SecretReplica {
 /**
  * Properties of a {@link Secret}.
  *
- * The value is given by at most one of `template`, `secretStringValue`, `secretObjectValue` and `withoutInitialValue`;
- * with none of them Secrets Manager generates a password with `passwordPolicy`.
+ * The value is given by at most one of `template`, `generateSecretString`, `secretStringValue`, `secretObjectValue`
+ * and `withoutInitialValue`; with none of them Secrets Manager generates a password with `passwordPolicy`.
  */
 export interface SecretProps {
   /**
@@ -71,12 +94,20 @@ export interface SecretProps {
    * A `kms.Key` of this app gets aws-cdk-lib's key-policy statements for Secrets Manager; an imported key's policy must
    * already allow the account to use it through Secrets Manager.
    *
-   * @default - a new `SecretEncryptionKey` under the secret, with the secret's removal policy
+   * @default - the key `keyStrategy` selects: the stack's shared `SecretEncryptionKey`
    */
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * What happens to the secret, its resource policy and (when created here) its key when they leave the stack.
+   * Which key encrypts the secret when `encryptionKey` is not given (giving both is refused).
+   *
+   * @default SecretKeyStrategy.SHARED_PER_STACK
+   */
+  readonly keyStrategy?: SecretKeyStrategy;
+
+  /**
+   * What happens to the secret, its resource policy and (with `SecretKeyStrategy.PER_SECRET`) its key when they leave
+   * the stack. The stack's shared key is always RETAIN: it must outlive every secret it encrypts.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -99,8 +130,22 @@ export interface SecretProps {
   readonly template?: SecretTemplate;
 
   /**
-   * How the value is generated when no `template`, `secretStringValue`, `secretObjectValue` or `withoutInitialValue`
-   * is given. Generated values never appear in the CloudFormation template.
+   * A generator exactly as aws-cdk-lib's `secretsmanager.Secret` takes it, rendered unchanged into the secret's
+   * `GenerateSecretString`. It is for secrets migrated from aws-cdk-lib: CloudFormation generates a new value when
+   * `GenerateSecretString` changes, and keeps the value while it stays the same. An aws-cdk-lib secret created without
+   * `generateSecretString`, `secretStringValue` and `secretObjectValue` was generated with `{}`: pass `{}`.
+   *
+   * New secrets should use `template` or `passwordPolicy`: their one `PasswordPolicy` also drives rotation. With this
+   * generator the secret has no `passwordPolicy`, so give `addRotation` a `rotationFunctionOptions.passwordPolicy` that
+   * matches it.
+   *
+   * @default - none
+   */
+  readonly generateSecretString?: secretsmanager.SecretStringGenerator;
+
+  /**
+   * How the value is generated when no `template`, `generateSecretString`, `secretStringValue`, `secretObjectValue`
+   * or `withoutInitialValue` is given. Generated values never appear in the CloudFormation template.
    *
    * @default - `new PasswordPolicy()`: 32 characters, excluding `/ @ " ' \`
    */
@@ -203,11 +248,12 @@ export interface SecretArnImportOptions {
  * A Secrets Manager secret with hardened defaults; an `ISecret` (and a `secretsmanager.Secret`), so `grantRead`,
  * `secretValueFromJson`, `addRotationSchedule`, `attach` and the static imports keep working.
  *
- * - Encrypted with a customer-managed key, never the AWS managed key (a `SecretEncryptionKey` unless one is given).
+ * - Encrypted with a customer-managed key, never the AWS managed key: the given one, else the stack's shared
+ *   `SecretEncryptionKey` (or one per secret with `SecretKeyStrategy.PER_SECRET`).
  * - Always has a resource policy, with `BlockPublicPolicy: true` and checked at synth to be not public (whatever adds
  *   statements to it later, including `SecretPolicy` presets).
  * - Denies `secretsmanager:DeleteSecret` to the account's root user (see {@link Secret.denyAccountRootDelete}).
- * - Removal policy RETAIN by default, for the secret, its resource policy and its default key.
+ * - Removal policy RETAIN by default, for the secret and its resource policy; always for the stack's shared key.
  * - Replicas only with their own customer-managed key.
  * - Values from a typed `SecretTemplate` (one `PasswordPolicy` for the first value and, with `addRotation`, every
  *   rotation), a string, a JSON object, a generated password, or none (binary values, put outside CloudFormation).
@@ -268,8 +314,12 @@ export class Secret extends secretsmanager.Secret {
 
   /** The same key as `encryptionKey`, typed as always present. */
   private readonly key: kms.IKey;
+  /** The secret's name when it is a literal, for key-policy conditions on the secret's ARN. */
+  private readonly literalSecretName?: string;
   private readonly replicaRegionNames = new Set<string>();
-  private readonly sharedAccounts = new Map<string, iam.PolicyStatement>();
+  private readonly sharedAccounts = new Map<string, SharedAccount>();
+  /** Warnings already added by the synth-time check of sharing (validation may run more than once). */
+  private readonly sharingWarnings = new Set<string>();
   private readPolicy?: iam.ManagedPolicy;
   private rotation?: SecretRotation;
   private rootDeleteDenied = false;
@@ -277,13 +327,14 @@ export class Secret extends secretsmanager.Secret {
   constructor(scope: Construct, id: string, props: SecretProps = {}) {
     const value = resolveValue(scope, props);
     assertCustomerManagedKey('encryptionKey', props.encryptionKey);
+    const keyStrategy = resolveKeyStrategy(props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     super(scope, id, {
       secretName: props.secretName,
       description: props.description,
       // a given key goes to aws-cdk-lib, which adds its Secrets Manager statements to a key of this app;
-      // the default key is created below, under this construct, with a policy that already allows them
+      // the default keys (shared or per secret) are SecretEncryptionKeys, whose policies already allow them
       encryptionKey: props.encryptionKey,
       generateSecretString: value.rendered.generateSecretString,
       secretStringValue: value.rendered.secretString !== undefined ? SecretValue.unsafePlainText(value.rendered.secretString) : undefined,
@@ -291,6 +342,9 @@ export class Secret extends secretsmanager.Secret {
     });
     this.template = props.template;
     this.passwordPolicy = value.passwordPolicy;
+    this.literalSecretName = props.secretName !== undefined && !Token.isUnresolved(props.secretName) && SECRET_NAME_PATTERN.test(props.secretName)
+      ? props.secretName
+      : undefined;
 
     const cfn = this.node.defaultChild as secretsmanager.CfnSecret;
     if (props.withoutInitialValue) {
@@ -300,11 +354,15 @@ export class Secret extends secretsmanager.Secret {
 
     if (props.encryptionKey) {
       this.key = props.encryptionKey;
-    } else {
+    } else if (keyStrategy === SecretKeyStrategy.PER_SECRET) {
       this.key = new SecretEncryptionKey(this, 'Key', {
         description: `Encrypts the secret ${this.node.path}; usable only through Secrets Manager (cdk-secrets-platform)`,
         removalPolicy,
       });
+      cfn.kmsKeyId = this.key.keyArn;
+    } else {
+      // RETAIN whatever this secret's removal policy: other secrets, and this one's retained versions, need the key
+      this.key = SecretEncryptionKey.shared(this);
       cfn.kmsKeyId = this.key.keyArn;
     }
     this.encryptionKey = this.key;
@@ -332,6 +390,8 @@ export class Secret extends secretsmanager.Secret {
         }
       },
     });
+    // at synth, because presets (SecretPolicy.applyTo) may be applied before or after shareWithAccount
+    this.node.addValidation({ validate: () => this.checkSharingThroughVpcEndpoints(policy) });
   }
 
   /**
@@ -415,14 +475,32 @@ export class Secret extends secretsmanager.Secret {
   }
 
   /**
-   * Shares the secret with another account in one call: a resource-policy Allow of `secretsmanager:GetSecretValue` and
-   * `secretsmanager:DescribeSecret` for that account (its root, meaning the account, or the given principals of it),
-   * and a key-policy statement letting that account decrypt through Secrets Manager in this region. The other account's
-   * IAM policies must still allow its principals `GetSecretValue` on this secret's ARN and `kms:Decrypt` on its key.
+   * Shares the secret with another account in one call, in the resource policy and in the key policy.
    *
-   * The key must be one this app controls: a `SecretEncryptionKey` (its `grantToAccount`) or another `kms.Key` defined
-   * in the app. An imported key is refused, since its key policy cannot be changed from here. Sharing with the same
-   * account again adds the new principals to its statement.
+   * - a resource-policy Allow of `secretsmanager:GetSecretValue` and `secretsmanager:DescribeSecret` for that account
+   *   (its root, meaning the account, or the given principals of it);
+   * - one key-policy statement for that account: `kms:Decrypt` only, with `kms:ViaService`
+   *   `secretsmanager.<region>.amazonaws.com` and `kms:CallerAccount` that account, so it can decrypt only by reading a
+   *   secret through Secrets Manager, never use the key directly or encrypt with it. When the secret has a literal
+   *   `secretName`, the statement also requires `kms:EncryptionContext:SecretARN` of this secret
+   *   (`arn:...:secret:<name>-??????`). A secret whose name CloudFormation generates cannot be named in the key policy
+   *   (its ARN would make the key depend on the secret, which depends on the key), so then the statement covers every
+   *   secret of the key that the account may read; with a shared key that is every secret of the stack whose resource
+   *   policy lets that account read it.
+   *
+   * The other account's IAM policies must still allow its principals `GetSecretValue` on this secret's ARN and
+   * `kms:Decrypt` on its key.
+   *
+   * The key must be one this app controls: a `SecretEncryptionKey` or another `kms.Key` defined in the app. An imported
+   * key is refused, since its key policy cannot be changed from here. Sharing with the same account again adds the new
+   * principals to its statement.
+   *
+   * At synth, the secret's resource policy is checked against `SecretPolicy.denyOutsideVpcEndpoints` (a Deny on
+   * `aws:SourceVpce`): when every listed endpoint is one of this app whose endpoint policy admits only other accounts,
+   * the account can never read the secret and synthesis fails; when the account might still reach a listed endpoint
+   * (a VPC shared with it, an endpoint policy admitting its organization, endpoints known only by id), a warning
+   * `cdk-secrets-platform:shareWithAccountOutsideVpcEndpoints` says so. Principals exempted from that Deny
+   * (`exemptPrincipals`) are not reported.
    *
    * @param accountId the other account's 12-digit id (a literal)
    * @param options which principals of that account may read
@@ -455,8 +533,11 @@ export class Secret extends secretsmanager.Secret {
 
     const existing = this.sharedAccounts.get(accountId);
     const added = principals.length > 0 ? principals : [new iam.AccountPrincipal(accountId)];
+    const readerArns = options.principalArns ?? [];
     if (existing) {
-      existing.addPrincipals(...added);
+      existing.statement.addPrincipals(...added);
+      readerArns.forEach((arn) => existing.principalArns.add(arn));
+      existing.wholeAccount = existing.wholeAccount || readerArns.length === 0;
       return;
     }
     const statement = new iam.PolicyStatement({
@@ -465,7 +546,7 @@ export class Secret extends secretsmanager.Secret {
       actions: READ_ACTIONS,
       resources: ['*'],
     });
-    this.sharedAccounts.set(accountId, statement);
+    this.sharedAccounts.set(accountId, { statement, principalArns: new Set(readerArns), wholeAccount: readerArns.length === 0 });
     this.addToResourcePolicy(statement);
   }
 
@@ -546,35 +627,193 @@ export class Secret extends secretsmanager.Secret {
 
   private grantKeyToAccount(owner: string, accountId: string): void {
     const key = this.key;
-    if (key instanceof SecretEncryptionKey) {
-      key.grantToAccount(accountId);
-      return;
-    }
     if (!(key instanceof kms.Key)) {
       throw new Error(`${owner}: the secret's encryptionKey is imported (${key.node.path}), so this app cannot add the key-policy `
         + `statement that lets account ${accountId} decrypt the secret; use a SecretEncryptionKey or kms.Key defined in this app, `
         + `or add to the key's policy an Allow of kms:Decrypt for account ${accountId} with kms:ViaService `
         + `secretsmanager.<region>.amazonaws.com and kms:CallerAccount ${accountId}`);
     }
-    const granted = KEY_GRANTED_ACCOUNTS.get(key) ?? new Set<string>();
-    KEY_GRANTED_ACCOUNTS.set(key, granted);
-    if (granted.has(accountId)) {
-      return;
-    }
-    granted.add(accountId);
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: `UseViaSecretsManagerByAccount${accountId}`,
-      principals: [new iam.AccountPrincipal(accountId)],
-      actions: ['kms:Decrypt', 'kms:DescribeKey'],
-      resources: ['*'],
-      conditions: {
-        StringEquals: {
-          'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
-          'kms:CallerAccount': accountId,
-        },
-      },
-    }));
+    // the same statement for a SecretEncryptionKey and a plain kms.Key: decrypt via Secrets Manager, this secret if named
+    SecretEncryptionKey._grantDecryptToAccount(key, accountId, this.literalSecretName !== undefined ? [this.literalSecretName] : undefined);
   }
+
+  /**
+   * The synth-time check of `shareWithAccount` against a VPC-endpoint Deny in the resource policy: errors for accounts
+   * that can never pass it, a warning for accounts that might.
+   */
+  private checkSharingThroughVpcEndpoints(policy: secretsmanager.ResourcePolicy): string[] {
+    if (this.sharedAccounts.size === 0) {
+      return [];
+    }
+    const stack = Stack.of(this);
+    const denies = vpcEndpointDenies(stack.resolve(policy.document));
+    const errors: string[] = [];
+    for (const [accountId, shared] of this.sharedAccounts) {
+      for (const deny of denies) {
+        if (isExempt(stack, deny, accountId, shared)) {
+          continue;
+        }
+        const endpoints = deny.endpointIds.map((id) => endpointAdmission(stack, id, accountId));
+        const listed = endpoints.map((e) => e.name).join(', ');
+        const preset = `its resource policy denies every request that does not come through the VPC endpoint(s) ${listed} `
+          + `(SecretPolicy.denyOutsideVpcEndpoints: aws:SourceVpce, Sid '${deny.sid}')`;
+        if (!deny.otherConditions && endpoints.every((e) => e.admits === 'no')) {
+          errors.push(`${OWNER}.shareWithAccount: accountId ${accountId} can never read ${this.node.path}: ${preset}, and the `
+            + 'endpoint policy of each of them admits only principals of other accounts (aws:PrincipalAccount). Admit the account '
+            + 'in the endpoint policies (SecretsManagerEndpoints organizationId, for an account of the organization), exempt its '
+            + 'readers from the Deny (exemptPrincipals of denyOutsideVpcEndpoints), or do not share the secret');
+          continue;
+        }
+        const message = `${OWNER}.shareWithAccount: accountId ${accountId} reads ${this.node.path} only if its principals call `
+          + `Secrets Manager through one of those endpoints: ${preset}. That works from a VPC shared with the account whose `
+          + 'endpoint policy admits it; otherwise exempt its readers from the Deny (exemptPrincipals of denyOutsideVpcEndpoints), '
+          + `or acknowledge this warning (${SHARE_OUTSIDE_ENDPOINTS_WARNING}) when that is the plan`;
+        if (!this.sharingWarnings.has(message)) {
+          this.sharingWarnings.add(message);
+          Annotations.of(this).addWarningV2(SHARE_OUTSIDE_ENDPOINTS_WARNING, message);
+        }
+      }
+    }
+    return errors;
+  }
+}
+
+/** An account `shareWithAccount` shared the secret with, and which of its principals read. */
+interface SharedAccount {
+  readonly statement: iam.PolicyStatement;
+  /** The principals named by `principalArns`. */
+  readonly principalArns: Set<string>;
+  /** Shared with the whole account (a call without `principalArns`). */
+  wholeAccount: boolean;
+}
+
+/** A Deny statement of a resource policy on `aws:SourceVpce`, as rendered. */
+interface VpcEndpointDeny {
+  readonly sid: string;
+  /** The endpoint ids it requires, as rendered (literal ids, `Ref`s, imports). */
+  readonly endpointIds: unknown[];
+  /** `aws:PrincipalArn` patterns it does not apply to (literal ones only). */
+  readonly exemptArnPatterns: string[];
+  /** Conditions other than the endpoint, service and principal exemptions: who it applies to cannot be told. */
+  readonly otherConditions: boolean;
+}
+
+/** Condition keys of `SecretPolicy.denyOutsideVpcEndpoints`; any other makes the Deny's reach unknown here. */
+const VPC_DENY_KEYS = ['aws:sourcevpce', 'aws:principalisawsservice', 'aws:viaawsservice', 'aws:principalarn'];
+
+/** The Deny statements of a rendered resource policy that require requests to come through VPC endpoints. */
+function vpcEndpointDenies(document: any): VpcEndpointDeny[] {
+  const statements: any[] = [document?.Statement ?? []].flat();
+  return statements.flatMap((statement, i) => {
+    if (statement?.Effect !== 'Deny' || typeof statement.Condition !== 'object' || statement.Condition === null) {
+      return [];
+    }
+    let endpointIds: unknown[] | undefined;
+    const exemptArnPatterns: string[] = [];
+    let otherConditions = false;
+    for (const [operator, block] of Object.entries<any>(statement.Condition)) {
+      for (const [key, value] of Object.entries<any>(block ?? {})) {
+        const op = operator.toLowerCase();
+        const lowerKey = key.toLowerCase();
+        if (lowerKey === 'aws:sourcevpce' && op.startsWith('stringnotequals')) {
+          endpointIds = [value].flat();
+        } else if (lowerKey === 'aws:principalarn' && (op.startsWith('arnnotlike') || op.startsWith('arnnotequals'))) {
+          exemptArnPatterns.push(...[value].flat().filter((v): v is string => typeof v === 'string' && !Token.isUnresolved(v)));
+        } else if (!VPC_DENY_KEYS.includes(lowerKey)) {
+          otherConditions = true;
+        }
+      }
+    }
+    return endpointIds ? [{ sid: typeof statement.Sid === 'string' ? statement.Sid : `statement ${i + 1}`, endpointIds, exemptArnPatterns, otherConditions }] : [];
+  });
+}
+
+/** Whether every reader of a shared account is exempt from the Deny (`aws:PrincipalArn` patterns). */
+function isExempt(stack: Stack, deny: VpcEndpointDeny, accountId: string, shared: SharedAccount): boolean {
+  const partition = Token.isUnresolved(stack.partition) ? 'aws' : stack.partition;
+  const matches = (arn: string) => deny.exemptArnPatterns.some((pattern) => globMatches(pattern, arn));
+  // the whole account reads: only a pattern that covers every role and user of the account exempts it
+  const readers = shared.wholeAccount
+    ? [`arn:${partition}:iam::${accountId}:role/any-role`, `arn:${partition}:iam::${accountId}:user/any-user`]
+    : [...shared.principalArns];
+  return readers.every(matches);
+}
+
+/** IAM `*` / `?` matching, case-sensitive like ARN matching. */
+function globMatches(pattern: string, value: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`).test(value);
+}
+
+interface EndpointAdmission {
+  /** The endpoint's construct path, or its id as rendered. */
+  readonly name: string;
+  /** Whether its endpoint policy admits the account: `no` only when that is certain. */
+  readonly admits: 'no' | 'maybe';
+}
+
+/** Finds the endpoint of the app behind an endpoint id of the Deny and tells whether its policy admits the account. */
+function endpointAdmission(stack: Stack, endpointId: unknown, accountId: string): EndpointAdmission {
+  const rendered = JSON.stringify(endpointId);
+  const endpoint = stack.node.root.node.findAll()
+    .find((c): c is ec2.CfnVPCEndpoint => c instanceof ec2.CfnVPCEndpoint && JSON.stringify(stack.resolve(c.ref)) === rendered);
+  if (endpoint === undefined) {
+    return { name: typeof endpointId === 'string' ? endpointId : rendered, admits: 'maybe' };
+  }
+  const name = (endpoint.node.scope as IConstruct | undefined)?.node.path ?? endpoint.node.path;
+  const document = Stack.of(endpoint).resolve(endpoint.policyDocument);
+  if (document === undefined || document === null) {
+    // no endpoint policy: the endpoint admits every principal
+    return { name, admits: 'maybe' };
+  }
+  const statements: any[] = [document.Statement ?? []].flat();
+  const admits = statements.some((s) => s?.Effect === 'Allow' && allowsRead(s) && !principalExcludes(s.Principal, accountId)
+    && !conditionExcludes(s.Condition, accountId));
+  return { name, admits: admits ? 'maybe' : 'no' };
+}
+
+/** Whether an endpoint-policy Allow may cover `secretsmanager:GetSecretValue`. */
+function allowsRead(statement: any): boolean {
+  if (statement.NotAction !== undefined) {
+    return true;
+  }
+  return [statement.Action ?? []].flat().some((a: unknown) => typeof a !== 'string' || Token.isUnresolved(a)
+    || globMatches(a.toLowerCase(), 'secretsmanager:getsecretvalue'));
+}
+
+/** Whether a statement's Principal certainly names only principals of other accounts than `accountId`. */
+function principalExcludes(principal: any, accountId: string): boolean {
+  if (principal === undefined || principal === '*') {
+    return false;
+  }
+  const values: unknown[] = [principal?.AWS ?? []].flat();
+  if (values.length === 0 || Object.keys(principal).some((k) => k !== 'AWS')) {
+    return false;
+  }
+  return values.every((v) => {
+    if (typeof v !== 'string' || v === '*') {
+      return false;
+    }
+    const account = /^\d{12}$/.test(v) ? v : /^arn:[^:]+:iam::(\d{12}):/.exec(v)?.[1];
+    return account !== undefined && account !== accountId;
+  });
+}
+
+/** Whether a statement's conditions certainly pin `aws:PrincipalAccount` to accounts other than `accountId`. */
+function conditionExcludes(condition: any, accountId: string): boolean {
+  for (const [operator, block] of Object.entries<any>(condition ?? {})) {
+    if (operator.toLowerCase() !== 'stringequals') {
+      continue;
+    }
+    for (const [key, value] of Object.entries<any>(block ?? {})) {
+      const values: unknown[] = [value].flat();
+      if (key.toLowerCase() === 'aws:principalaccount'
+        && values.every((v) => typeof v === 'string' && !Token.isUnresolved(v) && v !== accountId)) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 interface ResolvedValue {
@@ -586,22 +825,32 @@ interface ResolvedValue {
 function resolveValue(scope: Construct, props: SecretProps): ResolvedValue {
   const given = [
     props.template !== undefined ? 'template' : undefined,
+    props.generateSecretString !== undefined ? 'generateSecretString' : undefined,
     props.secretStringValue !== undefined ? 'secretStringValue' : undefined,
     props.secretObjectValue !== undefined ? 'secretObjectValue' : undefined,
     props.withoutInitialValue ? 'withoutInitialValue' : undefined,
   ].filter((p): p is string => p !== undefined);
   if (given.length > 1) {
-    throw new Error(`${OWNER}: give at most one of template, secretStringValue, secretObjectValue and withoutInitialValue, got ${given.join(' and ')}`);
+    throw new Error(`${OWNER}: give at most one of template, generateSecretString, secretStringValue, secretObjectValue and `
+      + `withoutInitialValue, got ${given.join(' and ')}`);
   }
   if (props.passwordPolicy !== undefined && given.length > 0) {
     throw new Error(`${OWNER}: passwordPolicy applies only to a generated value; with ${given[0]} leave it out`
-      + (given[0] === 'template' ? ' (a database template takes its own passwordPolicy)' : ''));
+      + (given[0] === 'template' ? ' (a database template takes its own passwordPolicy)' : '')
+      + (given[0] === 'generateSecretString' ? ' (generateSecretString already says how the value is generated)' : ''));
   }
   if (props.template !== undefined) {
     if (!(props.template instanceof SecretTemplate)) {
       throw new Error(`${OWNER}: template must be a SecretTemplate (SecretTemplate.database(...), SecretTemplate.oauthClient(...))`);
     }
     return { rendered: props.template._render(scope, OWNER, 'template'), passwordPolicy: props.template.passwordPolicy };
+  }
+  if (props.generateSecretString !== undefined) {
+    if (typeof props.generateSecretString !== 'object' || props.generateSecretString === null) {
+      throw new Error(`${OWNER}: generateSecretString must be a secretsmanager.SecretStringGenerator object ({} for aws-cdk-lib's default)`);
+    }
+    // unchanged, so the template keeps exactly what aws-cdk-lib rendered (see the migration section of the README)
+    return { rendered: { generateSecretString: props.generateSecretString } };
   }
   if (props.secretStringValue !== undefined) {
     return { rendered: SecretTemplate._renderString(scope, OWNER, 'secretStringValue', props.secretStringValue) };
@@ -614,6 +863,23 @@ function resolveValue(scope: Construct, props: SecretProps): ResolvedValue {
   }
   const policy = props.passwordPolicy ?? new PasswordPolicy();
   return { rendered: { generateSecretString: policy.toSecretStringGenerator() }, passwordPolicy: policy };
+}
+
+/** The key strategy, checked against `encryptionKey`. */
+function resolveKeyStrategy(props: SecretProps): SecretKeyStrategy {
+  const strategy = props.keyStrategy;
+  if (strategy === undefined) {
+    return SecretKeyStrategy.SHARED_PER_STACK;
+  }
+  const allowed = Object.values(SecretKeyStrategy) as string[];
+  if (!allowed.includes(strategy)) {
+    throw new Error(`${OWNER}: keyStrategy must be one of ${allowed.map((a) => `SecretKeyStrategy.${a}`).join(', ')}, got '${strategy}'`);
+  }
+  if (props.encryptionKey !== undefined) {
+    throw new Error(`${OWNER}: give at most one of encryptionKey and keyStrategy (keyStrategy chooses the key only when none is `
+      + `given), got encryptionKey and keyStrategy ${strategy}`);
+  }
+  return strategy;
 }
 
 /** Refuses the AWS managed key (by alias) where a customer-managed key is required. */

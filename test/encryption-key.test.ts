@@ -229,16 +229,17 @@ describe('SecretEncryptionKey options', () => {
 });
 
 describe('SecretEncryptionKey.grantToAccount', () => {
-  test('lets another account use the key only through Secrets Manager, as that account', () => {
+  const decryptStatement = (template: Template, account = '222222222222') => bySid(keyPolicy(template))[`DecryptViaSecretsManagerByAccount${account}`];
+
+  test('lets another account decrypt, only through Secrets Manager, only as that account (every secret of the key)', () => {
     const stack = testStack();
     const key = new SecretEncryptionKey(stack, 'Key');
     key.grantToAccount('222222222222');
-    const statement = bySid(keyPolicy(Template.fromStack(stack))).UseViaSecretsManagerByAccount222222222222;
-    expect(statement).toEqual({
-      Sid: 'UseViaSecretsManagerByAccount222222222222',
+    expect(decryptStatement(Template.fromStack(stack))).toEqual({
+      Sid: 'DecryptViaSecretsManagerByAccount222222222222',
       Effect: 'Allow',
       Principal: { AWS: joinArn('arn:', PARTITION, ':iam::222222222222:root') },
-      Action: USE_ACTIONS,
+      Action: 'kms:Decrypt',
       Resource: '*',
       Condition: {
         StringEquals: { 'kms:ViaService': VIA_SECRETS_MANAGER, 'kms:CallerAccount': '222222222222' },
@@ -246,7 +247,39 @@ describe('SecretEncryptionKey.grantToAccount', () => {
     });
   });
 
-  test('adding an account twice or the own account changes nothing', () => {
+  test('never lets the other account encrypt or generate data keys (it could encrypt its own secrets with this key)', () => {
+    const stack = testStack();
+    const key = new SecretEncryptionKey(stack, 'Key');
+    key.grantToAccount('222222222222');
+    const actions = actionsOf(decryptStatement(Template.fromStack(stack)));
+    for (const action of ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptTo', 'kms:CreateGrant', 'kms:DescribeKey']) {
+      expect(actions.filter((pattern) => actionMatches(pattern, action))).toEqual([]);
+    }
+  });
+
+  test('secretNames limit the grant to those secrets by the encryption context Secrets Manager sends (SecretARN)', () => {
+    const stack = testStack();
+    const key = new SecretEncryptionKey(stack, 'Key');
+    key.grantToAccount('222222222222', { secretNames: ['app/db'] });
+    key.grantToAccount('222222222222', { secretNames: ['app/api', 'app/db'] });
+    const secretArn = (name: string) => joinArn('arn:', PARTITION, ':secretsmanager:', REGION, ':', ACCOUNT, `:secret:${name}-??????`);
+    expect(decryptStatement(Template.fromStack(stack)).Condition).toEqual({
+      StringEquals: { 'kms:ViaService': VIA_SECRETS_MANAGER, 'kms:CallerAccount': '222222222222' },
+      StringLike: { 'kms:EncryptionContext:SecretARN': [secretArn('app/api'), secretArn('app/db')] },
+    });
+  });
+
+  test('a grant without secretNames widens the account\'s one statement to every secret of the key', () => {
+    const stack = testStack();
+    const key = new SecretEncryptionKey(stack, 'Key');
+    key.grantToAccount('222222222222', { secretNames: ['app/db'] });
+    key.grantToAccount('222222222222');
+    const statements = keyPolicy(Template.fromStack(stack)).filter((s) => s.Sid.endsWith('222222222222'));
+    expect(statements).toHaveLength(1);
+    expect(statements[0].Condition.StringLike).toBeUndefined();
+  });
+
+  test('adding an account twice or the own account adds nothing', () => {
     const stack = new Stack(new App(), 'Prod', { env: { account: '111111111111', region: 'eu-west-1' } });
     const key = new SecretEncryptionKey(stack, 'Key');
     key.grantToAccount('222222222222');
@@ -254,21 +287,67 @@ describe('SecretEncryptionKey.grantToAccount', () => {
     key.grantToAccount('333333333333');
     key.grantToAccount('111111111111');
     const sids = keyPolicy(Template.fromStack(stack)).map((s) => s.Sid);
-    expect(sids.filter((sid) => sid.startsWith('UseViaSecretsManagerByAccount'))).toEqual([
-      'UseViaSecretsManagerByAccount',
-      'UseViaSecretsManagerByAccount222222222222',
-      'UseViaSecretsManagerByAccount333333333333',
+    expect(sids.filter((sid) => sid.startsWith('DecryptViaSecretsManagerByAccount'))).toEqual([
+      'DecryptViaSecretsManagerByAccount222222222222',
+      'DecryptViaSecretsManagerByAccount333333333333',
     ]);
   });
 
   test.each([
-    ['11 digits', '12345678901', /accountId must be a 12-digit AWS account id, got '12345678901'/],
-    ['letters', '12345678901a', /accountId must be a 12-digit AWS account id/],
-    ['an ARN', 'arn:aws:iam::123456789012:root', /accountId must be a 12-digit AWS account id/],
-    ['a token', Token.asString({ Ref: 'AccountParam' }), /accountId must be a literal value/],
-  ])('rejects %s, naming accountId', (_name, accountId, message) => {
+    ['11 digits', '12345678901', undefined, /accountId must be a 12-digit AWS account id, got '12345678901'/],
+    ['letters', '12345678901a', undefined, /accountId must be a 12-digit AWS account id/],
+    ['an ARN', 'arn:aws:iam::123456789012:root', undefined, /accountId must be a 12-digit AWS account id/],
+    ['a token', Token.asString({ Ref: 'AccountParam' }), undefined, /accountId must be a literal value/],
+    ['no secret names', '222222222222', [], /secretNames must hold 1 or more secret names, or be left out/],
+    ['a wildcard name', '222222222222', ['app/*'], /secretNames\[0\] must be a secret name of 1 to 512 letters, digits and \/_\+=\.@- \(no wildcards\), got 'app\/\*'/],
+    ['a token name', '222222222222', ['ok', Token.asString({ Ref: 'NameParam' })], /secretNames\[1\] must be a literal value/],
+  ])('rejects %s, naming the property', (_name, accountId, secretNames, message) => {
     const { key } = synth();
-    expect(() => key.grantToAccount(accountId)).toThrow(message);
+    expect(() => key.grantToAccount(accountId, { secretNames })).toThrow(message);
+  });
+});
+
+describe('SecretEncryptionKey.shared', () => {
+  test('one key per stack, found in the construct tree under a fixed id on the stack', () => {
+    const stack = testStack();
+    const a = SecretEncryptionKey.shared(new Construct(stack, 'TeamA'));
+    const b = SecretEncryptionKey.shared(stack);
+    expect(b).toBe(a);
+    expect(a.node.scope).toBe(stack);
+    expect(a.node.id).toBe('SharedSecretEncryptionKey');
+    expect(a.aliasName).toBe('alias/secrets/Test/SharedSecretEncryptionKey');
+    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 1);
+  });
+
+  test('another stack (or another app) gets its own key', () => {
+    const app = new App();
+    const one = new Stack(app, 'One');
+    const two = new Stack(app, 'Two');
+    expect(SecretEncryptionKey.shared(one)).not.toBe(SecretEncryptionKey.shared(two));
+    expect(SecretEncryptionKey.shared(testStack())).not.toBe(SecretEncryptionKey.shared(testStack()));
+  });
+
+  test('removal policy RETAIN and the defaults of the class', () => {
+    const stack = testStack();
+    SecretEncryptionKey.shared(stack);
+    const resource = onlyResource(Template.fromStack(stack), 'AWS::KMS::Key').resource;
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.Properties.EnableKeyRotation).toBe(true);
+    expect(resource.Properties.PendingWindowInDays).toBe(30);
+  });
+
+  test('an id taken by another construct is refused', () => {
+    const stack = testStack();
+    new Construct(stack, 'SharedSecretEncryptionKey');
+    expect(() => SecretEncryptionKey.shared(stack))
+      .toThrow(/SecretEncryptionKey.shared: the id 'SharedSecretEncryptionKey' on stack Test is taken by a construct that is not a SecretEncryptionKey/);
+  });
+
+  test('isSecretEncryptionKey tells a SecretEncryptionKey from a kms.Key', () => {
+    const stack = testStack();
+    expect(SecretEncryptionKey.isSecretEncryptionKey(new SecretEncryptionKey(stack, 'Key'))).toBe(true);
+    expect(SecretEncryptionKey.isSecretEncryptionKey(new kms.Key(stack, 'Plain'))).toBe(false);
+    expect(SecretEncryptionKey.isSecretEncryptionKey(undefined)).toBe(false);
   });
 });
 

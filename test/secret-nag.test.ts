@@ -1,14 +1,25 @@
 import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describeFindings, nagFindings } from './nag';
-import { RotationEngine, Secret, SecretPolicy, SecretTemplate } from '../src';
+import { RotationEngine, Secret, SecretKeyStrategy, SecretPolicy, SecretTemplate, SecretsManagerEndpoints } from '../src';
 import { importedVpc } from './rotation/fixtures';
 
 const ACCOUNT = '111111111111';
 
 function envStack(): Stack {
   return new Stack(new App(), 'Test', { env: { account: ACCOUNT, region: 'us-east-1' } });
+}
+
+/**
+ * The VPC the rotation functions run in, with the Secrets Manager endpoint its isolated subnets reach the service
+ * through (without one in the app, the functions' route to Secrets Manager is unknown and reported).
+ */
+function rotationVpc(stack: Stack): ec2.IVpc {
+  const vpc = importedVpc(stack);
+  new SecretsManagerEndpoints(stack, 'Endpoints', { vpc });
+  return vpc;
 }
 
 function appRole(stack: Stack): iam.Role {
@@ -34,13 +45,13 @@ describe('cdk-nag: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverles
     const secret = new Secret(stack, 'Secret', {
       template: SecretTemplate.database({ rotationEngine: RotationEngine.POSTGRES_SINGLE_USER, host: 'db.internal', username: 'app' }),
     });
-    secret.addRotation({ rotationFunctionOptions: { vpc: importedVpc(stack) } });
+    secret.addRotation({ rotationFunctionOptions: { vpc: rotationVpc(stack) } });
     expect(describeFindings(nagFindings(stack))).toEqual([]);
   });
 
   test('every option on reports nothing: templates, replicas, sharing, managed-policy reads, rotation, presets', () => {
     const stack = envStack();
-    const vpc = importedVpc(stack);
+    const vpc = rotationVpc(stack);
     const master = new Secret(stack, 'Master', {
       template: SecretTemplate.database({ rotationEngine: RotationEngine.POSTGRES_SINGLE_USER, host: 'db.internal', username: 'admin' }),
     });
@@ -62,12 +73,30 @@ describe('cdk-nag: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverles
     expect(describeFindings(nagFindings(stack))).toEqual([]);
   });
 
+  test('the stack\'s shared key with many secrets, a key per secret, sharing and a migrated generator report nothing', () => {
+    const stack = envStack();
+    const vpc = rotationVpc(stack);
+    const template = (i: number) => SecretTemplate.database({ rotationEngine: RotationEngine.POSTGRES_SINGLE_USER, host: 'db.internal', username: `app${i}` });
+    for (let i = 0; i < 11; i++) {
+      new Secret(stack, `App${i}`, { template: template(i) }).addRotation({ rotationFunctionOptions: { vpc } });
+    }
+    const own = new Secret(stack, 'Own', { secretName: 'payments/db', keyStrategy: SecretKeyStrategy.PER_SECRET, template: template(11) });
+    own.addRotation({ rotationFunctionOptions: { vpc } });
+    own.shareWithAccount('222222222222');
+    const migrated = new Secret(stack, 'Migrated', {
+      generateSecretString: { secretStringTemplate: JSON.stringify({ engine: 'postgres', host: 'db.internal', username: 'legacy' }), generateStringKey: 'password' },
+    });
+    migrated.addRotation({ engine: RotationEngine.POSTGRES_SINGLE_USER, rotationFunctionOptions: { vpc } });
+    migrated.shareWithAccount('222222222222');
+    expect(describeFindings(nagFindings(stack))).toEqual([]);
+  });
+
   test('why grantReadWithManagedPolicy: grantRead\'s inline DefaultPolicy fails the HIPAA, NIST and PCI packs', () => {
     const stack = envStack();
     const secret = new Secret(stack, 'Secret', {
       template: SecretTemplate.database({ rotationEngine: RotationEngine.POSTGRES_SINGLE_USER, host: 'db.internal', username: 'app' }),
     });
-    secret.addRotation({ rotationFunctionOptions: { vpc: importedVpc(stack) } });
+    secret.addRotation({ rotationFunctionOptions: { vpc: rotationVpc(stack) } });
     secret.grantRead(appRole(stack));
     expect(describeFindings(nagFindings(stack))).toEqual([
       'error /Test/AppRole/DefaultPolicy/Resource: HIPAA.Security-IAMNoInlinePolicy',

@@ -9,6 +9,7 @@ import {
   RotationFunction,
   Secret,
   SecretEncryptionKey,
+  SecretKeyStrategy,
   SecretPolicy,
   SecretProps,
   SecretRotation,
@@ -45,13 +46,13 @@ const DENY_ROOT_DELETE = {
 const replicaKeyArn = (region: string) => `arn:aws:kms:${region}:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
 
 describe('Secret defaults', () => {
-  test('a customer-managed SecretEncryptionKey under the secret, Retain on secret, key and resource policy', () => {
+  test('the stack\'s shared SecretEncryptionKey, Retain on secret, key and resource policy', () => {
     const stack = envStack();
     const secret = new Secret(stack, 'Secret');
     const t = Template.fromStack(stack);
-    const key = secret.node.findChild('Key');
-    expect(key).toBeInstanceOf(SecretEncryptionKey);
+    const key = SecretEncryptionKey.shared(stack);
     expect(secret.encryptionKey).toBe(key);
+    expect(secret.node.tryFindChild('Key')).toBeUndefined();
     t.hasResource('AWS::SecretsManager::Secret', {
       Properties: { KmsKeyId: { 'Fn::GetAtt': [logicalId(key), 'Arn'] } },
       DeletionPolicy: 'Retain',
@@ -106,13 +107,20 @@ describe('Secret defaults', () => {
     expect(secret.passwordPolicy?.length).toBe(32);
   });
 
-  test('removalPolicy DESTROY applies to the secret, its resource policy and its default key', () => {
+  test('removalPolicy DESTROY applies to the secret and its resource policy; the shared key stays Retain', () => {
     const stack = envStack();
     new Secret(stack, 'Secret', { removalPolicy: RemovalPolicy.DESTROY });
     const t = Template.fromStack(stack);
-    for (const type of ['AWS::SecretsManager::Secret', 'AWS::SecretsManager::ResourcePolicy', 'AWS::KMS::Key']) {
+    for (const type of ['AWS::SecretsManager::Secret', 'AWS::SecretsManager::ResourcePolicy']) {
       t.hasResource(type, { DeletionPolicy: 'Delete' });
     }
+    t.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  test('removalPolicy DESTROY with SecretKeyStrategy.PER_SECRET applies to the secret\'s own key too', () => {
+    const stack = envStack();
+    new Secret(stack, 'Secret', { removalPolicy: RemovalPolicy.DESTROY, keyStrategy: SecretKeyStrategy.PER_SECRET });
+    Template.fromStack(stack).hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
   });
 
   test('a given key is used, and aws-cdk-lib grants Secrets Manager its use in the key policy', () => {
@@ -238,9 +246,19 @@ describe('Secret refuses bad input at synth, naming the property', () => {
   const db = SecretTemplate.database({ engine: 'postgres', host: 'h', username: 'u' });
   const cases: Case[] = [
     ['template and secretStringValue', make({ template: db, secretStringValue: plain }),
-      /Secret: give at most one of template, secretStringValue, secretObjectValue and withoutInitialValue, got template and secretStringValue/],
+      /Secret: give at most one of template, generateSecretString, secretStringValue, secretObjectValue and withoutInitialValue, got template and secretStringValue/],
     ['secretObjectValue and withoutInitialValue', make({ secretObjectValue: { a: plain }, withoutInitialValue: true }),
       /got secretObjectValue and withoutInitialValue/],
+    ['generateSecretString and template', make({ template: db, generateSecretString: {} }),
+      /give at most one of template, generateSecretString, .* got template and generateSecretString/],
+    ['passwordPolicy with generateSecretString', make({ generateSecretString: {}, passwordPolicy: new PasswordPolicy() }),
+      /passwordPolicy applies only to a generated value; with generateSecretString leave it out \(generateSecretString already says how/],
+    ['generateSecretString that is not an object', make({ generateSecretString: 'x' as any }),
+      /generateSecretString must be a secretsmanager.SecretStringGenerator object/],
+    ['keyStrategy with encryptionKey', (s) => new Secret(s, 'Secret', { encryptionKey: new kms.Key(s, 'Own'), keyStrategy: SecretKeyStrategy.PER_SECRET }),
+      /Secret: give at most one of encryptionKey and keyStrategy .* got encryptionKey and keyStrategy PER_SECRET/],
+    ['an unknown keyStrategy', make({ keyStrategy: 'PER_TEAM' as SecretKeyStrategy }),
+      /keyStrategy must be one of SecretKeyStrategy.SHARED_PER_STACK, SecretKeyStrategy.PER_SECRET, got 'PER_TEAM'/],
     ['passwordPolicy with a template', make({ template: db, passwordPolicy: new PasswordPolicy() }),
       /passwordPolicy applies only to a generated value; with template leave it out/],
     ['passwordPolicy with a string value', make({ secretStringValue: plain, passwordPolicy: new PasswordPolicy() }),
@@ -412,8 +430,9 @@ describe('Secret access', () => {
       },
     });
     expect(resourceOf(secret.encryptionKey).Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({
-      Sid: `UseViaSecretsManagerByAccount${OTHER}`,
+      Sid: `DecryptViaSecretsManagerByAccount${OTHER}`,
       Principal: { AWS: otherRoot },
+      Action: 'kms:Decrypt',
       Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com`, 'kms:CallerAccount': OTHER } },
     }));
   });
@@ -427,7 +446,7 @@ describe('Secret access', () => {
     expect(statements).toHaveLength(2);
     expect(statements[1].Principal).toEqual({ AWS: [`arn:aws:iam::${OTHER}:role/reader`, `arn:aws:iam::${OTHER}:user/auditor`] });
     const keyStatements = resourceOf(secret.encryptionKey).Properties.KeyPolicy.Statement;
-    expect(keyStatements.filter((s: any) => s.Sid === `UseViaSecretsManagerByAccount${OTHER}`)).toHaveLength(1);
+    expect(keyStatements.filter((s: any) => s.Sid === `DecryptViaSecretsManagerByAccount${OTHER}`)).toHaveLength(1);
   });
 
   test('shareWithAccount with a kms.Key of the app adds Decrypt via Secrets Manager for that account, once', () => {
@@ -436,12 +455,12 @@ describe('Secret access', () => {
     const secret = new Secret(stack, 'Secret', { encryptionKey: key });
     secret.shareWithAccount(OTHER);
     secret.shareWithAccount(OTHER);
-    const statements = resourceOf(key).Properties.KeyPolicy.Statement.filter((s: any) => s.Sid === `UseViaSecretsManagerByAccount${OTHER}`);
+    const statements = resourceOf(key).Properties.KeyPolicy.Statement.filter((s: any) => s.Sid === `DecryptViaSecretsManagerByAccount${OTHER}`);
     expect(statements).toEqual([{
-      Sid: `UseViaSecretsManagerByAccount${OTHER}`,
+      Sid: `DecryptViaSecretsManagerByAccount${OTHER}`,
       Effect: 'Allow',
       Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${OTHER}:root`]] } },
-      Action: ['kms:Decrypt', 'kms:DescribeKey'],
+      Action: 'kms:Decrypt',
       Resource: '*',
       Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com`, 'kms:CallerAccount': OTHER } },
     }]);
