@@ -123,6 +123,20 @@ describe('Secret defaults', () => {
     Template.fromStack(stack).hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
   });
 
+  test('moving a secret from SecretKeyStrategy.PER_SECRET to the shared key changes only its KmsKeyId', () => {
+    const properties = (keyStrategy?: SecretKeyStrategy) => {
+      const stack = envStack();
+      const secret = new Secret(stack, 'Secret', { keyStrategy });
+      const { KmsKeyId, ...rest } = resourceOf(secret).Properties;
+      return { KmsKeyId, rest, logicalId: logicalId(secret) };
+    };
+    const own = properties(SecretKeyStrategy.PER_SECRET);
+    const shared = properties();
+    expect(shared.logicalId).toBe(own.logicalId);
+    expect(shared.rest).toEqual(own.rest);
+    expect(shared.KmsKeyId).not.toEqual(own.KmsKeyId);
+  });
+
   test('a given key is used, and aws-cdk-lib grants Secrets Manager its use in the key policy', () => {
     const stack = envStack();
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
