@@ -9,6 +9,8 @@ export const TYPECHECKED_DIRS = ['lambda', 'test', 'integ', 'examples', 'bench']
  */
 export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
   project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+  // modules form a tree: a cycle hides an unclear boundary and breaks module initialisation order
+  project.eslint?.addRules({ 'import/no-cycle': 'error' });
   const typecheck = project.addTask('typecheck', {
     description: 'Type-check lambda/, test/, integ/, examples/ and bench/',
   });

@@ -11,7 +11,6 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
 import { RotationCode } from './rotation-code';
 import { RotationEngine } from './rotation-engine';
-import { SecretRotation, SecretRotationOptions } from './secret-rotation';
 import { PasswordPolicy } from '../password-policy';
 import { ENV } from '../private/contract';
 import {
@@ -492,17 +491,6 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
         this.masterKeyStatement.addResources(key.keyArn);
       }
     }
-  }
-
-  /**
-   * Rotates a secret with this function: adds one `AWS::SecretsManager::RotationSchedule` under the secret and nothing else.
-   *
-   * @param id the construct id of the rotation under the secret
-   * @param secret the secret to rotate
-   * @param options schedule, master secret and update behaviour
-   */
-  public addSecret(id: string, secret: secretsmanager.ISecret, options: SecretRotationOptions = {}): SecretRotation {
-    return new SecretRotation(secret, id, { ...options, secret, rotationFunction: this });
   }
 
   /**

@@ -228,7 +228,7 @@ describe('SecretPolicy.denyOutsideVpcEndpoints and the rotation function', () =>
     const team = new Stack(app, 'Team');
     const fn = RotationFunction.shared(platform, SINGLE);
     const s = new secretsmanager.Secret(team, 'Secret', { encryptionKey: secretKey(team) });
-    fn.addSecret('Rotation', s);
+    new SecretRotation(s, 'Rotation', { secret: s, rotationFunction: fn });
     SecretPolicy.applyTo(s, SecretPolicy.denyOutsideVpcEndpointIds(['vpce-0123456789abcdef0']));
     expect(() => app.synth()).toThrow(/\[Team\/Secret\/Rotation\] SecretRotation: SecretPolicy.denyOutsideVpcEndpoints on the secret Team\/Secret denies Secrets Manager to the rotation function Platform\/RotationFunction-postgres-single-user-[0-9a-f]+: it is not in a VPC/);
   });

@@ -73,13 +73,13 @@ describe('SecretRotation', () => {
     }));
   });
 
-  test('addSecret puts the schedule under the secret; a function in another stack works without cycles', () => {
+  test('a rotation under the secret with a function of another stack works without cycles', () => {
     const app = new App();
     const platform = new Stack(app, 'Platform');
     const appStack = new Stack(app, 'App');
     const fn = RotationFunction.shared(platform, SINGLE);
     const s = secret(appStack, 'Secret', secretKey(appStack));
-    const rotation = fn.addSecret('Rotation', s, { schedule: RotationSchedule.rate(Duration.days(7)) });
+    const rotation = new SecretRotation(s, 'Rotation', { secret: s, rotationFunction: fn, schedule: RotationSchedule.rate(Duration.days(7)) });
     expect(rotation.node.scope).toBe(s);
     expect(rotation.rotationFunction).toBe(fn);
     app.synth();
@@ -238,7 +238,7 @@ describe('one rotation schedule per secret', () => {
     const stack = testStack();
     const s = secret(stack, 'Secret', secretKey(stack));
     new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER });
-    expect(() => RotationFunction.shared(stack, RotationEngine.POSTGRES_SINGLE_USER).addSecret('Again', s))
+    expect(() => new SecretRotation(s, 'Again', { secret: s, rotationFunction: RotationFunction.shared(stack, RotationEngine.POSTGRES_SINGLE_USER) }))
       .toThrow(/^SecretRotation: secret Test\/Secret already has a rotation schedule, the SecretRotation Test\/Rotation;/);
   });
 
