@@ -564,11 +564,13 @@ export class Secret extends secretsmanager.Secret {
     const template = this.template;
     const engine = options.engine ?? options.rotationFunction?.engine ?? template?.rotationEngine;
     if (!engine) {
-      throw new Error(`${owner}: engine is required (the template names no rotationEngine), for example RotationEngine.POSTGRES_SINGLE_USER`);
+      // the template says what kind of secret this is: suggest only engines that rotate it, never another family's
+      const hint = template ? RotationEngine._suggest(template.kind, template.engine) : 'for example RotationEngine.POSTGRES_SINGLE_USER for a PostgreSQL secret';
+      throw new Error(`${owner}: engine is required (the template names no rotationEngine); ${hint}`);
     }
-    if (template?.engine !== undefined && engine.secretEngines.length > 0 && !engine.secretEngines.includes(template.engine)) {
-      throw new Error(`${owner}: engine '${engine.id}' rotates ${engine.secretEngines.join(', ')} secrets, but the template's engine `
-        + `is '${template.engine}'`);
+    const mismatch = template ? engine._mismatch(template.kind, template.engine) : undefined;
+    if (mismatch) {
+      throw new Error(`${owner}: ${mismatch}`);
     }
     const policy = template?.passwordPolicy;
     const optionsPolicy = options.rotationFunctionOptions?.passwordPolicy;

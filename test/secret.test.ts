@@ -339,10 +339,13 @@ describe('Secret refuses bad input at synth, naming the property', () => {
     ['fromArn with something else', (s) => Secret.fromArn(s, 'Imported', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/x`),
       /Secret.fromArn: secretArn must be a Secrets Manager secret ARN/],
     ['addRotation without engine', (s) => new Secret(s, 'Secret').addRotation(),
-      /addRotation: engine is required \(the template names no rotationEngine\)/],
+      /addRotation: engine is required \(the template names no rotationEngine\); for example RotationEngine.POSTGRES_SINGLE_USER for a PostgreSQL secret/],
+    ['addRotation without engine on an OAuth template', (s) => new Secret(s, 'Secret', {
+      template: SecretTemplate.oauthClient({ clientId: 'app', clientSecret: SecretValue.unsafePlainText('x'), tokenEndpoint: 'https://idp.example.com/token' }),
+    }).addRotation(), /addRotation: engine is required \(the template names no rotationEngine\); there is no bundled rotation engine for OAuth client secrets yet/],
     ['addRotation with an engine for another database', (s) => new Secret(s, 'Secret', {
       template: SecretTemplate.database({ engine: 'mysql', host: 'h', username: 'u' }),
-    }).addRotation({ engine: SINGLE }), /addRotation: engine 'postgres-single-user' rotates postgres, aurora-postgresql secrets, but the template's engine is 'mysql'/],
+    }).addRotation({ engine: SINGLE }), /addRotation: engine 'postgres-single-user' rotates database secrets with engine 'postgres' or 'aurora-postgresql', but the secret's template has engine 'mysql'; there is no bundled rotation engine for mysql secrets yet; use RotationEngine.custom\(/],
     ['addRotation with another password policy', (s) => new Secret(s, 'Secret', { template: db }).addRotation({
       engine: SINGLE, rotationFunctionOptions: { passwordPolicy: PasswordPolicy.postgres({ length: 20 }) },
     }), /addRotation: rotationFunctionOptions.passwordPolicy differs from the template's passwordPolicy/],
