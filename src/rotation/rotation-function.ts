@@ -511,6 +511,26 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     return this.lambdaFunction.metricThrottles(props);
   }
 
+  /**
+   * How long rotation steps take; compare its maximum with the function's timeout to see steps close to being killed.
+   *
+   * @param props metric options
+   * @default - average over 5 minutes
+   */
+  public metricDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.lambdaFunction.metricDuration(props);
+  }
+
+  /**
+   * Messages waiting in the dead-letter queue: invocations that failed outside the synchronous rotation protocol.
+   *
+   * @param props metric options
+   * @default - maximum over 5 minutes
+   */
+  public metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(props);
+  }
+
   /** Names a master secret of this stack (or an imported one) by its ARN in the policy. */
   private addMasterSecretArn(secret: secretsmanager.ISecret): void {
     const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;

@@ -660,3 +660,31 @@ describe('RotationFunction with master secrets of another stack', () => {
       + `in ${what} ${what === 'account' ? '111111111111' : 'eu-west-1'}`));
   });
 });
+
+describe('metrics a monitor alarms on', () => {
+  const stack = testStack();
+  const fn = new RotationFunction(stack, 'Rotation', { engine: SINGLE });
+  const functionName = { Ref: onlyResource(Template.fromStack(stack), 'AWS::Lambda::Function').id };
+  const dimensions = (metric: { dimensions?: Record<string, unknown> }) => stack.resolve(metric.dimensions);
+
+  test.each([
+    ['metricErrors', 'Errors', 'Sum'],
+    ['metricThrottles', 'Throttles', 'Sum'],
+    ['metricDuration', 'Duration', 'Average'],
+  ] as const)('%s: AWS/Lambda %s (%s) of this function', (method, metricName, statistic) => {
+    const metric = fn[method]();
+    expect({ namespace: metric.namespace, metricName: metric.metricName, statistic: metric.statistic }).toEqual({ namespace: 'AWS/Lambda', metricName, statistic });
+    expect(dimensions(metric)).toEqual({ FunctionName: functionName });
+  });
+
+  test('metricDeadLetterQueueDepth: the maximum of visible messages in this function\'s dead-letter queue', () => {
+    const metric = fn.metricDeadLetterQueueDepth();
+    expect({ namespace: metric.namespace, metricName: metric.metricName, statistic: metric.statistic })
+      .toEqual({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', statistic: 'Maximum' });
+    expect(dimensions(metric)).toEqual({ QueueName: stack.resolve(fn.deadLetterQueue.queueName) });
+  });
+
+  test('options pass through', () => {
+    expect(fn.metricDeadLetterQueueDepth({ period: Duration.minutes(1), statistic: 'Sum' })).toMatchObject({ statistic: 'Sum', period: Duration.minutes(1) });
+  });
+});
