@@ -1,5 +1,7 @@
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
+import { RotationEngine } from '../../src';
 import { FUNCTION_IDS } from '../../src/private/contract';
 import { ASSETS_DIR } from '../support/rotation-harness';
 
@@ -19,4 +21,12 @@ test.each(Object.values(FUNCTION_IDS))('%s does not load the RDS client at init'
   const loaded = loadedAtInit(id);
   expect(loaded.some((f) => f.includes('@aws-sdk/client-secrets-manager'))).toBe(true);
   expect(loaded.filter((f) => f.includes('@aws-sdk/client-rds'))).toEqual([]);
+});
+
+test('every function id of the contract has one handler entry, one bundle and one RotationEngine static; nothing else exists', () => {
+  const ids = Object.values(FUNCTION_IDS).sort();
+  const entries = fs.readdirSync(path.join(ROOT, 'lambda', 'handlers')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+  const bundles = fs.readdirSync(ASSETS_DIR).filter((d) => fs.existsSync(path.join(ASSETS_DIR, d, 'index.js'))).sort();
+  const statics = Object.values(RotationEngine).filter((e): e is RotationEngine => e instanceof RotationEngine).map((e) => e.id).sort();
+  expect({ entries, bundles, statics }).toEqual({ entries: ids, bundles: ids, statics: ids });
 });
