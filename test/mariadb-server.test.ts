@@ -324,7 +324,7 @@ describe('when a start fails or the owner ends', () => {
     expect(outcomes).toEqual({
       missingInstall: expect.stringMatching(/^No MariaDB server \(bin\/mariadb-install-db, bin\/my_print_defaults, sbin\/mariadbd\) found in \/nonexistent/),
       echoedPassword: expect.stringMatching(/^mariadb-install-db failed: [^]*ALTER USER 'root'@'localhost' IDENTIFIED BY '<password>'/),
-      invalidSetting: expect.stringMatching(/^MariaDB \(.*\) did not start: the server exited[^]*--- last lines of the server log ---[^]*unknown variable 'no_such_option=1'/),
+      invalidSetting: expect.stringMatching(/^MariaDB \(.*\) did not start: mariadbd exited[^]*--- last lines of the server log ---[^]*unknown variable 'no_such_option=1'/),
       neverReady: expect.stringMatching(/^MariaDB \(.*\) did not start: not ready after 1.5 s[^]*--- last lines of the server log ---/),
       running: [],
     });

@@ -8,10 +8,10 @@ import * as mysqlPromise from 'mysql2/promise';
 import { initDataDir, Install, installFor, installOptions, serverEnv, ServerFiles, serverFiles, STORAGE_OPTIONS } from './mariadb-install';
 import { AuthorizedConnection, joinLogs, recordingSocket } from './mariadb-logs';
 import {
-  createOwnedTempDir, launchOnFreePort, readPidFile, registerExitCleanup, signal, sleep, spawnLogged,
-  sweepAbandonedDirs, terminate, unregisterExitCleanup, waitUntilReady,
+  launchOnFreePort, readPidFile, ServerProcess, signal, sleep, spawnLogged, sweepAbandonedDirs, terminate,
+  TestServerOptions, waitUntilReady, withOwnedTempDir,
 } from './server-process';
-import { createServerTls, ServerTls, ServerTlsOptions } from './server-tls';
+import { createServerTls, ServerTls } from './server-tls';
 import { runAsPrefix } from './server-user';
 
 export { MARIADB_INSTALL_ENTRIES } from './mariadb-install';
@@ -20,7 +20,6 @@ export type { AuthorizedConnection } from './mariadb-logs';
 const SUPERUSER = 'root';
 const BIND_ADDRESS = '127.0.0.1';
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 5_000;
 const TEMP_PREFIX = 'mariadb-harness-';
 const ER_ACCESS_DENIED_ERROR = 1045;
 /** How long authorizedConnections() waits for the audit log to catch up with the general log (see mariadb-logs.ts). */
@@ -28,21 +27,17 @@ const LOG_SETTLE_MS = 2_000;
 /** The longest unix socket path Linux accepts (sun_path is 108 bytes with the NUL). */
 const MAX_SOCKET_PATH = 107;
 
-export interface MariaDbServerOptions {
-  /** TLS on (default) with a certificate for these names (default localhost and 127.0.0.1); `false` for no TLS. */
-  readonly tls?: ServerTlsOptions | false;
-  /** `require_secure_transport=ON`: the server refuses logins over plaintext TCP (default false). */
-  readonly requireTls?: boolean;
+/**
+ * `requireTls` sets require_secure_transport=ON; `settings` are mariadbd options, `--name=value` with booleans as
+ * ON/OFF; `readyTimeoutMs` defaults to 30 s.
+ */
+export interface MariaDbServerOptions extends TestServerOptions {
   /**
    * The install to run (default MARIADB_BASEDIR, else /usr): bin/mariadb-install-db, bin/my_print_defaults,
    * sbin/mariadbd, share/mysql and lib/mysql/plugin, as Debian lays them out. Used from where it is when the server
    * user can execute it there, else from a copy (see usableInstallRoot).
    */
   readonly basedir?: string;
-  /** Extra mariadbd options as `--name=value` (booleans as ON/OFF), after the harness's own so they override them. */
-  readonly settings?: Readonly<Record<string, string | number | boolean>>;
-  /** How long to wait for the server to accept the harness's login before giving up (default 30 s). */
-  readonly readyTimeoutMs?: number;
 }
 
 interface Launched {
@@ -77,43 +72,17 @@ export class MariaDbServer {
     const settings = settingArgs(options.settings ?? {});
     sweepPromise ??= sweepAbandonedDirs(TEMP_PREFIX, killLeftoverServer);
     const [install] = await Promise.all([installFor(options.basedir), sweepPromise]);
-    const tempDir = await createOwnedTempDir(TEMP_PREFIX);
-    try {
-      const files = serverFiles(tempDir);
-      if (Buffer.byteLength(files.socket) > MAX_SOCKET_PATH) {
-        throw new Error(`The server socket path ${files.socket} is too long: set TMPDIR to a shorter folder`);
-      }
-      if (install.user) await fs.promises.chown(tempDir, install.user.uid, install.user.gid);
-      const password = randomBytes(18).toString('base64url');
-      // Independent steps; overlapping them saves a few hundred milliseconds per start.
-      const tlsReady = options.tls === false ? undefined : createServerTls(tempDir, options.tls ?? {}, install.user, BIND_ADDRESS);
-      const dataReady = initDataDir(install, tempDir, password);
-      // Let both finish before a failure deletes the dir they write to.
-      await Promise.allSettled([tlsReady, dataReady]);
-      const serverTls = await tlsReady;
-      await dataReady;
-      const setup: ServerSetup = {
-        install,
-        tempDir,
-        password,
-        tls: serverTls,
-        harnessIds: new Set<number>(),
-        requireTls: options.requireTls ?? false,
-        settings,
-        readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
-      };
+    return withOwnedTempDir(TEMP_PREFIX, async (tempDir) => {
+      const setup = await prepare(install, tempDir, options, settings);
       const launched = await launchOnFreePort({
         start: (port) => launch(setup, port),
         portTaken: (tail) => /Address already in use/.test(tail),
-        logPath: files.errorLog,
+        logPath: serverFiles(tempDir).errorLog,
         description: `MariaDB (${install.basedir})`,
-        redact: (text) => text.split(password).join('<password>'),
+        redact: (text) => text.split(setup.password).join('<password>'),
       }, BIND_ADDRESS);
       return new MariaDbServer(setup, launched);
-    } catch (err) {
-      await fs.promises.rm(tempDir, { recursive: true, force: true });
-      throw err;
-    }
+    });
   }
 
   readonly host: string = BIND_ADDRESS;
@@ -131,16 +100,12 @@ export class MariaDbServer {
   /** The server's error log (its stdout and stderr). */
   readonly logPath: string;
 
-  private readonly tempDir: string;
   private readonly files: ServerFiles;
   private readonly tls?: ServerTls;
-  private readonly child: ChildProcess;
-  private readonly serverPid: number;
+  private readonly process: ServerProcess;
   /** Connection ids of the harness's own connections, which authorizedConnections() leaves out. */
   private readonly harnessIds: Set<number>;
   private readonly pools = new Map<string, mysqlPromise.Pool>();
-  private readonly exitCleanup: () => void;
-  private stopping?: Promise<void>;
 
   private constructor(setup: ServerSetup, launched: Launched) {
     this.port = launched.port;
@@ -149,16 +114,17 @@ export class MariaDbServer {
     this.caCertPem = setup.tls?.certificates.caCertPem;
     this.basedir = setup.install.basedir;
     this.version = setup.install.version;
-    this.tempDir = setup.tempDir;
     this.files = serverFiles(setup.tempDir);
     this.dataDir = this.files.dataDir;
     this.logPath = this.files.errorLog;
     this.tls = setup.tls;
-    this.child = launched.child;
-    this.serverPid = launched.serverPid;
     this.harnessIds = setup.harnessIds;
-    this.exitCleanup = () => this.killSync();
-    registerExitCleanup(this.exitCleanup);
+    this.process = new ServerProcess({
+      ...launched,
+      tempDir: setup.tempDir,
+      stopSignal: 'SIGTERM', // mariadbd's normal shutdown, quick with innodb_fast_shutdown=3
+      exitSignal: 'SIGKILL', // its data is deleted next, so nothing is worth a clean shutdown
+    });
   }
 
   /**
@@ -177,7 +143,7 @@ export class MariaDbServer {
    * account, an unknown database) throws.
    */
   async canLogin(username: string, password: string, database?: string): Promise<boolean> {
-    if (this.stopping) throw new Error('MariaDbServer is stopped');
+    if (this.process.stopped) throw new Error('MariaDbServer is stopped');
     let connection: mysqlPromise.Connection;
     try {
       connection = await mysqlPromise.createConnection(this.clientOptions(username, password, database));
@@ -208,32 +174,15 @@ export class MariaDbServer {
 
   /** Shutdown (SIGKILL if it hangs), then deletes the temp dir. Safe to call twice. */
   stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
-    return this.stopping;
-  }
-
-  private async shutdown(): Promise<void> {
-    unregisterExitCleanup(this.exitCleanup);
-    // Not awaited before the shutdown, which ends connections a pool might still wait on.
-    const poolsEnded = Promise.allSettled([...this.pools.values()].map((pool) => pool.end()));
-    this.pools.clear();
-    // SIGTERM: mariadbd's normal shutdown, quick with innodb_fast_shutdown=3.
-    await terminate(this.child, this.serverPid, 'SIGTERM', STOP_TIMEOUT_MS);
-    await poolsEnded;
-    await fs.promises.rm(this.tempDir, { recursive: true, force: true });
-  }
-
-  private killSync(): void {
-    signal(this.serverPid, 'SIGKILL'); // its data is deleted next, so nothing is worth a clean shutdown
-    try {
-      fs.rmSync(this.tempDir, { recursive: true, force: true });
-    } catch {
-      // Best effort while the process exits.
-    }
+    return this.process.stop(() => {
+      const pools = [...this.pools.values()];
+      this.pools.clear();
+      return Promise.allSettled(pools.map((pool) => pool.end()));
+    });
   }
 
   private pool(database: string | undefined): mysqlPromise.Pool {
-    if (this.stopping) throw new Error('MariaDbServer is stopped');
+    if (this.process.stopped) throw new Error('MariaDbServer is stopped');
     const key = database ?? '';
     let pool = this.pools.get(key);
     if (!pool) {
@@ -250,6 +199,35 @@ export class MariaDbServer {
   private clientOptions(user: string, password: string, database: string | undefined): mysql.ConnectionOptions {
     return clientOptions({ port: this.port, tls: this.tls, harnessIds: this.harnessIds }, user, password, database);
   }
+}
+
+/** The temp dir made ready for a start: data dir with the superuser's password, and the certificates. */
+async function prepare(
+  install: Install, tempDir: string, options: MariaDbServerOptions, settings: string[],
+): Promise<ServerSetup> {
+  const { socket } = serverFiles(tempDir);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    throw new Error(`The server socket path ${socket} is too long: set TMPDIR to a shorter folder`);
+  }
+  if (install.user) await fs.promises.chown(tempDir, install.user.uid, install.user.gid);
+  const password = randomBytes(18).toString('base64url');
+  // Independent steps; overlapping them saves a few hundred milliseconds per start.
+  const tlsReady = options.tls === false ? undefined : createServerTls(tempDir, options.tls ?? {}, install.user, BIND_ADDRESS);
+  const dataReady = initDataDir(install, tempDir, password);
+  // Let both finish before a failure deletes the dir they write to.
+  await Promise.allSettled([tlsReady, dataReady]);
+  const tls = await tlsReady;
+  await dataReady;
+  return {
+    install,
+    tempDir,
+    password,
+    tls,
+    harnessIds: new Set<number>(),
+    requireTls: options.requireTls ?? false,
+    settings,
+    readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+  };
 }
 
 function socketOf(connection: mysql.PoolConnection): net.Socket {
@@ -338,11 +316,11 @@ async function launch(setup: ServerSetup, port: number): Promise<Launched> {
   try {
     // Ready once the superuser logs in over TCP (with TLS verified when on), which is what every test needs.
     const probeOptions = clientOptions({ port, tls: setup.tls, harnessIds: setup.harnessIds }, SUPERUSER, setup.password);
-    await waitUntilReady(child, () => probe(probeOptions), setup.readyTimeoutMs);
+    await waitUntilReady(child, 'mariadbd', () => probe(probeOptions), setup.readyTimeoutMs);
     return { port, child, serverPid: await readPidFile(files.pidFile) };
   } catch (err) {
     // With runuser the child is not mariadbd; the pid file names it once it got that far.
-    await terminate(child, await readPidFile(files.pidFile).catch(() => child.pid), 'SIGKILL', STOP_TIMEOUT_MS);
+    await terminate(child, await readPidFile(files.pidFile).catch(() => child.pid), 'SIGKILL');
     throw err;
   }
 }

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { ServerTlsOptions } from './server-tls';
 
 /**
  * The process side of a throwaway test server, whatever the engine: temp dirs that later runs can tell abandoned,
@@ -15,19 +16,95 @@ const OWNER_FILE = 'owner.pid';
 const MAX_START_ATTEMPTS = 5;
 const DEFAULT_LOG_TAIL_LINES = 30;
 
+/** What every test server harness can be asked for; each says how it maps these onto its server. */
+export interface TestServerOptions {
+  /** TLS on (default) with a certificate for these names (default localhost and 127.0.0.1); `false` for no TLS. */
+  readonly tls?: ServerTlsOptions | false;
+  /** When true (default false), the server itself refuses plaintext logins. */
+  readonly requireTls?: boolean;
+  /** Extra server settings, applied after the harness's own (so they override them). */
+  readonly settings?: Readonly<Record<string, string | number | boolean>>;
+  /** How long to wait for the server to accept the harness's login before giving up. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** How long a server gets to stop on its stop signal before SIGKILL. */
+const STOP_TIMEOUT_MS = 5_000;
+
 /** Synchronous kill-and-delete for every running server, used by the process 'exit' hook. */
 const exitCleanups = new Set<() => void>();
 
-/** A temp dir in os.tmpdir() named `<prefix>XXXXXX`, marked as ours until this process dies. */
-export async function createOwnedTempDir(prefix: string): Promise<string> {
+export interface ServerProcessProps {
+  /** What we spawned: the server, or a runuser wrapper around it. */
+  readonly child: ChildProcess;
+  /** The server's own pid (from its pid file). */
+  readonly serverPid: number;
+  /** The server's temp dir, deleted once it has stopped. */
+  readonly tempDir: string;
+  /** The server's shutdown signal, escalated to SIGKILL if it takes too long. */
+  readonly stopSignal: NodeJS.Signals;
+  /** What the exit hook sends when the owner exits without stop(): no time is left to wait for a shutdown. */
+  readonly exitSignal: NodeJS.Signals;
+}
+
+/**
+ * A started server's process and temp dir: stopped once (later calls share the first stop), and killed by an exit
+ * hook if the process exits before that.
+ */
+export class ServerProcess {
+  private readonly exitCleanup: () => void;
+  private stopping?: Promise<void>;
+
+  constructor(private readonly props: ServerProcessProps) {
+    this.exitCleanup = () => this.killSync();
+    registerExitCleanup(this.exitCleanup);
+  }
+
+  get stopped(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  /**
+   * Stops the server and deletes its temp dir. `closeClients` runs alongside the shutdown, not before it: closing
+   * a pool waits for its queries, which the shutdown ends.
+   */
+  stop(closeClients: () => Promise<unknown> = async () => undefined): Promise<void> {
+    this.stopping ??= this.shutdown(closeClients);
+    return this.stopping;
+  }
+
+  private async shutdown(closeClients: () => Promise<unknown>): Promise<void> {
+    unregisterExitCleanup(this.exitCleanup);
+    const clientsClosed = closeClients().catch(() => undefined);
+    const { child, serverPid, stopSignal, tempDir } = this.props;
+    await terminate(child, serverPid, stopSignal, STOP_TIMEOUT_MS);
+    await clientsClosed;
+    await fs.promises.rm(tempDir, { recursive: true, force: true });
+  }
+
+  private killSync(): void {
+    signal(this.props.serverPid, this.props.exitSignal);
+    try {
+      fs.rmSync(this.props.tempDir, { recursive: true, force: true });
+    } catch {
+      // Best effort while the process exits.
+    }
+  }
+}
+
+/**
+ * Runs `use` with a new temp dir in os.tmpdir() named `<prefix>XXXXXX`, marked as ours until this process dies.
+ * If `use` rejects, the dir is deleted: a failed start leaves nothing behind.
+ */
+export async function withOwnedTempDir<T>(prefix: string, use: (dir: string) => Promise<T>): Promise<T> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), prefix));
   try {
     await fs.promises.writeFile(path.join(dir, OWNER_FILE), String(process.pid));
+    return await use(dir);
   } catch (err) {
     await fs.promises.rm(dir, { recursive: true, force: true });
     throw err;
   }
-  return dir;
 }
 
 /**
@@ -129,12 +206,14 @@ export function spawnLogged(argv: readonly string[], options: SpawnOptions): Chi
   }
 }
 
-/** Retries `probe` until it resolves; rejects when the child exits or the time is up. */
-export async function waitUntilReady(child: ChildProcess, probe: () => Promise<void>, timeoutMs: number): Promise<void> {
+/** Retries `probe` until it resolves; rejects when the child (`name` in the error) exits or the time is up. */
+export async function waitUntilReady(
+  child: ChildProcess, name: string, probe: () => Promise<void>, timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (hasExited(child)) throw new Error(`the server exited (code ${child.exitCode}, signal ${child.signalCode})`);
+    if (hasExited(child)) throw new Error(`${name} exited (code ${child.exitCode}, signal ${child.signalCode})`);
     try {
       await probe();
       return;
@@ -148,7 +227,7 @@ export async function waitUntilReady(child: ChildProcess, probe: () => Promise<v
 
 /** `stopSignal` to the server, then SIGKILL to it and the child if it has not exited within `timeoutMs`. */
 export async function terminate(
-  child: ChildProcess, serverPid: number | undefined, stopSignal: NodeJS.Signals, timeoutMs: number,
+  child: ChildProcess, serverPid: number | undefined, stopSignal: NodeJS.Signals, timeoutMs = STOP_TIMEOUT_MS,
 ): Promise<void> {
   if (hasExited(child)) return;
   child.ref();
@@ -195,14 +274,14 @@ export async function logTail(logPath: string, lines = DEFAULT_LOG_TAIL_LINES): 
 }
 
 /** Runs `cleanup` (synchronous: kill the server, delete its dir) if the process exits before it is unregistered. */
-export function registerExitCleanup(cleanup: () => void): void {
+function registerExitCleanup(cleanup: () => void): void {
   if (exitCleanups.size === 0 && !process.listeners('exit').includes(runExitCleanups)) {
     process.on('exit', runExitCleanups);
   }
   exitCleanups.add(cleanup);
 }
 
-export function unregisterExitCleanup(cleanup: () => void): void {
+function unregisterExitCleanup(cleanup: () => void): void {
   exitCleanups.delete(cleanup);
 }
 
