@@ -212,9 +212,10 @@ describe.each(SCHEMES)('$id', ({ id: ID, multiUser }) => {
 
     test.each(['PutSecretValue', 'UpdateSecretVersionStage'])('a %s that takes effect but answers too late is not a failure (invariant 18)', async (operation) => {
       const { arn } = await newUser();
-      // the call is applied at once, its answer comes after the handler's per-call bound has given up on it
-      f.sm.faults.add({ operation, phase: 'after', delay: 3_000, when: (input) => input.SecretId === arn });
-      const restore = withEnv({ ROTATION_CALL_TIMEOUT_MS: '1000' });
+      // the call is applied at once, its answer comes long after the handler's per-call bound has given up on it; the
+      // bound stays generous so no other call of the rotation (a TLS login on a busy machine) runs into it
+      f.sm.faults.add({ operation, phase: 'after', delay: 12_000, when: (input) => input.SecretId === arn });
+      const restore = withEnv({ ROTATION_CALL_TIMEOUT_MS: '4000' });
       let outcome;
       try {
         outcome = await f.rotate(arn, ARN);
