@@ -269,7 +269,11 @@ describe('when a start fails or the owner ends', () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mariadb-starts-'));
     fs.chmodSync(tmp, 0o755); // the server user must reach the data dirs in it
   });
-  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  afterEach(() => {
+    // A failing test must not leak what it was checking for: a server left running keeps its port and memory.
+    for (const leftover of processesMentioning(tmp)) process.kill(Number(leftover.split(':')[0]), 'SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
 
   /** Leftovers: processes and files in TMPDIR (a binaries copy would be a cache, not a leftover). */
   function leftovers() {
