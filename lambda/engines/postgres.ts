@@ -97,7 +97,7 @@ function caBundle(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** Maps a pg or socket error to a named error; the driver's message is never kept. */
-function classify(err: unknown, during: string): RotationError {
+export function classify(err: unknown, during: string): RotationError {
   if (err instanceof RotationError) return err;
   const code = errorCode(err);
   if (code && AUTH_FAILED.has(code)) return new LoginFailedError('PostgreSQL rejected the credential', err);
