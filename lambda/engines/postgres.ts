@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { isIP } from 'net';
 import { Client, ClientConfig, QueryConfig } from 'pg';
 import { scramSha256Verifier } from './postgres-scram';
-import { DEFAULT_EXCLUDE_CHARACTERS, ENV, POSTGRES_DEFAULTS, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
+import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, ENV, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
 import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
@@ -31,16 +31,18 @@ const CLIENT_QUERY_TIMEOUT = 'Query read timeout';
 /** Node TLS error codes and pg's own message for a server without TLS: never a reason to retry in plaintext. */
 const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO/;
 
+const DEFAULTS = DATABASE_ENGINE_DEFAULTS.postgres;
+
 export const postgres: DatabaseDialect = {
   family: 'postgres',
   engines: SECRET_ENGINES.postgres,
-  defaultPort: POSTGRES_DEFAULTS.port,
-  defaultDbname: POSTGRES_DEFAULTS.dbname,
-  maxUsernameLength: POSTGRES_DEFAULTS.maxUsernameBytes,
-  usernameLengthUnit: 'bytes',
-  cloneSuffix: POSTGRES_DEFAULTS.cloneSuffix,
+  defaultPort: DEFAULTS.port,
+  defaultDbname: DEFAULTS.dbname,
+  maxUsernameLength: DEFAULTS.maxUsernameLength,
+  usernameLengthUnit: DEFAULTS.usernameLengthUnit,
+  cloneSuffix: CLONE_SUFFIX,
   defaultProbe: 'SELECT 1',
-  defaultPasswordPolicy: defaultPasswordPolicy(DEFAULT_EXCLUDE_CHARACTERS.postgres),
+  defaultPasswordPolicy: defaultPasswordPolicy(DEFAULTS.excludeCharacters),
   connect,
 };
 

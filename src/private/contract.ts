@@ -92,14 +92,8 @@ export interface DatabaseSecretContract {
   readonly tls?: TlsMode;
 }
 
-/** Defaults the handler applies when the secret omits a field. */
-export const POSTGRES_DEFAULTS = {
-  port: 5432,
-  dbname: 'postgres',
-  /** PostgreSQL identifiers are truncated at 63 bytes (NAMEDATALEN - 1). */
-  maxUsernameBytes: 63,
-  cloneSuffix: '_clone',
-} as const;
+/** What alternating-user schemes append to a user name to name its alternate (`app` <-> `app_clone`). */
+export const CLONE_SUFFIX = '_clone';
 
 /** Characters excluded from generated passwords by default: they break connection strings or shells. */
 export const DEFAULT_EXCLUDE_CHARACTERS = {

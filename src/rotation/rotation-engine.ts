@@ -2,7 +2,7 @@ import { Aws, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PasswordPolicy } from '../password-policy';
-import { FUNCTION_IDS, POSTGRES_DEFAULTS, SECRET_ENGINES, engineFamilyOf } from '../private/contract';
+import { DATABASE_ENGINE_DEFAULTS, FUNCTION_IDS, SECRET_ENGINES, engineFamilyOf } from '../private/contract';
 
 /**
  * What a secret holds: what a {@link SecretTemplate} describes and what a {@link RotationEngine} rotates
@@ -138,7 +138,7 @@ export class RotationEngine {
     multiUser: false,
     secretEngines: [...SECRET_ENGINES.postgres],
     passwordPolicy: PasswordPolicy.postgres(),
-    defaultPort: POSTGRES_DEFAULTS.port,
+    defaultPort: DATABASE_ENGINE_DEFAULTS.postgres.port,
     handler: 'index.handler',
     statements: () => [],
   });
@@ -154,7 +154,7 @@ export class RotationEngine {
     multiUser: true,
     secretEngines: [...SECRET_ENGINES.postgres],
     passwordPolicy: PasswordPolicy.postgres(),
-    defaultPort: POSTGRES_DEFAULTS.port,
+    defaultPort: DATABASE_ENGINE_DEFAULTS.postgres.port,
     handler: 'index.handler',
     statements: describeRdsStatements,
   });
