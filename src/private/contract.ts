@@ -9,6 +9,10 @@
 export const FUNCTION_IDS = {
   POSTGRES_SINGLE_USER: 'postgres-single-user',
   POSTGRES_MULTI_USER: 'postgres-multi-user',
+  MYSQL_SINGLE_USER: 'mysql-single-user',
+  MYSQL_MULTI_USER: 'mysql-multi-user',
+  MARIADB_SINGLE_USER: 'mariadb-single-user',
+  MARIADB_MULTI_USER: 'mariadb-multi-user',
 } as const;
 
 export type FunctionId = typeof FUNCTION_IDS[keyof typeof FUNCTION_IDS];
