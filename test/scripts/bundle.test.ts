@@ -1,0 +1,38 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ASSETS_DIR } from '../support/rotation-harness';
+
+/**
+ * What scripts/bundle.js promises about every bundle beyond what the handler tests prove by running them.
+ */
+const ROOT = path.join(__dirname, '..', '..');
+const bundles = fs.readdirSync(ASSETS_DIR).filter((d) => fs.existsSync(path.join(ASSETS_DIR, d, 'index.js'))).sort();
+
+/** Node's built-in modules a fresh process loaded while requiring the bundle. */
+function builtinsLoadedBy(id: string): string[] {
+  const script = 'const before = new Set(process.moduleLoadList);'
+    + `require(${JSON.stringify(path.join(ASSETS_DIR, id, 'index.js'))});`
+    + 'process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));';
+  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') }, encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+test('there are bundles to check', () => {
+  expect(bundles.length).toBeGreaterThanOrEqual(2);
+});
+
+// pg's Cloudflare Workers check builds a Response on Node.js 20, which loads Node's fetch implementation (undici)
+test.each(bundles)('%s does not load Node\'s fetch implementation at init', (id) => {
+  const loaded = builtinsLoadedBy(id);
+  expect(loaded.some((m) => m.includes('net'))).toBe(true);
+  expect(loaded.filter((m) => /undici/.test(m))).toEqual([]);
+});
+
+test.each(bundles)('%s ships with its source map beside it and no handler sources', (id) => {
+  const bundle = fs.readFileSync(path.join(ASSETS_DIR, id, 'index.js'), 'utf8');
+  expect(bundle).toMatch(/\/\/# sourceMappingURL=index\.js\.map\s*$/);
+  const map = JSON.parse(fs.readFileSync(path.join(ASSETS_DIR, id, 'index.js.map'), 'utf8'));
+  expect(map.sources.some((s: string) => s.includes(`lambda/handlers/${id}.ts`))).toBe(true);
+  expect(map.sourcesContent).toBeUndefined();
+});
