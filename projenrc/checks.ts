@@ -28,9 +28,17 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
     exec: `integ-runner ${integApp} --update-on-failed --dry-run`,
   });
 
+  // the README's commands install what they need: the Debian packages of the test servers (when root with apt-get;
+  // otherwise the script says what is missing and the suite reports which servers it cannot start)
+  const systemDeps = project.addTask('system-deps', {
+    description: 'Install the Debian packages the test servers need when they are missing (openssl, PostgreSQL, MariaDB)',
+    exec: 'bash scripts/install-system-deps.sh',
+  });
+
   const bundle = project.tasks.tryFind('bundle');
   const test = project.testTask;
   test.reset();
+  test.spawn(systemDeps);
   if (bundle) test.spawn(bundle);
   test.spawn(typecheck);
   // the jsii compile proves src/ is a valid jsii surface
@@ -46,8 +54,9 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
   test.exec('node scripts/run-jest.js', { receiveArgs: true });
 
   project.addTask('demo', {
-    description: 'Synthesize the example platform app and rotate a secret against a real local PostgreSQL',
+    description: 'Synthesize the example platform app and rotate secrets against real local PostgreSQL and MariaDB servers',
     steps: [
+      { spawn: 'system-deps' },
       { spawn: 'bundle' },
       // the typecheck task type-checks examples/; the demo itself only needs to run
       { exec: 'ts-node --transpile-only --project examples/tsconfig.json examples/demo.ts' },
