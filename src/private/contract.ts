@@ -27,6 +27,11 @@ export const ENV = {
   PROBE_QUERY: 'ROTATION_PROBE_QUERY',
   /** Upper bound for one network call (connect, query, API call), in milliseconds. */
   CALL_TIMEOUT_MS: 'ROTATION_CALL_TIMEOUT_MS',
+  /**
+   * Longest user name the server accepts, for a server that allows another length than its engine and version imply
+   * (e.g. a MySQL 5.6 fork beyond 16 characters); counted in the engine's unit. Unset means the engine's own limit.
+   */
+  USERNAME_LENGTH_LIMIT: 'ROTATION_USERNAME_LENGTH_LIMIT',
 } as const;
 
 /** The password policy, serialized into {@link ENV.PASSWORD_POLICY}. Field names follow GetRandomPassword. */
