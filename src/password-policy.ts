@@ -1,7 +1,8 @@
 import { Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH, PasswordPolicyContract } from './private/contract';
-import type { RotationEngine } from './rotation/rotation-engine';
+import {
+  DATABASE_ENGINE_DEFAULTS, DEFAULT_EXCLUDE_CHARACTERS, DEFAULT_PASSWORD_LENGTH, PasswordPolicyContract, defaultPasswordPolicy,
+} from './private/contract';
 
 /** Punctuation characters Secrets Manager's GetRandomPassword may use. */
 const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
@@ -26,8 +27,8 @@ export interface PasswordPolicyProps {
   /**
    * Characters never used in generated passwords (at most 4096).
    *
-   * For engine policies (`PasswordPolicy.forEngine`, `PasswordPolicy.postgres`) these characters are added to the
-   * engine's required exclusions, which cannot be removed.
+   * For engine policies (`engine.passwordPolicy(overrides)`) these characters are added to the engine's required
+   * exclusions, which cannot be removed.
    *
    * @default - `/ @ " ' \` (characters that break connection strings and shells)
    */
@@ -105,26 +106,22 @@ export class PasswordPolicy {
    * The policy for PostgreSQL and Aurora PostgreSQL: excludes `/ @ " ' \ :` in addition to `overrides.excludeCharacters`.
    *
    * @param overrides settings to change; `excludeCharacters` is added to the PostgreSQL exclusions
+   * @deprecated use `RotationEngine.POSTGRES_SINGLE_USER.passwordPolicy(overrides)`, which returns the same policy
+   * (every engine states its password defaults once, in the engine registry)
    */
   public static postgres(overrides: PasswordPolicyProps = {}): PasswordPolicy {
-    return PasswordPolicy.withRequiredExclusions(DEFAULT_EXCLUDE_CHARACTERS.postgres, overrides);
+    // the registry's PostgreSQL password defaults; RotationEngine is not imported here (it builds on this class)
+    return PasswordPolicy._fromContract(defaultPasswordPolicy(DATABASE_ENGINE_DEFAULTS.postgres.excludeCharacters))._withOverrides(overrides);
   }
 
   /**
-   * The default policy of a rotation engine, with overrides.
+   * A policy in the shape the handlers read, as a PasswordPolicy.
    *
-   * The engine's required exclusions always stay excluded; `overrides.excludeCharacters` adds to them.
-   *
-   * @param engine the rotation engine whose default policy to start from
-   * @param overrides settings to change
+   * @internal
    */
-  public static forEngine(engine: RotationEngine, overrides: PasswordPolicyProps = {}): PasswordPolicy {
-    const base = engine.defaultPasswordPolicy;
-    return PasswordPolicy.withRequiredExclusions(base.excludeCharacters, { ...base.toProps(), ...overrides });
-  }
-
-  private static withRequiredExclusions(required: string, props: PasswordPolicyProps): PasswordPolicy {
-    return new PasswordPolicy({ ...props, excludeCharacters: required + (props.excludeCharacters ?? '') });
+  public static _fromContract(contract: PasswordPolicyContract): PasswordPolicy {
+    const { passwordLength, ...rest } = contract;
+    return new PasswordPolicy({ length: passwordLength, ...rest });
   }
 
   /** Length of generated passwords. */
@@ -154,6 +151,20 @@ export class PasswordPolicy {
     this.includeSpace = props.includeSpace ?? false;
     this.requireEachIncludedType = props.requireEachIncludedType ?? true;
     this.validate();
+  }
+
+  /**
+   * This policy with overrides, where this policy's excluded characters stay excluded: `overrides.excludeCharacters`
+   * adds to them. What `RotationEngine.passwordPolicy(overrides)` returns for the engine's default policy.
+   *
+   * @internal
+   */
+  public _withOverrides(overrides: PasswordPolicyProps = {}): PasswordPolicy {
+    return new PasswordPolicy({
+      ...this.toProps(),
+      ...overrides,
+      excludeCharacters: this.excludeCharacters + (overrides.excludeCharacters ?? ''),
+    });
   }
 
   /**

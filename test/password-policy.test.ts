@@ -1,9 +1,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { PasswordPolicy, PasswordPolicyProps, RotationEngine } from '../src';
 import { testStack } from './rotation/fixtures';
 import { postgres } from '../lambda/engines/postgres';
-import { DEFAULT_EXCLUDE_CHARACTERS } from '../src/private/contract';
+import {
+  BUNDLED_ENGINES, DATABASE_ENGINE_DEFAULTS, DEFAULT_EXCLUDE_CHARACTERS, FUNCTION_IDS, bundledEngineSpec,
+} from '../src/private/contract';
 
 describe('PasswordPolicy', () => {
   test('defaults: length 32, common exclusions, every type required', () => {
@@ -32,13 +35,40 @@ describe('PasswordPolicy', () => {
     expect(policy.length).toBe(32);
   });
 
-  test('engine policies keep the engine exclusions and add the overrides', () => {
-    const policy = PasswordPolicy.forEngine(RotationEngine.POSTGRES_SINGLE_USER, { excludeCharacters: '%&:', length: 40 });
+  const bundled = Object.entries(FUNCTION_IDS).map(([name, id]) => [name, (RotationEngine as any)[name] as RotationEngine, id] as const);
+
+  test.each(bundled)('%s: passwordPolicy(overrides) keeps the family\'s exclusions and adds the overrides', (_name, engine, id) => {
+    const required = DATABASE_ENGINE_DEFAULTS[BUNDLED_ENGINES[id].family].excludeCharacters;
+    const policy = engine.passwordPolicy({ excludeCharacters: '%&:/', length: 40, excludePunctuation: true });
     expect(policy.length).toBe(40);
-    expect(policy.excludeCharacters).toBe(`${DEFAULT_EXCLUDE_CHARACTERS.postgres}%&`);
+    expect(policy.excludePunctuation).toBe(true);
+    // each character once, the required ones first
+    expect(policy.excludeCharacters).toBe(Array.from(new Set(`${required}%&:/`)).join(''));
+    expect(engine.passwordPolicy({ excludeCharacters: '' }).excludeCharacters).toBe(required);
+    expect(engine.passwordPolicy()._toContract()).toEqual(engine.defaultPasswordPolicy._toContract());
+    expect(engine.passwordPolicy()).not.toBe(engine.defaultPasswordPolicy);
+  });
+
+  test('MySQL and MariaDB exclude / @ " \' \\ but allow :, PostgreSQL also excludes :', () => {
+    expect(RotationEngine.MYSQL_SINGLE_USER.passwordPolicy().excludeCharacters).toBe('/@"\'\\');
+    expect(RotationEngine.MARIADB_MULTI_USER.passwordPolicy().excludeCharacters).toBe('/@"\'\\');
+    expect(RotationEngine.POSTGRES_MULTI_USER.passwordPolicy().excludeCharacters).toBe('/@"\'\\:');
+  });
+
+  test('a custom engine\'s passwordPolicy(overrides) starts from its own policy, whose exclusions stay', () => {
+    const engine = RotationEngine.custom({
+      id: 'x', code: lambda.Code.fromInline('x'), passwordPolicy: new PasswordPolicy({ length: 64, excludeCharacters: '#' }),
+    });
+    const policy = engine.passwordPolicy({ excludeCharacters: '!' });
+    expect(policy.length).toBe(64);
+    expect(policy.excludeCharacters).toBe('#!');
+  });
+
+  test('deprecated PasswordPolicy.postgres(overrides) is the PostgreSQL engines\' passwordPolicy(overrides)', () => {
+    const overrides: PasswordPolicyProps = { excludeCharacters: '%&:', length: 40 };
+    expect(PasswordPolicy.postgres(overrides)._toContract()).toEqual(RotationEngine.POSTGRES_SINGLE_USER.passwordPolicy(overrides)._toContract());
+    expect(PasswordPolicy.postgres()._toContract()).toEqual(RotationEngine.POSTGRES_MULTI_USER.defaultPasswordPolicy._toContract());
     expect(PasswordPolicy.postgres({ excludeCharacters: '' }).excludeCharacters).toBe(DEFAULT_EXCLUDE_CHARACTERS.postgres);
-    expect(PasswordPolicy.forEngine(RotationEngine.POSTGRES_MULTI_USER)._toContract())
-      .toEqual(RotationEngine.POSTGRES_MULTI_USER.defaultPasswordPolicy._toContract());
   });
 
   test('an explicit exclusion list replaces the default one for a plain policy, deduplicated', () => {
@@ -111,6 +141,11 @@ describe('PasswordPolicy', () => {
 });
 
 describe('no drift between the construct and the handler', () => {
+  test.each(Object.values(FUNCTION_IDS))('%s: the engine\'s default policy is the registry\'s, which the handlers read', (id) => {
+    const engine = Object.values(RotationEngine).find((e): e is RotationEngine => e instanceof RotationEngine && e.id === id)!;
+    expect(engine.defaultPasswordPolicy._toContract()).toEqual(bundledEngineSpec(id).passwordPolicy);
+  });
+
   test('the PostgreSQL engines\' default policy is the policy the bundled handler falls back to', () => {
     for (const engine of [RotationEngine.POSTGRES_SINGLE_USER, RotationEngine.POSTGRES_MULTI_USER]) {
       expect(engine.defaultPasswordPolicy._toContract()).toEqual(postgres.defaultPasswordPolicy);

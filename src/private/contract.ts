@@ -191,6 +191,79 @@ export function defaultPasswordPolicy(excludeCharacters: string): PasswordPolicy
   };
 }
 
+/** How a bundled function rotates a secret. */
+export const ROTATION_SCHEMES = {
+  /** The user in the secret changes its own password. */
+  SINGLE_USER: 'single-user',
+  /** A master secret (`masterarn`) alternates two users: the original and its clone (name + {@link CLONE_SUFFIX}). */
+  MULTI_USER: 'multi-user',
+} as const;
+
+export type RotationScheme = typeof ROTATION_SCHEMES[keyof typeof ROTATION_SCHEMES];
+
+/** What the registry states about a bundled engine; everything else follows from its family. */
+export interface BundledEngineRegistration {
+  readonly family: DatabaseEngineFamily;
+  readonly scheme: RotationScheme;
+}
+
+/**
+ * The registry of bundled rotation engines, one entry per function id (= bundle id: `lambda/handlers/<id>.ts`,
+ * `assets/<id>/index.js`, `RotationEngine.<KEY of FUNCTION_IDS>`). Typed over {@link FunctionId}, so a function id
+ * without an entry fails the compile. Facts of a family (port, database, limits, password defaults) are stated once in
+ * {@link DATABASE_ENGINE_DEFAULTS} and reached through `family`.
+ */
+export const BUNDLED_ENGINES = {
+  [FUNCTION_IDS.POSTGRES_SINGLE_USER]: { family: 'postgres', scheme: ROTATION_SCHEMES.SINGLE_USER },
+  [FUNCTION_IDS.POSTGRES_MULTI_USER]: { family: 'postgres', scheme: ROTATION_SCHEMES.MULTI_USER },
+  [FUNCTION_IDS.MYSQL_SINGLE_USER]: { family: 'mysql', scheme: ROTATION_SCHEMES.SINGLE_USER },
+  [FUNCTION_IDS.MYSQL_MULTI_USER]: { family: 'mysql', scheme: ROTATION_SCHEMES.MULTI_USER },
+  [FUNCTION_IDS.MARIADB_SINGLE_USER]: { family: 'mariadb', scheme: ROTATION_SCHEMES.SINGLE_USER },
+  [FUNCTION_IDS.MARIADB_MULTI_USER]: { family: 'mariadb', scheme: ROTATION_SCHEMES.MULTI_USER },
+} as const satisfies { readonly [id in FunctionId]: BundledEngineRegistration };
+
+/** The engine families that have a bundled engine (each needs its construct-side family file). */
+export type BundledEngineFamily = typeof BUNDLED_ENGINES[FunctionId]['family'];
+
+/** Everything about one bundled engine: its registration resolved against its family. */
+export interface BundledEngineSpec {
+  /** The function id, which is also the bundle id. */
+  readonly id: FunctionId;
+  readonly family: BundledEngineFamily;
+  readonly scheme: RotationScheme;
+  /** Values of the secret's `engine` field the function rotates. */
+  readonly secretEngines: readonly string[];
+  readonly defaultPort: number;
+  /** Database used when the secret has none (undefined: the engine needs none). */
+  readonly defaultDbname?: string;
+  readonly maxUsernameLength: number;
+  readonly usernameLengthUnit: IdentifierLengthUnit;
+  /** What the clone's name appends to the user name (alternating users only). */
+  readonly cloneSuffix?: string;
+  /** The password policy used when the function's environment names none. */
+  readonly passwordPolicy: PasswordPolicyContract;
+  readonly maxPasswordLength: number;
+}
+
+/** The registry entry of a bundled engine, resolved against its family. */
+export function bundledEngineSpec(id: FunctionId): BundledEngineSpec {
+  const { family, scheme } = BUNDLED_ENGINES[id];
+  const defaults = DATABASE_ENGINE_DEFAULTS[family];
+  return {
+    id,
+    family,
+    scheme,
+    secretEngines: SECRET_ENGINES[family],
+    defaultPort: defaults.port,
+    defaultDbname: defaults.dbname,
+    maxUsernameLength: defaults.maxUsernameLength,
+    usernameLengthUnit: defaults.usernameLengthUnit,
+    cloneSuffix: scheme === ROTATION_SCHEMES.MULTI_USER ? CLONE_SUFFIX : undefined,
+    passwordPolicy: defaultPasswordPolicy(defaults.excludeCharacters),
+    maxPasswordLength: defaults.maxPasswordLength,
+  };
+}
+
 /**
  * The JSON field names of an OAuth 2.0 secret (client credentials or refresh token), shared by the secret templates
  * and the OAuth rotation handlers.

@@ -1,8 +1,12 @@
-import { Aws, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { PasswordPolicy } from '../password-policy';
-import { DATABASE_ENGINE_DEFAULTS, FUNCTION_IDS, SECRET_ENGINES, engineFamilyOf } from '../private/contract';
+import { ENGINE_FAMILIES } from './engines';
+import { PasswordPolicy, PasswordPolicyProps } from '../password-policy';
+import { EngineStatement } from './engines/engine-family';
+import {
+  FUNCTION_IDS, FunctionId, ROTATION_SCHEMES, SECRET_ENGINES, bundledEngineSpec, engineFamilyOf,
+} from '../private/contract';
 
 /**
  * What a secret holds: what a {@link SecretTemplate} describes and what a {@link RotationEngine} rotates
@@ -102,19 +106,7 @@ interface EngineSpec {
   readonly defaultPort?: number;
   readonly handler: string;
   readonly code?: lambda.Code;
-  readonly statements: () => iam.PolicyStatement[];
-}
-
-/** Lets alternating-user handlers find host and port of an RDS-managed master secret (`rds!db-...`, `rds!cluster-...`). */
-function describeRdsStatements(): iam.PolicyStatement[] {
-  return [new iam.PolicyStatement({
-    sid: 'DescribeRdsDatabasesOfMasterSecrets',
-    actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
-    resources: [
-      `arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:db:*`,
-      `arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:cluster:*`,
-    ],
-  })];
+  readonly statements: () => EngineStatement[];
 }
 
 const ENGINE_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?$/;
@@ -125,39 +117,37 @@ const SECRET_ENGINE_VALUE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
  * What a rotation function rotates and how: the handler, the kind of secret (and database engines) it rotates,
  * whether it alternates users, the password policy it uses by default and the extra IAM permissions it needs.
  *
- * Bundled today: PostgreSQL (and Aurora PostgreSQL), single user and alternating users. Secrets of the other families
- * `SecretTemplate` writes (MySQL, MariaDB, Redshift, DocumentDB, OAuth) have no bundled engine yet: rotate them with
- * `RotationEngine.custom(...)` and your own handler.
+ * Bundled: PostgreSQL (and Aurora PostgreSQL), MySQL (and Aurora MySQL) and MariaDB, each single user and alternating
+ * users. Secrets of the other families `SecretTemplate` writes (Redshift, DocumentDB, OAuth) have no bundled engine
+ * yet: rotate them with `RotationEngine.custom(...)` and your own handler.
  */
 export class RotationEngine {
   /** PostgreSQL and Aurora PostgreSQL: the user in the secret changes its own password. */
-  public static readonly POSTGRES_SINGLE_USER = new RotationEngine({
-    id: FUNCTION_IDS.POSTGRES_SINGLE_USER,
-    secretKind: SecretTemplateKind.DATABASE,
-    displayName: 'PostgreSQL single user',
-    multiUser: false,
-    secretEngines: [...SECRET_ENGINES.postgres],
-    passwordPolicy: PasswordPolicy.postgres(),
-    defaultPort: DATABASE_ENGINE_DEFAULTS.postgres.port,
-    handler: 'index.handler',
-    statements: () => [],
-  });
+  public static readonly POSTGRES_SINGLE_USER = RotationEngine.bundled(FUNCTION_IDS.POSTGRES_SINGLE_USER);
 
   /**
    * PostgreSQL and Aurora PostgreSQL with alternating users: the master secret (`masterarn`) creates or updates
    * a clone user, so the current credential keeps working throughout the rotation.
    */
-  public static readonly POSTGRES_MULTI_USER = new RotationEngine({
-    id: FUNCTION_IDS.POSTGRES_MULTI_USER,
-    secretKind: SecretTemplateKind.DATABASE,
-    displayName: 'PostgreSQL alternating users',
-    multiUser: true,
-    secretEngines: [...SECRET_ENGINES.postgres],
-    passwordPolicy: PasswordPolicy.postgres(),
-    defaultPort: DATABASE_ENGINE_DEFAULTS.postgres.port,
-    handler: 'index.handler',
-    statements: describeRdsStatements,
-  });
+  public static readonly POSTGRES_MULTI_USER = RotationEngine.bundled(FUNCTION_IDS.POSTGRES_MULTI_USER);
+
+  /** MySQL and Aurora MySQL (`mysql`, `aurora-mysql`): the user in the secret changes its own password. */
+  public static readonly MYSQL_SINGLE_USER = RotationEngine.bundled(FUNCTION_IDS.MYSQL_SINGLE_USER);
+
+  /**
+   * MySQL and Aurora MySQL (`mysql`, `aurora-mysql`) with alternating users: the master secret (`masterarn`) creates or
+   * updates a clone user (same account host, the original's grants), so the current credential keeps working.
+   */
+  public static readonly MYSQL_MULTI_USER = RotationEngine.bundled(FUNCTION_IDS.MYSQL_MULTI_USER);
+
+  /** MariaDB (`mariadb`): the user in the secret changes its own password. */
+  public static readonly MARIADB_SINGLE_USER = RotationEngine.bundled(FUNCTION_IDS.MARIADB_SINGLE_USER);
+
+  /**
+   * MariaDB (`mariadb`) with alternating users: the master secret (`masterarn`) creates or updates a clone user (same
+   * account host, the original's grants), so the current credential keeps working.
+   */
+  public static readonly MARIADB_MULTI_USER = RotationEngine.bundled(FUNCTION_IDS.MARIADB_MULTI_USER);
 
   /**
    * An engine with your own handler code, run by the same hardened function and IAM policy.
@@ -207,7 +197,7 @@ export class RotationEngine {
       defaultPort: props.defaultPort,
       handler: props.handler ?? 'index.handler',
       code: props.code,
-      statements: () => statements.map((s) => s.copy()),
+      statements: () => statements.map((statement) => ({ statement: statement.copy() })),
     });
   }
 
@@ -235,6 +225,24 @@ export class RotationEngine {
       + `secretKind: SecretTemplateKind.${enumName(kind)} }) with your own handler`;
   }
 
+  /** A bundled engine: its registry entry in the contract plus what its family file adds. */
+  private static bundled(id: FunctionId): RotationEngine {
+    const spec = bundledEngineSpec(id);
+    const family = ENGINE_FAMILIES[spec.family];
+    const multiUser = spec.scheme === ROTATION_SCHEMES.MULTI_USER;
+    return new RotationEngine({
+      id,
+      secretKind: SecretTemplateKind.DATABASE,
+      displayName: `${family.displayName} ${multiUser ? 'alternating users' : 'single user'}`,
+      multiUser,
+      secretEngines: [...spec.secretEngines],
+      passwordPolicy: family.passwordPolicy(),
+      defaultPort: spec.defaultPort,
+      handler: 'index.handler',
+      statements: () => family.statements(spec.scheme),
+    });
+  }
+
   /** The engine id; for bundled engines also the bundle directory `assets/<id>`. */
   public readonly id: string;
   /** A human-readable name for descriptions and messages. */
@@ -248,7 +256,7 @@ export class RotationEngine {
   public readonly secretKind?: SecretTemplateKind;
   /** Values of the database secret's `engine` field the handler accepts (empty: not declared). */
   public readonly secretEngines: string[];
-  /** The password policy used when none is given. */
+  /** The password policy used when none is given; `passwordPolicy(overrides)` derives others from it. */
   public readonly defaultPasswordPolicy: PasswordPolicy;
   /** The database port a function in a VPC opens egress to within the VPC, if known. */
   public readonly defaultPort?: number;
@@ -260,7 +268,7 @@ export class RotationEngine {
   /** @internal */
   public readonly _code?: lambda.Code;
 
-  private readonly statements: () => iam.PolicyStatement[];
+  private readonly statements: () => EngineStatement[];
 
   private constructor(spec: EngineSpec) {
     this.id = spec.id;
@@ -282,6 +290,26 @@ export class RotationEngine {
    * Alternating-user engines describe RDS instances and clusters to resolve host and port of RDS-managed master secrets.
    */
   public policyStatements(): iam.PolicyStatement[] {
+    return this.statements().map((s) => s.statement);
+  }
+
+  /**
+   * The engine's default password policy with overrides. The engine's required exclusions (for example `/ @ " ' \ :`
+   * for PostgreSQL) always stay excluded: `overrides.excludeCharacters` adds to them.
+   *
+   * @param overrides settings to change
+   */
+  public passwordPolicy(overrides: PasswordPolicyProps = {}): PasswordPolicy {
+    return this.defaultPasswordPolicy._withOverrides(overrides);
+  }
+
+  /**
+   * The IAM statements with the reasons for their wildcard resources (bundled engines), for the function's cdk-nag
+   * suppressions; new objects on every call.
+   *
+   * @internal
+   */
+  public _policyStatementsWithReasons(): EngineStatement[] {
     return this.statements();
   }
 

@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Annotations, Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,25 +16,19 @@ import { ENV } from '../private/contract';
 import {
   MASTER_SECRET_TAG_VALUE, assertSameEnvironment, isKeyOfAnotherStack, masterSecretTagKey, secretOfAnotherStack,
 } from '../private/master-secret-access';
-import { NAG_METADATA_KEY, addNagSuppressions } from '../private/nag-suppressions';
+import { addNagSuppressions } from '../private/nag-suppressions';
+import {
+  DEAD_LETTER_QUEUE_REDRIVE_SUPPRESSION, anySecretArn, deadLetterQueueKeyStatement, decryptMasterSecretsStatement,
+  extendNagReason, logGroupKeyStatement, nagArn, readMasterSecretsStatement, readTaggedMasterSecretsStatement,
+  rotationFunctionPolicy,
+} from '../private/rotation-function-policy';
+import {
+  MEMORY_SIZE_MB, RUNTIME_CA_BUNDLE, RotationFunctionSettings, conflictingSettings, physicalFunctionName, validateSettings,
+} from '../private/rotation-function-settings';
 import { NO_ROUTE_WARNING_ID, checkRouteToSecretsManager } from '../private/route-check';
-import { assertLiteral, isIntegerInRange } from '../private/validation';
 
 /** Marks RotationFunction instances across copies of this library in one app. */
 const ROTATION_FUNCTION_SYMBOL = Symbol.for('cdk-secrets-platform.RotationFunction');
-
-/**
- * The Node.js 20+ Lambda runtimes no longer load the Amazon CA certificates (including the RDS CAs) by default;
- * this file in the runtime holds them. Setting NODE_EXTRA_CA_CERTS restores them for database TLS verification.
- */
-const RUNTIME_CA_BUNDLE = '/var/runtime/ca-cert.pem';
-
-const DEFAULT_TIMEOUT = Duration.seconds(60);
-const MIN_TIMEOUT = Duration.seconds(10);
-const MAX_TIMEOUT = Duration.minutes(15);
-const MAX_CALL_TIMEOUT_MS = 10_000;
-const DEFAULT_RESERVED_CONCURRENCY = 5;
-const MEMORY_SIZE_MB = 256;
 
 /**
  * A rotation function: what `SecretRotation` needs to attach a secret to it.
@@ -279,7 +273,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
   /** The VPC the function runs in; undefined when it is not in a VPC. */
   public readonly vpc?: ec2.IVpc;
 
-  private readonly settings: Settings;
+  private readonly settings: RotationFunctionSettings;
   /** The function's name as a literal (`functionName` is a reference to the function). */
   private readonly physicalName: string;
   private readonly masterSecretArns = new Set<string>();
@@ -303,7 +297,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
       throw new Error(`${owner}: vpcSubnets and securityGroups need vpc`);
     }
 
-    const functionName = physicalFunctionName(this, this.engine);
+    const functionName = physicalFunctionName(this, this.engine.id);
     this.physicalName = functionName;
     const functionArnLiteral = `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${functionName}`;
     const logGroupName = `/aws/lambda/${functionName}`;
@@ -320,15 +314,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
       encryptionKey: this.encryptionKey,
       removalPolicy: this.settings.logRemovalPolicy,
     });
-    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowCloudWatchLogsForTheRotationFunctionLogGroup',
-      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${logGroupName}` },
-      },
-    }), true);
+    this.encryptionKey.addToResourcePolicy(logGroupKeyStatement(logGroupName), true);
 
     const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
@@ -344,13 +330,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
       permissionsBoundary: props.permissionsBoundary,
     });
     this.role = role;
-    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowTheRotationFunctionDeadLetterQueueViaSqs',
-      principals: [new iam.ArnPrincipal(role.roleArn)],
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'kms:ViaService': `sqs.${Aws.REGION}.amazonaws.com` } },
-    }), true);
+    this.encryptionKey.addToResourcePolicy(deadLetterQueueKeyStatement(role.roleArn), true);
 
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `Permissions of the ${this.engine.displayName} rotation function`,
@@ -409,11 +389,24 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
       functionName: this.lambdaFunction.functionArn,
       principal: 'secretsmanager.amazonaws.com',
       sourceAccount: stack.account,
-      sourceArn: `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:*`,
+      sourceArn: anySecretArn(),
     });
     this.rotationDependencies = new DependencyGroup(this.invokePermission, this.policy, this.lambdaFunction);
 
-    this.addStatements(functionArnLiteral, dlq, props.vpc ? this.lambdaFunction : undefined, props);
+    const policy = rotationFunctionPolicy({
+      functionArn: functionArnLiteral,
+      logGroupArn: this.logGroup.logGroupArn,
+      deadLetterQueueArn: dlq.queueArn,
+      encryptionKeyArn: this.encryptionKey.keyArn,
+      network: props.vpc ? {
+        subnetIds: props.vpc.selectSubnets(props.vpcSubnets).subnetIds,
+        securityGroupIds: this.lambdaFunction.connections.securityGroups.map((sg) => sg.securityGroupId),
+      } : undefined,
+      engineStatements: this.engine._policyStatementsWithReasons(),
+    });
+    this.policy.addStatements(...policy.statements);
+    addNagSuppressions(this.policy.node.defaultChild as iam.CfnManagedPolicy, [policy.wildcardSuppression]);
+    addNagSuppressions(dlq.node.defaultChild as sqs.CfnQueue, [DEAD_LETTER_QUEUE_REDRIVE_SUPPRESSION]);
 
     const vpc = props.vpc;
     if (vpc) {
@@ -481,11 +474,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
       if (!this.masterKeyArns.has(keyArnKey)) {
         this.masterKeyArns.add(keyArnKey);
         if (!this.masterKeyStatement) {
-          this.masterKeyStatement = new iam.PolicyStatement({
-            sid: 'DecryptMasterSecretsViaSecretsManager',
-            actions: ['kms:Decrypt'],
-            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
-          });
+          this.masterKeyStatement = decryptMasterSecretsStatement();
           this.policy.addStatements(this.masterKeyStatement);
         }
         this.masterKeyStatement.addResources(key.keyArn);
@@ -540,11 +529,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     }
     this.masterSecretArns.add(arnKey);
     if (!this.masterSecretStatement) {
-      this.masterSecretStatement = new iam.PolicyStatement({
-        sid: 'ReadMasterSecrets',
-        // DescribeSecret: an RDS-managed master secret names its database only in its tags
-        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      });
+      this.masterSecretStatement = readMasterSecretsStatement();
       this.policy.addStatements(this.masterSecretStatement);
     }
     this.masterSecretStatement.addResources(arn);
@@ -557,19 +542,12 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     if (this.taggedMasterSecretStatement) {
       return;
     }
-    const anySecret = anySecretArn();
-    this.taggedMasterSecretStatement = new iam.PolicyStatement({
-      sid: 'ReadMasterSecretsTaggedForThisFunction',
-      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      resources: [anySecret],
-      conditions: { StringEquals: { [`aws:ResourceTag/${tagKey}`]: MASTER_SECRET_TAG_VALUE } },
-    });
-    this.policy.addStatements(this.taggedMasterSecretStatement);
+    const tagged = readTaggedMasterSecretsStatement(tagKey, MASTER_SECRET_TAG_VALUE);
+    this.taggedMasterSecretStatement = tagged.statement;
+    this.policy.addStatements(tagged.statement);
     // the same finding as the rotated secrets' statement, so the one suppression covers it: its reason says why
-    extendNagReason(this.policy.node.defaultChild as iam.CfnManagedPolicy, 'AwsSolutions-IAM5', `Resource::${nagArn(anySecret)}`,
-      `Also secretsmanager:DescribeSecret and GetSecretValue on ${nagArn(anySecret)}, but only on master secrets tagged `
-      + `${tagKey}=${MASTER_SECRET_TAG_VALUE} (condition aws:ResourceTag), which the library sets on master secrets of other `
-      + 'stacks: naming their ARNs would make the stacks depend on each other in a cycle.');
+    extendNagReason(this.policy.node.defaultChild as iam.CfnManagedPolicy, 'AwsSolutions-IAM5', `Resource::${nagArn(anySecretArn())}`,
+      tagged.wildcardReason);
   }
 
   private createSecurityGroup(vpc: ec2.IVpc): ec2.ISecurityGroup {
@@ -588,155 +566,9 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     return sg;
   }
 
-  private addStatements(functionArn: string, dlq: sqs.Queue, vpcFunction: lambda.Function | undefined, props: RotationFunctionProps): void {
-    const partition = Aws.PARTITION;
-    const region = Aws.REGION;
-    const account = Aws.ACCOUNT_ID;
-    const anySecret = anySecretArn();
-    const anyKey = `arn:${partition}:kms:${region}:${account}:key/*`;
-    const anyNetworkInterface = `arn:${partition}:ec2:${region}:${account}:network-interface/*`;
-
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'RotateSecretsThatNameThisFunction',
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [anySecret],
-        conditions: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': functionArn } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'GenerateRandomPasswords',
-        actions: ['secretsmanager:GetRandomPassword'],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'UseSecretKeysViaSecretsManager',
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [anyKey],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'SendToOwnDeadLetterQueue',
-        actions: ['sqs:SendMessage'],
-        resources: [dlq.queueArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'EncryptDeadLetterMessagesViaSqs',
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [this.encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `sqs.${region}.amazonaws.com` } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'WriteTraces',
-        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-        resources: ['*'],
-      }),
-    ];
-
-    const wildcardFindings: string[] = [`Resource::${nagArn(anySecret)}`, 'Resource::*', `Resource::${nagArn(anyKey)}`];
-    const wildcardReasons = [
-      `secretsmanager:* on ${nagArn(anySecret)}: only secrets whose rotation function is this function `
-        + '(condition secretsmanager:resource/AllowRotationLambdaArn), so adding a secret never changes IAM.',
-      'Resource::* only for actions without resource-level permissions: secretsmanager:GetRandomPassword, '
-        + 'xray:PutTraceSegments, xray:PutTelemetryRecords'
-        + (vpcFunction ? ', ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets.' : '.'),
-      `kms on ${nagArn(anyKey)}: Decrypt and GenerateDataKey only through Secrets Manager (condition kms:ViaService) `
-        + 'for the keys of the rotated secrets, which are not known when the function is created.',
-    ];
-    const appliesToRegex: Array<{ regex: string }> = [];
-
-    if (vpcFunction) {
-      const subnetIds = props.vpc!.selectSubnets(props.vpcSubnets).subnetIds;
-      const sgIds = vpcFunction.connections.securityGroups.map((sg) => sg.securityGroupId);
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'DescribeNetworkInterfaces',
-          actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({
-          sid: 'CreateNetworkInterfacesInOwnSubnetsAndSecurityGroups',
-          actions: ['ec2:CreateNetworkInterface'],
-          resources: [
-            anyNetworkInterface,
-            // the account is a wildcard so subnets and security groups shared from another account (shared VPCs) work;
-            // the ids pin them
-            ...subnetIds.map((id) => `arn:${partition}:ec2:${region}:*:subnet/${id}`),
-            ...sgIds.map((id) => `arn:${partition}:ec2:${region}:*:security-group/${id}`),
-          ],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ManageNetworkInterfaces',
-          actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-          resources: [anyNetworkInterface],
-        }),
-      );
-      wildcardFindings.push(`Resource::${nagArn(anyNetworkInterface)}`);
-      wildcardReasons.push(`ec2 on ${nagArn(anyNetworkInterface)}: Lambda creates and deletes the function's network `
-        + 'interfaces with its role; their ids are not known in advance (the account and region are pinned).');
-      appliesToRegex.push({ regex: '/^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:\\*:(subnet|security-group)\\/.+$/' });
-      wildcardReasons.push('ec2:CreateNetworkInterface on the function\'s own subnets and security groups by id; the account '
-        + 'is a wildcard so subnets and security groups shared from another account (shared VPC) work.');
-    }
-
-    const engineStatements = this.engine.policyStatements();
-    statements.push(...engineStatements);
-    if (this.engine.isBundled) {
-      // the bundled engines' extra wildcards are reviewed here; a custom engine's are the user's to justify
-      const engineWildcards = engineStatements
-        .flatMap((s) => s.resources)
-        .filter((r) => r.includes('*'))
-        .map((r) => `Resource::${nagArn(r)}`);
-      if (engineWildcards.length > 0) {
-        wildcardFindings.push(...engineWildcards);
-        wildcardReasons.push('rds:DescribeDBInstances and rds:DescribeDBClusters on the instances and clusters of the account '
-          + 'and region: they resolve host and port of RDS-managed master secrets, whose databases are not known in advance.');
-      }
-    }
-
-    this.policy.addStatements(...statements);
-
-    const policyResource = this.policy.node.defaultChild as iam.CfnManagedPolicy;
-    addNagSuppressions(policyResource, [{
-      id: 'AwsSolutions-IAM5',
-      reason: wildcardReasons.join(' '),
-      appliesTo: [...wildcardFindings, ...appliesToRegex],
-    }]);
-    addNagSuppressions(dlq.node.defaultChild as sqs.CfnQueue, [{
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This queue is the dead-letter queue of the rotation function; a dead-letter queue of a dead-letter queue '
-        + 'would only move the same messages again. Its depth is alarmed on instead.',
-    }]);
-  }
-
   /** Checks that options passed to `shared()` for an existing function match it. */
   private assertSharedOptions(options: RotationFunctionOptions): void {
-    const stack = Stack.of(this);
-    const same = (a: unknown, b: unknown) => JSON.stringify(stack.resolve(a)) === JSON.stringify(stack.resolve(b));
-    const conflicts: string[] = [];
-    const check = (property: keyof RotationFunctionOptions, given: unknown, existing: unknown) => {
-      if (given !== undefined && !same(given, existing)) {
-        conflicts.push(property);
-      }
-    };
-    check('timeout', options.timeout?.toMilliseconds(), this.settings.timeout.toMilliseconds());
-    check('callTimeout', options.callTimeout?.toMilliseconds(), this.settings.callTimeout.toMilliseconds());
-    check('logRetention', options.logRetention, this.settings.logRetention);
-    check('logRemovalPolicy', options.logRemovalPolicy, this.settings.logRemovalPolicy);
-    check('reservedConcurrentExecutions', options.reservedConcurrentExecutions, this.settings.reservedConcurrentExecutions);
-    check('tlsCaBundle', options.tlsCaBundle, this.settings.tlsCaBundle);
-    check('probeQuery', options.probeQuery, this.settings.probeQuery);
-    check('encryptionKey', options.encryptionKey?.keyArn, this.settings.encryptionKey?.keyArn);
-    check('permissionsBoundary', options.permissionsBoundary?.managedPolicyArn, this.settings.permissionsBoundary?.managedPolicyArn);
+    const conflicts = conflictingSettings(Stack.of(this), options, this.settings);
     if (conflicts.length > 0) {
       throw new Error(`RotationFunction.shared: the shared ${this.engine.id} function ${this.node.path} already exists with different `
         + `${conflicts.join(', ')}; pass the same values (or none), or create a separate RotationFunction`);
@@ -763,77 +595,6 @@ class ManagedPolicyPrincipal implements iam.IPrincipal {
   }
 }
 
-/** The effective settings of a function (defaults applied), compared by `shared()`. */
-interface Settings {
-  readonly timeout: Duration;
-  readonly callTimeout: Duration;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
-  readonly reservedConcurrentExecutions: number;
-  readonly encryptionKey?: kms.IKey;
-  readonly permissionsBoundary?: iam.IManagedPolicy;
-  readonly tlsCaBundle?: string;
-  readonly probeQuery?: string;
-}
-
-function validateSettings(owner: string, props: RotationFunctionOptions): Settings {
-  const timeout = props.timeout ?? DEFAULT_TIMEOUT;
-  assertLiteral(owner, 'timeout', timeout);
-  const timeoutMs = timeout.toMilliseconds();
-  if (timeoutMs % 1000 !== 0 || timeoutMs < MIN_TIMEOUT.toMilliseconds() || timeoutMs > MAX_TIMEOUT.toMilliseconds()) {
-    throw new Error(`${owner}: timeout must be whole seconds from 10 seconds to 15 minutes, got ${timeout.toHumanString()}`);
-  }
-  const callTimeout = props.callTimeout ?? Duration.millis(Math.min(MAX_CALL_TIMEOUT_MS, Math.floor(timeoutMs / 4)));
-  assertLiteral(owner, 'callTimeout', callTimeout);
-  const callMs = callTimeout.toMilliseconds();
-  if (!Number.isInteger(callMs) || callMs < 1000 || callMs > timeoutMs / 2) {
-    throw new Error(`${owner}: callTimeout must be from 1 second to half the timeout (${timeoutMs / 2000} seconds), `
-      + `got ${callTimeout.toHumanString()}`);
-  }
-  const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-  if (logRetention === logs.RetentionDays.INFINITE) {
-    throw new Error(`${owner}: logRetention must be a finite retention (RetentionDays.ONE_DAY to RetentionDays.TEN_YEARS), got INFINITE`);
-  }
-  const reserved = props.reservedConcurrentExecutions ?? DEFAULT_RESERVED_CONCURRENCY;
-  assertLiteral(owner, 'reservedConcurrentExecutions', reserved);
-  if (!isIntegerInRange(reserved, 1, 10_000)) {
-    throw new Error(`${owner}: reservedConcurrentExecutions must be an integer from 1 to 10000, got ${reserved}`);
-  }
-  if (props.tlsCaBundle !== undefined && !Token.isUnresolved(props.tlsCaBundle) && !props.tlsCaBundle.startsWith('/')) {
-    throw new Error(`${owner}: tlsCaBundle must be an absolute path inside the function (starting with '/'), got '${props.tlsCaBundle}'`);
-  }
-  if (props.probeQuery !== undefined && props.probeQuery.trim() === '') {
-    throw new Error(`${owner}: probeQuery must be a non-empty SQL statement (1 or more characters), got an empty string`);
-  }
-  return {
-    timeout,
-    callTimeout,
-    logRetention,
-    logRemovalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
-    reservedConcurrentExecutions: reserved,
-    encryptionKey: props.encryptionKey,
-    permissionsBoundary: props.permissionsBoundary,
-    tlsCaBundle: props.tlsCaBundle,
-    probeQuery: props.probeQuery,
-  };
-}
-
-/**
- * A deterministic function name, unique per stack name and construct path, at most 64 characters.
- * The name is known at synth so the IAM policy can name the function's ARN without depending on the function
- * (which depends on the policy).
- */
-function physicalFunctionName(scope: Construct, engine: RotationEngine): string {
-  const stack = Stack.of(scope);
-  const stackName = stack.stackName;
-  const prefix = Token.isUnresolved(stackName)
-    ? Names.uniqueResourceName(stack, { maxLength: 20 })
-    : stackName.replace(/[^A-Za-z0-9-_]/g, '').slice(0, 20);
-  const hash = crypto.createHash('sha256').update(`${Token.isUnresolved(stackName) ? '' : stackName}/${scope.node.path}`)
-    .digest('hex').slice(0, 8);
-  return `${prefix}-${engine.id.slice(0, 30)}-${hash}`;
-}
-
 /** The VPC's CIDR if the VPC knows it (imported VPCs may not). */
 function vpcCidrIfKnown(vpc: ec2.IVpc): string | undefined {
   try {
@@ -841,34 +602,4 @@ function vpcCidrIfKnown(vpc: ec2.IVpc): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Appends to the reason of this library's suppression of `ruleId` that applies to `finding` (written by
- * `addNagSuppressions` in the same resource's `cdk_nag` metadata).
- */
-function extendNagReason(resource: CfnResource, ruleId: string, finding: string, extra: string): void {
-  const metadata = resource.getMetadata(NAG_METADATA_KEY);
-  const rules: Array<{ id: string; reason: string; applies_to?: unknown[] }> = metadata?.rules_to_suppress ?? [];
-  const rule = rules.find((r) => r.id === ruleId && (r.applies_to ?? []).includes(finding));
-  if (!rule) {
-    throw new Error(`RotationFunction: no ${ruleId} suppression for ${finding} on ${resource.node.path} to extend`);
-  }
-  if (!rule.reason.includes(extra)) {
-    rule.reason = `${rule.reason} ${extra}`;
-    resource.addMetadata(NAG_METADATA_KEY, { ...metadata, rules_to_suppress: rules });
-  }
-}
-
-/** Every secret of the stack's account and region. */
-function anySecretArn(): string {
-  return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:*`;
-}
-
-/** How cdk-nag renders `arn:${Aws.PARTITION}:...` in its findings. */
-function nagArn(arn: string): string {
-  return arn
-    .replace(Aws.PARTITION, '<AWS::Partition>')
-    .replace(Aws.REGION, '<AWS::Region>')
-    .replace(Aws.ACCOUNT_ID, '<AWS::AccountId>');
 }

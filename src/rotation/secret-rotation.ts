@@ -119,7 +119,8 @@ export class SecretRotation extends Construct {
     if (!engine) {
       const choice = template !== undefined
         ? RotationEngine._suggest(template.kind, template.engine)
-        : 'for example RotationEngine.POSTGRES_SINGLE_USER for PostgreSQL secrets, or RotationEngine.custom(...) for others';
+        : 'for example RotationEngine.POSTGRES_SINGLE_USER, RotationEngine.MYSQL_SINGLE_USER or RotationEngine.MARIADB_SINGLE_USER '
+          + 'for database secrets, or RotationEngine.custom(...) for others';
       throw new Error(`${owner}: engine is required when rotationFunction is not given (${choice})`);
     }
     if (props.rotationFunction && props.rotationFunction.engine !== engine) {

@@ -96,7 +96,7 @@ describe('SecretRotation', () => {
       return { secret: secret(stack, 'S', key), engine: SINGLE, masterSecret: secret(stack, 'M', key) };
     }, /masterSecret is not allowed for the single-user engine 'postgres-single-user'/],
     ['neither engine nor rotationFunction', (stack) => ({ secret: secret(stack, 'S', secretKey(stack)) }),
-      /engine is required when rotationFunction is not given/],
+      /engine is required when rotationFunction is not given \(for example RotationEngine.POSTGRES_SINGLE_USER, RotationEngine.MYSQL_SINGLE_USER or RotationEngine.MARIADB_SINGLE_USER for database secrets/],
     ['an engine that is not the function\'s', (stack) => ({
       secret: secret(stack, 'S', secretKey(stack)), engine: MULTI, rotationFunction: RotationFunction.shared(stack, SINGLE),
     }), /engine 'postgres-multi-user' does not match the engine 'postgres-single-user' of rotationFunction/],
@@ -107,8 +107,12 @@ describe('SecretRotation', () => {
     }), /rotationFunctionOptions only apply to the shared function/],
     ['a custom single-user engine with masterSecret, suggesting a custom alternating-users engine', (stack) => {
       const key = secretKey(stack);
-      return { secret: secret(stack, 'S', key), engine: custom({ secretEngines: ['mysql'] }), masterSecret: secret(stack, 'M', key) };
+      return { secret: secret(stack, 'S', key), engine: custom({ secretEngines: ['redshift'] }), masterSecret: secret(stack, 'M', key) };
     }, /masterSecret is not allowed for the single-user engine 'my-rotator' \(the user changes its own password\); use an alternating-users engine \(RotationEngine.custom\(\{ ..., multiUser: true \}\)\)/],
+    ['a custom single-user MySQL engine with masterSecret, suggesting the bundled MySQL alternating-users engine', (stack) => {
+      const key = secretKey(stack);
+      return { secret: secret(stack, 'S', key), engine: custom({ secretEngines: ['mysql'] }), masterSecret: secret(stack, 'M', key) };
+    }, /masterSecret is not allowed for the single-user engine 'my-rotator' \(the user changes its own password\); use an alternating-users engine such as RotationEngine.MYSQL_MULTI_USER to rotate with a master secret$/],
   ];
   test.each(errors)('rejects %s, naming the property', (_name, props, message) => {
     const stack = testStack();
@@ -125,9 +129,6 @@ const DATABASE = { host: 'db.internal', username: 'app' };
 const OAUTH = { clientId: 'app', tokenEndpoint: 'https://idp.example.com/oauth2/token' };
 /** A template of every family that has no bundled engine, with the family the message names. */
 const UNBUNDLED: Array<[string, () => SecretTemplate, string]> = [
-  ['mysql', () => SecretTemplate.database({ ...DATABASE, engine: 'mysql' }), 'mysql secrets'],
-  ['aurora-mysql', () => SecretTemplate.database({ ...DATABASE, engine: 'aurora-mysql' }), 'mysql secrets'],
-  ['mariadb', () => SecretTemplate.database({ ...DATABASE, engine: 'mariadb' }), 'mariadb secrets'],
   ['redshift', () => SecretTemplate.database({ ...DATABASE, engine: 'redshift' }), 'redshift secrets'],
   ['docdb', () => SecretTemplate.database({ ...DATABASE, engine: 'docdb' }), 'documentdb secrets'],
   ['an OAuth client', () => SecretTemplate.oauthClient({ ...OAUTH, clientSecret: SecretValue.unsafePlainText('s') }), 'OAuth client secrets'],
@@ -145,7 +146,27 @@ function thrown(make: () => unknown): string {
   throw new Error('expected an error');
 }
 
+/** A template of every engine value with bundled engines, and the statics a message suggests for it. */
+const BUNDLED: Array<[string, string[]]> = [
+  ['postgres', ['POSTGRES_SINGLE_USER', 'POSTGRES_MULTI_USER']],
+  ['aurora-postgresql', ['POSTGRES_SINGLE_USER', 'POSTGRES_MULTI_USER']],
+  ['mysql', ['MYSQL_SINGLE_USER', 'MYSQL_MULTI_USER']],
+  ['aurora-mysql', ['MYSQL_SINGLE_USER', 'MYSQL_MULTI_USER']],
+  ['mariadb', ['MARIADB_SINGLE_USER', 'MARIADB_MULTI_USER']],
+];
+
 describe('SecretRotation refuses an engine that does not rotate the secret\'s template', () => {
+  test.each(BUNDLED)('an engine of another family on %s: suggests that engine value\'s bundled engines, and only them', (engine, statics) => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: SecretTemplate.database({ ...DATABASE, engine }) });
+    const wrong = engine.includes('postgres') ? RotationEngine.MARIADB_SINGLE_USER : RotationEngine.POSTGRES_SINGLE_USER;
+    const message = thrown(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: wrong }));
+    expect(message).toMatch(new RegExp(`^SecretRotation: engine '${wrong.id}' rotates database secrets with engine .*, but the `
+      + `secret's template has engine '${engine}'; use ${statics.map((name) => `RotationEngine\\.${name}`).join(' or ')}$`));
+    const rotated = statics.map((name) => (RotationEngine as any)[name].secretEngines);
+    expect(rotated).toEqual([expect.arrayContaining([engine]), expect.arrayContaining([engine])]);
+  });
+
   test.each(UNBUNDLED)('PostgreSQL single user on %s: says there is no bundled engine, suggests no PostgreSQL engine', (_name, template, family) => {
     const stack = testStack();
     const s = new Secret(stack, 'Secret', { template: template() });
@@ -157,14 +178,14 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
 
   test('the custom engine to declare for a database family lists the family\'s engine values', () => {
     const stack = testStack();
-    const s = new Secret(stack, 'Secret', { template: SecretTemplate.database({ ...DATABASE, engine: 'aurora-mysql' }) });
+    const s = new Secret(stack, 'Secret', { template: SecretTemplate.database({ ...DATABASE, engine: 'docdb' }) });
     expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER }))
-      .toThrow("use RotationEngine.custom({ id, code, secretEngines: ['mysql', 'aurora-mysql'] }) with your own handler");
+      .toThrow("use RotationEngine.custom({ id, code, secretEngines: ['mongo', 'docdb'] }) with your own handler");
   });
 
   test('the custom engine to declare for OAuth names its secretKind', () => {
     const stack = testStack();
-    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[5][1]() });
+    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[2][1]() });
     expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_MULTI_USER, masterSecret: secret(stack, 'M', secretKey(stack)) }))
       .toThrow('use RotationEngine.custom({ id, code, secretKind: SecretTemplateKind.OAUTH_CLIENT }) with your own handler');
   });
@@ -184,9 +205,9 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
   });
 
   test.each<[string, SecretTemplateKind | undefined, string[] | undefined, number]>([
-    ['its kind', SecretTemplateKind.OAUTH_CLIENT, undefined, 5],
-    ['its engine values', undefined, ['mysql', 'aurora-mysql'], 1],
-    ['nothing (not checked)', undefined, undefined, 5],
+    ['its kind', SecretTemplateKind.OAUTH_CLIENT, undefined, 2],
+    ['its engine values', undefined, ['mongo', 'docdb'], 1],
+    ['nothing (not checked)', undefined, undefined, 2],
   ])('a custom engine that declares %s rotates the template', (_name, secretKind, secretEngines, index) => {
     const stack = testStack();
     const s = new Secret(stack, 'Secret', { template: UNBUNDLED[index][1]() });
@@ -195,7 +216,7 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
 
   test('Secret.addRotation refuses a bundled engine for an OAuth template', () => {
     const stack = testStack();
-    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[6][1]() });
+    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[3][1]() });
     expect(() => s.addRotation({ engine: RotationEngine.POSTGRES_SINGLE_USER }))
       .toThrow(/engine 'postgres-single-user' rotates database secrets .*, but the secret's template is an OAuth refresh token secret; there is no bundled rotation engine for OAuth refresh token secrets yet/);
   });
@@ -204,7 +225,14 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
     const stack = testStack();
     const s = new Secret(stack, 'Secret', { template: UNBUNDLED[0][1]() });
     expect(() => new SecretRotation(stack, 'Rotation', { secret: s }))
-      .toThrow(/engine is required when rotationFunction is not given \(there is no bundled rotation engine for mysql secrets yet; use RotationEngine.custom/);
+      .toThrow(/engine is required when rotationFunction is not given \(there is no bundled rotation engine for redshift secrets yet; use RotationEngine.custom/);
+  });
+
+  test.each(BUNDLED)('without an engine on %s, the message suggests its bundled engines', (engine, statics) => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: SecretTemplate.database({ ...DATABASE, engine }) });
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s }))
+      .toThrow(`engine is required when rotationFunction is not given (use ${statics.map((name) => `RotationEngine.${name}`).join(' or ')})`);
   });
 });
 

@@ -1,0 +1,13 @@
+import { EngineFamily, describeRdsDatabasesOfMasterSecrets, familyPasswordPolicy } from './engine-family';
+import { ROTATION_SCHEMES } from '../../private/contract';
+
+/**
+ * PostgreSQL and Aurora PostgreSQL. Passwords also exclude `:` (the field separator of `.pgpass` files, see the
+ * registry's exclusions); alternating users resolve RDS-managed master secrets.
+ */
+export const POSTGRES_FAMILY: EngineFamily = {
+  family: 'postgres',
+  displayName: 'PostgreSQL',
+  statements: (scheme) => scheme === ROTATION_SCHEMES.MULTI_USER ? [describeRdsDatabasesOfMasterSecrets()] : [],
+  passwordPolicy: () => familyPasswordPolicy('postgres'),
+};
