@@ -1,8 +1,10 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RotationEngine } from '../../src';
-import { FUNCTION_IDS } from '../../src/private/contract';
+import { RotationCode, RotationEngine } from '../../src';
+import {
+  BUNDLED_ENGINES, CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, FUNCTION_IDS, SECRET_ENGINES, bundledEngineSpec,
+} from '../../src/private/contract';
 import { ASSETS_DIR } from '../support/rotation-harness';
 
 /** What a bundle loads at init is what every cold start pays for; a module only some paths use loads on those paths. */
@@ -23,10 +25,37 @@ test.each(Object.values(FUNCTION_IDS))('%s does not load the RDS client at init'
   expect(loaded.filter((f) => f.includes('@aws-sdk/client-rds'))).toEqual([]);
 });
 
-test('every function id of the contract has one handler entry, one bundle and one RotationEngine static; nothing else exists', () => {
+describe('the engine registry is the one list of bundled engines', () => {
   const ids = Object.values(FUNCTION_IDS).sort();
-  const entries = fs.readdirSync(path.join(ROOT, 'lambda', 'handlers')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
-  const bundles = fs.readdirSync(ASSETS_DIR).filter((d) => fs.existsSync(path.join(ASSETS_DIR, d, 'index.js'))).sort();
-  const statics = Object.values(RotationEngine).filter((e): e is RotationEngine => e instanceof RotationEngine).map((e) => e.id).sort();
-  expect({ entries, bundles, statics }).toEqual({ entries: ids, bundles: ids, statics: ids });
+
+  test('every function id has one registry entry, and nothing else has one', () => {
+    expect(Object.keys(BUNDLED_ENGINES).sort()).toEqual(ids);
+  });
+
+  test('every registry entry has one handler entry and one bundle; no orphan entry or bundle exists', () => {
+    const entries = fs.readdirSync(path.join(ROOT, 'lambda', 'handlers')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+    const bundles = fs.readdirSync(ASSETS_DIR).filter((d) => fs.existsSync(path.join(ASSETS_DIR, d, 'index.js'))).sort();
+    expect({ entries, bundles }).toEqual({ entries: ids, bundles: ids });
+  });
+
+  test('every registry entry is one RotationEngine static named after its id (MARIADB_MULTI_USER <-> mariadb-multi-user)', () => {
+    const statics = Object.entries(RotationEngine)
+      .filter((entry): entry is [string, RotationEngine] => entry[1] instanceof RotationEngine)
+      .map(([name, engine]) => [name, engine.id]);
+    const expected = Object.keys(BUNDLED_ENGINES).map((id) => [id.toUpperCase().replace(/-/g, '_'), id]);
+    expect(statics.sort()).toEqual(expected.sort());
+    // the contract's FUNCTION_IDS keys are the same names
+    expect(Object.entries(FUNCTION_IDS).sort()).toEqual(expected.sort());
+  });
+
+  test.each(ids)('%s: the RotationEngine static is what the registry and its family say', (id) => {
+    const engine = Object.values(RotationEngine).find((e): e is RotationEngine => e instanceof RotationEngine && e.id === id)!;
+    const spec = bundledEngineSpec(id);
+    expect(engine.isBundled).toBe(true);
+    expect(engine.multiUser).toBe(spec.scheme === 'multi-user');
+    expect(engine.secretEngines).toEqual([...SECRET_ENGINES[spec.family]]);
+    expect(engine.defaultPort).toBe(DATABASE_ENGINE_DEFAULTS[spec.family].port);
+    expect(spec.cloneSuffix).toBe(engine.multiUser ? CLONE_SUFFIX : undefined);
+    expect(RotationCode.bundlePath(engine)).toBe(path.join(ASSETS_DIR, id));
+  });
 });
