@@ -1,36 +1,29 @@
 import * as net from 'net';
+import { POSTGRES_CONFORMANCE, PostgresConformanceServer } from '../support/postgres-conformance-server';
 import { PostgresRotationFixture, functionArn } from '../support/postgres-rotation-fixture';
-import { PostgresServer, PostgresServerOptions } from '../support/postgres-server';
+import { PostgresServerOptions } from '../support/postgres-server';
 
 /**
  * Invariant 8 (no transport downgrade) and 9 (bounded time) with the bundled handlers: a failed TLS check never
  * leads to plaintext or to a skipped host-name check; plaintext happens only on the secret's explicit opt-in.
  */
 let f: PostgresRotationFixture;
-const servers: PostgresServer[] = [];
 
 beforeAll(async () => {
   f = await PostgresRotationFixture.start();
 });
 
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
   await f?.stop();
 });
 
-async function server(options: PostgresServerOptions): Promise<PostgresServer> {
-  const s = await PostgresServer.start(options);
-  servers.push(s);
-  return s;
+async function server(options: PostgresServerOptions): Promise<PostgresConformanceServer> {
+  return f.startServer(POSTGRES_CONFORMANCE, options);
 }
 
 /** A login role on `pg` and its secret pointing at `host:pg.port`. */
-async function userOn(pg: PostgresServer, host: string, extra: Record<string, unknown> = {}): Promise<{ arn: string; username: string }> {
-  const username = f.unique('tls_');
-  const password = f.canary();
-  await f.createRole(username, password, 'LOGIN', pg);
-  const arn = await f.createSecret({ engine: 'postgres', host, port: pg.port, username, password, dbname: 'postgres', ...extra });
-  return { arn, username };
+async function userOn(pg: PostgresConformanceServer, host: string, extra: Record<string, unknown> = {}): Promise<{ arn: string; username: string }> {
+  return f.createUser({ host, ...extra }, f.unique('tls_'), pg);
 }
 
 function lastLine(arn: string): Record<string, unknown> | undefined {
@@ -92,10 +85,10 @@ describe('plaintext', () => {
   });
 
   test('over TLS every login of the handler uses TLS', async () => {
-    const { arn, username } = await userOn(f.pg, 'localhost');
-    const before = (await f.pg.authorizedConnections()).length;
+    const { arn, username } = await userOn(f.server, 'localhost');
+    const before = (await f.server.authorizedConnections()).length;
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
-    const logins = (await f.pg.authorizedConnections()).slice(before).filter((c) => c.user === username);
+    const logins = (await f.server.authorizedConnections()).slice(before).filter((c) => c.user === username);
     expect(logins.length).toBeGreaterThan(0);
     expect(logins.every((c) => c.ssl)).toBe(true);
   });
