@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RotationEngine } from '../../src';
 
 /** A fresh app and environment-agnostic stack. */
 export function testStack(id = 'Test'): Stack {
@@ -58,3 +59,17 @@ export function joinArn(...parts: Array<string | object>): object {
 export const PARTITION = { Ref: 'AWS::Partition' };
 export const REGION = { Ref: 'AWS::Region' };
 export const ACCOUNT = { Ref: 'AWS::AccountId' };
+
+/** Every bundled engine with its static name, in declaration order (for `describe.each` / `test.each`). */
+export const BUNDLED: Array<[string, RotationEngine]> = Object.entries(RotationEngine)
+  .filter((entry): entry is [string, RotationEngine] => entry[1] instanceof RotationEngine && entry[1].isBundled);
+
+/** Every family with a bundled engine: its single-user and alternating-users engines. */
+export const BUNDLED_FAMILIES: Array<[string, RotationEngine, RotationEngine]> = Array.from(
+  new Set(BUNDLED.map(([, e]) => e.secretEngines[0])),
+  (value) => [
+    value,
+    BUNDLED.find(([, e]) => e.secretEngines[0] === value && !e.multiUser)![1],
+    BUNDLED.find(([, e]) => e.secretEngines[0] === value && e.multiUser)![1],
+  ],
+);

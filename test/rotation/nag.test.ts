@@ -1,17 +1,17 @@
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { importedVpc, secret, secretKey, testStack } from './fixtures';
+import { BUNDLED_FAMILIES, importedVpc, secret, secretKey, testStack } from './fixtures';
 import { RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation, SecretsManagerEndpoints } from '../../src';
 import { describeFindings, nagFindings } from '../nag';
 
-const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
 const MULTI = RotationEngine.POSTGRES_MULTI_USER;
 
 /**
- * A platform stack: shared single-user and alternating-user functions with rotated secrets (the master rotates too); in
- * a VPC with the Secrets Manager endpoint the functions need there.
+ * A platform stack: shared single-user and alternating-user functions of one engine family with rotated secrets (the
+ * master rotates too); in a VPC with the Secrets Manager endpoint the functions need there.
  */
-function platformStack(placement: (stack: Stack) => RotationFunctionOptions): { stack: Stack; functions: RotationFunction[] } {
+function platformStack(placement: (stack: Stack) => RotationFunctionOptions, SINGLE = RotationEngine.POSTGRES_SINGLE_USER,
+  MULTI_USER = MULTI): { stack: Stack; functions: RotationFunction[] } {
   const stack = testStack('Platform');
   const options = placement(stack);
   const key = secretKey(stack);
@@ -20,12 +20,12 @@ function platformStack(placement: (stack: Stack) => RotationFunctionOptions): { 
   for (let i = 0; i < 3; i++) {
     new SecretRotation(stack, `AppRotation${i}`, {
       secret: secret(stack, `App${i}`, key),
-      engine: MULTI,
+      engine: MULTI_USER,
       masterSecret: master,
       rotationFunctionOptions: options,
     });
   }
-  const functions = [RotationFunction.shared(stack, SINGLE, options), RotationFunction.shared(stack, MULTI, options)];
+  const functions = [RotationFunction.shared(stack, SINGLE, options), RotationFunction.shared(stack, MULTI_USER, options)];
   if (options.vpc) {
     new SecretsManagerEndpoints(stack, 'Endpoints', { vpc: options.vpc, allowFrom: functions });
   }
@@ -40,14 +40,14 @@ function clearSuppressions(fn: RotationFunction): void {
   }
 }
 
-describe('cdk-nag: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless', () => {
+describe.each(BUNDLED_FAMILIES)('cdk-nag on %s engines: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless', (_family, single, multi) => {
   test('a VPC-placed platform reports nothing', () => {
-    const { stack } = platformStack((s) => ({ vpc: importedVpc(s) }));
+    const { stack } = platformStack((s) => ({ vpc: importedVpc(s) }), single, multi);
     expect(describeFindings(nagFindings(stack))).toEqual([]);
   });
 
   test('outside a VPC only the "Lambda in VPC" rules of HIPAA, NIST and PCI fire (left for the user to decide)', () => {
-    const { stack } = platformStack(() => ({}));
+    const { stack } = platformStack(() => ({}), single, multi);
     const findings = nagFindings(stack);
     const rules = findings.map((f) => `${f.level} ${f.rule}`).sort();
     const expected = ['HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'];
@@ -59,7 +59,7 @@ describe('cdk-nag: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverles
   });
 
   test('every suppression in src is needed: without them exactly the suppressed findings fire', () => {
-    const { stack, functions } = platformStack((s) => ({ vpc: importedVpc(s) }));
+    const { stack, functions } = platformStack((s) => ({ vpc: importedVpc(s) }), single, multi);
     functions.forEach(clearSuppressions);
     const findings = describeFindings(nagFindings(stack));
     const perFunction = (name: string, multi: boolean) => [
@@ -84,6 +84,9 @@ describe('cdk-nag: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverles
     ].sort();
     expect(normalize(findings).sort()).toEqual(expected);
   });
+});
+
+describe('cdk-nag: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless', () => {
 
   test('reading tagged master secrets of a team stack: the platform reports nothing; the secret:* reason says why', () => {
     const app = new App();

@@ -5,11 +5,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  ACCOUNT, PARTITION, REGION, importedVpc, joinArn, onlyResource, policyStatements, secret, secretKey, testStack,
+  ACCOUNT, BUNDLED, PARTITION, REGION, importedVpc, joinArn, onlyResource, policyStatements, secret, secretKey, testStack,
 } from './fixtures';
-import { PasswordPolicy, RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation } from '../../src';
+import { PasswordPolicy, RotationCode, RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation } from '../../src';
 import { ENV } from '../../src/private/contract';
 
 const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
@@ -29,8 +30,8 @@ function getAtt(template: Template, type: string, attribute = 'Arn'): object {
   return { 'Fn::GetAtt': [onlyResource(template, type).id, attribute] };
 }
 
-describe('RotationFunction hardening', () => {
-  const { template } = synth();
+describe.each(BUNDLED)('RotationFunction hardening: %s', (_name, engine) => {
+  const { template } = synth({}, engine);
   const fnResource = onlyResource(template, 'AWS::Lambda::Function').resource;
   const functionName: string = fnResource.Properties.FunctionName;
 
@@ -52,7 +53,7 @@ describe('RotationFunction hardening', () => {
 
   test('environment: password policy, call timeout and the runtime CA bundle; encrypted with the key', () => {
     expect(fnResource.Properties.Environment.Variables).toEqual({
-      [ENV.PASSWORD_POLICY]: SINGLE.defaultPasswordPolicy.toJson(),
+      [ENV.PASSWORD_POLICY]: engine.defaultPasswordPolicy.toJson(),
       [ENV.CALL_TIMEOUT_MS]: '10000',
       NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
     });
@@ -101,9 +102,10 @@ describe('RotationFunction hardening', () => {
     });
   });
 
-  test('policy: GetRandomPassword, KMS only via Secrets Manager, own logs, own DLQ, X-Ray; nothing else', () => {
+  test('policy: GetRandomPassword, KMS only via Secrets Manager, own logs, own DLQ, X-Ray (alternating users: RDS describe); nothing else', () => {
     const statements = policyStatements(template);
     expect(Object.keys(statements).sort()).toEqual([
+      ...(engine.multiUser ? ['DescribeRdsDatabasesOfMasterSecrets'] : []),
       'EncryptDeadLetterMessagesViaSqs',
       'GenerateRandomPasswords',
       'RotateSecretsThatNameThisFunction',
@@ -214,18 +216,33 @@ describe('RotationFunction hardening', () => {
       'AWS::Lambda::Permission': 1,
     });
   });
+
+  test('runs the engine\'s bundle, named in its description and function name', () => {
+    expect(fnResource.Properties.Description).toBe(`Rotates ${engine.displayName} secrets in Secrets Manager (cdk-secrets-platform)`);
+    expect(functionName).toContain(`-${engine.id}-`);
+    // the asset's key is the hash of the bundle directory's contents: the same as staging that directory directly
+    const bundle = new s3assets.Asset(testStack(), 'Bundle', { path: RotationCode.bundlePath(engine) });
+    expect(fnResource.Properties.Code.S3Key).toBe(`${bundle.assetHash}.zip`);
+  });
 });
 
 describe('RotationFunction in a VPC', () => {
-  test('own security group: no ingress, egress HTTPS anywhere and the engine port within the VPC', () => {
+  const ports: Record<string, number> = {
+    POSTGRES_SINGLE_USER: 5432, POSTGRES_MULTI_USER: 5432,
+    MYSQL_SINGLE_USER: 3306, MYSQL_MULTI_USER: 3306,
+    MARIADB_SINGLE_USER: 3306, MARIADB_MULTI_USER: 3306,
+  };
+  test.each(BUNDLED)('%s: own security group: no ingress, egress HTTPS anywhere and the engine port within the VPC', (name, engine) => {
+    const port = ports[name];
+    expect(engine.defaultPort).toBe(port);
     const stack = testStack();
-    new RotationFunction(stack, 'Rotation', { engine: SINGLE, vpc: importedVpc(stack) });
+    new RotationFunction(stack, 'Rotation', { engine, vpc: importedVpc(stack) });
     const template = Template.fromStack(stack);
     const sg = onlyResource(template, 'AWS::EC2::SecurityGroup').resource;
     expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
     expect(sg.Properties.SecurityGroupEgress).toEqual([
       { CidrIp: '0.0.0.0/0', Description: 'HTTPS to AWS APIs through VPC endpoints or NAT', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
-      { CidrIp: '10.0.0.0/16', Description: 'PostgreSQL single user databases in the VPC', FromPort: 5432, IpProtocol: 'tcp', ToPort: 5432 },
+      { CidrIp: '10.0.0.0/16', Description: `${engine.displayName} databases in the VPC`, FromPort: port, IpProtocol: 'tcp', ToPort: port },
     ]);
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
     const fn = onlyResource(template, 'AWS::Lambda::Function').resource;
