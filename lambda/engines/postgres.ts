@@ -175,7 +175,8 @@ class PostgresSession implements DatabaseSession {
     }
   }
 
-  public async checkAlternate(original: string): Promise<void> {
+  /** As the pending user (pg_has_role on current_user), so `_alternate` is the session's own user. */
+  public async checkAlternate(original: string, _alternate: string): Promise<void> {
     const rows = await this.query('check-privileges',
       'SELECT pg_catalog.pg_has_role(current_user, r.oid, \'USAGE\') AS inherits FROM pg_catalog.pg_roles r '
       + 'WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name',

@@ -66,13 +66,15 @@ function probeQuery(dialect: DatabaseDialect, ctx: StepContext): string {
   return ctx.env[ENV.PROBE_QUERY] || dialect.defaultProbe;
 }
 
-/** The other user of an alternating pair: `name` <-> `name<suffix>`. */
-export function alternateUsername(username: string, dialect: DatabaseDialect): string {
-  const alternate = username.endsWith(dialect.cloneSuffix)
-    ? username.slice(0, -dialect.cloneSuffix.length)
-    : username + dialect.cloneSuffix;
-  if (alternate.length === 0) throw new InvalidSecretValueError('current', 'username is only the clone suffix');
-  const { maxUsernameLength: limit, usernameLengthUnit: unit } = dialect;
+/**
+ * The other user of an alternating pair: `name` <-> `name<suffix>`, within the user-name limit (the dialect's, or
+ * ROTATION_USERNAME_LENGTH_LIMIT when set; an engine whose limit depends on the server's version checks that limit
+ * again once it knows the version).
+ */
+export function alternateUsername(username: string, dialect: DatabaseDialect, env: NodeJS.ProcessEnv = {}): string {
+  const alternate = alternateName(username, dialect);
+  const limit = usernameLengthLimit(env) ?? dialect.maxUsernameLength;
+  const unit = dialect.usernameLengthUnit;
   if (identifierLength(alternate, unit) > limit) {
     throw new InvalidSecretValueError('current',
       `the alternate user name would exceed ${limit} ${unit}; shorten username to at most ${limit - identifierLength(dialect.cloneSuffix, unit)} ${unit}`);
@@ -80,8 +82,27 @@ export function alternateUsername(username: string, dialect: DatabaseDialect): s
   return alternate;
 }
 
+/** The other user's name, without the length check (which createSecret already made). */
+function alternateName(username: string, dialect: DatabaseDialect): string {
+  const alternate = username.endsWith(dialect.cloneSuffix)
+    ? username.slice(0, -dialect.cloneSuffix.length)
+    : username + dialect.cloneSuffix;
+  if (alternate.length === 0) throw new InvalidSecretValueError('current', 'username is only the clone suffix');
+  return alternate;
+}
+
+/** ROTATION_USERNAME_LENGTH_LIMIT, or undefined when unset. */
+export function usernameLengthLimit(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env[ENV.USERNAME_LENGTH_LIMIT];
+  if (value === undefined || value === '') return undefined;
+  if (!/^[0-9]{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1024) {
+    throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION, `${ENV.USERNAME_LENGTH_LIMIT} must be a decimal integer from 1 to 1024`);
+  }
+  return Number(value);
+}
+
 /** Length as the engine counts it: UTF-8 bytes (PostgreSQL's NAMEDATALEN) or characters (MySQL, MariaDB). */
-function identifierLength(name: string, unit: IdentifierLengthUnit): number {
+export function identifierLength(name: string, unit: IdentifierLengthUnit): number {
   return unit === 'bytes' ? Buffer.byteLength(name, 'utf8') : [...name].length;
 }
 
@@ -160,15 +181,15 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
     name: `${dialect.family}-multi-user`,
     defaultPasswordPolicy: dialect.defaultPasswordPolicy,
     parse: (value, role) => parseDatabaseSecret(value, role, dialect),
-    nextValue(current, password) {
+    nextValue(current, password, ctx) {
       requireMasterArn(current);
-      return withChanges(current, { username: alternateUsername(current.username, dialect), password });
+      return withChanges(current, { username: alternateUsername(current.username, dialect, ctx.env), password });
     },
     checkTarget(current, pending, step: LoginStep) {
       requireMasterArn(current);
       assertSameTarget(current, pending, 'pending and current name different servers');
       if (pending.masterarn !== current.masterarn) throw new ConfusedDeputyError('pending and current must name the same masterarn');
-      const alternate = alternateUsername(current.username, dialect);
+      const alternate = alternateName(current.username, dialect);
       // a validation (RotateImmediately false) tests a copy of current, which names current's own user
       const allowed = step === 'setSecret' ? [alternate] : [alternate, current.username];
       if (!allowed.includes(pending.username)) throw new ConfusedDeputyError('pending does not name the alternate of the current user');
@@ -176,13 +197,8 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
     async setPending({ current, pending, ctx }: SetPendingArgs<DatabaseCredential>) {
       if (!await canLogin(dialect, current, ctx)) throw new LoginFailedError('The current credential does not log in');
       if (await canLogin(dialect, pending, ctx)) return 'already-set';
-      const master = await resolveMaster(current, ctx, dialect.defaultDbname);
-      assertSameServer(current, master, 'the master secret names another server');
       const original = originalUsername(pending.username, dialect);
-      const session = await dialect.connect(master, ctx, 'master').catch((err) => {
-        if (err instanceof LoginFailedError) throw new LoginFailedError('The master credential does not log in', err.cause, ERROR_CODES.MASTER_LOGIN_FAILED);
-        throw err;
-      });
+      const session = await masterSession(dialect, current, ctx);
       return settle(dialect, pending, ctx, async () => {
         try {
           // a current user that is only named like a clone must not get the original's password changed for it
@@ -195,12 +211,32 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
     },
     async testPending(pending, ctx) {
       const original = originalUsername(pending.username, dialect);
+      const byMaster = dialect.alternateCheckedBy === 'master';
       await withSession(dialect, pending, ctx, async (s) => {
         await s.probe(probeQuery(dialect, ctx));
-        if (original !== pending.username) await s.checkAlternate(original);
+        if (original !== pending.username && !byMaster) await s.checkAlternate(original, pending.username);
       }).catch(pendingFailed);
+      if (original !== pending.username && byMaster) {
+        requireMasterArn(pending);
+        const session = await masterSession(dialect, pending, ctx);
+        try {
+          await session.checkAlternate(original, pending.username);
+        } finally {
+          await session.close();
+        }
+      }
     },
   };
+}
+
+/** The master's session for `target`'s server: refused before logging in when the master secret names another server. */
+async function masterSession(dialect: DatabaseDialect, target: DatabaseCredential, ctx: StepContext): Promise<DatabaseSession> {
+  const master = await resolveMaster(target, ctx, dialect.defaultDbname);
+  assertSameServer(target, master, 'the master secret names another server');
+  return dialect.connect(master, ctx, 'master').catch((err) => {
+    if (err instanceof LoginFailedError) throw new LoginFailedError('The master credential does not log in', err.cause, ERROR_CODES.MASTER_LOGIN_FAILED);
+    throw err;
+  });
 }
 
 function requireMasterArn(current: DatabaseCredential): void {

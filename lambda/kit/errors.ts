@@ -21,6 +21,10 @@ export const ERROR_CODES = {
   MASTER_NOT_PERMITTED: 'MASTER_NOT_PERMITTED',
   PENDING_TEST_FAILED: 'PENDING_TEST_FAILED',
   PRIVILEGES_OUT_OF_SYNC: 'PRIVILEGES_OUT_OF_SYNC',
+  /** A user name with several accounts (MySQL/MariaDB `user@host`): which one to rotate would be a guess. */
+  AMBIGUOUS_ACCOUNT: 'AMBIGUOUS_ACCOUNT',
+  /** An account whose password the handler cannot set (e.g. an authentication plugin without a password). */
+  UNSUPPORTED_ACCOUNT: 'UNSUPPORTED_ACCOUNT',
   TLS_FAILED: 'TLS_FAILED',
   DATABASE_ERROR: 'DATABASE_ERROR',
   SECRETS_MANAGER_ERROR: 'SECRETS_MANAGER_ERROR',

@@ -99,8 +99,12 @@ export interface DatabaseSession {
   assertAlternateOf(alternate: string, original: string): Promise<void>;
   /** As the master: creates `target` (a member of `original` with its privileges) or updates its password, atomically. */
   upsertAlternate(target: string, original: string, password: string): Promise<'created' | 'updated'>;
-  /** As the pending user: throws PRIVILEGES_OUT_OF_SYNC unless it holds `original`'s privileges. */
-  checkAlternate(original: string): Promise<void>;
+  /**
+   * Throws PRIVILEGES_OUT_OF_SYNC unless `alternate` holds `original`'s privileges. Runs in the session the dialect's
+   * {@link DatabaseDialect.alternateCheckedBy} names: the pending user's own, or the master's where only the master can
+   * read another account's grants.
+   */
+  checkAlternate(original: string, alternate: string): Promise<void>;
   /** Runs the probe as one statement in a read-only transaction; a probe over its time bound fails with TIMEOUT. */
   probe(sql: string): Promise<void>;
   close(): Promise<void>;
@@ -121,6 +125,11 @@ export interface DatabaseDialect {
   readonly cloneSuffix: string;
   readonly defaultPasswordPolicy: PasswordPolicyContract;
   readonly defaultProbe: string;
+  /**
+   * Whose session testSecret compares the alternate's privileges in: `pending` (the default) when a user can prove it
+   * holds another's privileges itself, `master` when only the master can read another account's grants.
+   */
+  readonly alternateCheckedBy?: 'pending' | 'master';
   /** Opens a session; throws LoginFailedError when the server rejects the credential, other errors otherwise. */
   connect(login: DatabaseLogin, ctx: StepContext, kind?: SessionKind): Promise<DatabaseSession>;
 }
