@@ -40,14 +40,14 @@ function clearSuppressions(fn: RotationFunction): void {
   }
 }
 
-describe.each(BUNDLED_FAMILIES)('cdk-nag on %s engines: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless', (_family, single, multi) => {
+describe.each(BUNDLED_FAMILIES)('cdk-nag on %s engines: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless', (_family, single, alternating) => {
   test('a VPC-placed platform reports nothing', () => {
-    const { stack } = platformStack((s) => ({ vpc: importedVpc(s) }), single, multi);
+    const { stack } = platformStack((s) => ({ vpc: importedVpc(s) }), single, alternating);
     expect(describeFindings(nagFindings(stack))).toEqual([]);
   });
 
   test('outside a VPC only the "Lambda in VPC" rules of HIPAA, NIST and PCI fire (left for the user to decide)', () => {
-    const { stack } = platformStack(() => ({}), single, multi);
+    const { stack } = platformStack(() => ({}), single, alternating);
     const findings = nagFindings(stack);
     const rules = findings.map((f) => `${f.level} ${f.rule}`).sort();
     const expected = ['HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'];
@@ -59,7 +59,7 @@ describe.each(BUNDLED_FAMILIES)('cdk-nag on %s engines: AwsSolutions, HIPAA, NIS
   });
 
   test('every suppression in src is needed: without them exactly the suppressed findings fire', () => {
-    const { stack, functions } = platformStack((s) => ({ vpc: importedVpc(s) }), single, multi);
+    const { stack, functions } = platformStack((s) => ({ vpc: importedVpc(s) }), single, alternating);
     functions.forEach(clearSuppressions);
     const findings = describeFindings(nagFindings(stack));
     const perFunction = (name: string, multi: boolean) => [

@@ -228,9 +228,12 @@ describe.each(BUNDLED)('RotationFunction hardening: %s', (_name, engine) => {
 
 describe('RotationFunction in a VPC', () => {
   const ports: Record<string, number> = {
-    POSTGRES_SINGLE_USER: 5432, POSTGRES_MULTI_USER: 5432,
-    MYSQL_SINGLE_USER: 3306, MYSQL_MULTI_USER: 3306,
-    MARIADB_SINGLE_USER: 3306, MARIADB_MULTI_USER: 3306,
+    POSTGRES_SINGLE_USER: 5432,
+    POSTGRES_MULTI_USER: 5432,
+    MYSQL_SINGLE_USER: 3306,
+    MYSQL_MULTI_USER: 3306,
+    MARIADB_SINGLE_USER: 3306,
+    MARIADB_MULTI_USER: 3306,
   };
   test.each(BUNDLED)('%s: own security group: no ingress, egress HTTPS anywhere and the engine port within the VPC', (name, engine) => {
     const port = ports[name];
