@@ -2,7 +2,7 @@ import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { importedVpc, onlyResource, secret, secretKey, testStack } from './fixtures';
+import { BUNDLED_FAMILIES, importedVpc, onlyResource, secret, secretKey, testStack } from './fixtures';
 import {
   RotationEngine, RotationFunction, RotationSchedule, Secret, SecretRotation, SecretRotationProps, SecretTemplate, SecretTemplateKind,
 } from '../../src';
@@ -117,6 +117,44 @@ describe('SecretRotation', () => {
   test.each(errors)('rejects %s, naming the property', (_name, props, message) => {
     const stack = testStack();
     expect(() => new SecretRotation(stack, 'Rotation', props(stack))).toThrow(message);
+  });
+});
+
+describe.each(BUNDLED_FAMILIES)('%s engines and master secrets', (family, single, alternating) => {
+  const template = (engine: RotationEngine, masterSecret?: secretsmanager.ISecret) => SecretTemplate.database({
+    engine: family, host: 'db.internal', username: 'app', rotationEngine: engine, masterSecret,
+  });
+
+  test('alternating users rotate a secret whose template names the master; the function may read it', () => {
+    const stack = testStack();
+    const key = secretKey(stack);
+    const master = secret(stack, 'Master', key);
+    const s = new Secret(stack, 'Secret', { template: template(alternating, master), encryptionKey: key });
+    const rotation = s.addRotation();
+    expect(rotation.rotationFunction.engine).toBe(alternating);
+    const statements = onlyResource(Template.fromStack(stack), 'AWS::IAM::ManagedPolicy').resource.Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual(expect.objectContaining({
+      Sid: 'ReadMasterSecrets',
+      Resource: { Ref: stack.getLogicalId(master.node.defaultChild as secretsmanager.CfnSecret) },
+    }));
+    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'DescribeRdsDatabasesOfMasterSecrets' }));
+  });
+
+  test('alternating users need a master secret, in the template and in SecretRotation', () => {
+    expect(() => template(alternating)).toThrow(`masterSecret is required for the alternating-users rotation engine '${alternating.id}'`);
+    const stack = testStack();
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: secret(stack, 'S', secretKey(stack)), engine: alternating }))
+      .toThrow(`masterSecret is required for the alternating-users engine '${alternating.id}'`);
+  });
+
+  test('single user refuses a master secret and names the family\'s alternating-users engine', () => {
+    const stack = testStack();
+    const key = secretKey(stack);
+    const name = `RotationEngine.${Object.entries(RotationEngine).find(([, e]) => e === alternating)![0]}`;
+    expect(() => template(single, secret(stack, 'M1', key))).toThrow(`use an alternating-users engine such as ${name}`);
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: secret(stack, 'S', key), engine: single, masterSecret: secret(stack, 'M2', key) }))
+      .toThrow(`masterSecret is not allowed for the single-user engine '${single.id}' (the user changes its own password); use an `
+        + `alternating-users engine such as ${name} to rotate with a master secret`);
   });
 });
 
