@@ -5,6 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { PasswordPolicy } from './password-policy';
 import {
+  CLONE_SUFFIX,
   DATABASE_ENGINE_DEFAULTS,
   DatabaseEngineDefaults,
   DatabaseEngineFamily,
@@ -21,8 +22,8 @@ import { RotationEngine, SecretTemplateKind } from './rotation/rotation-engine';
 const PASSWORD_KEY = 'password';
 
 /**
- * TLS setting written into a database secret's `tls` field, read by the bundled PostgreSQL rotation handlers (a custom
- * engine's handler decides for itself whether it reads it).
+ * TLS setting written into a database secret's `tls` field, read by the bundled rotation handlers (PostgreSQL, MySQL,
+ * MariaDB; a custom engine's handler decides for itself whether it reads it).
  */
 export enum DatabaseTls {
   /** Verify the server certificate and host name (what the bundled handlers do when the field is absent). */
@@ -47,7 +48,11 @@ export enum OAuthClientAuthMethod {
  * What every database secret template takes besides host and port.
  */
 export interface DatabaseSecretOptions {
-  /** The database user the secret holds (non-empty; at most the engine's limit, for example 63 bytes for PostgreSQL). */
+  /**
+   * The database user the secret holds: non-empty, at most the engine's limit (PostgreSQL 63 bytes, MySQL and Aurora
+   * MySQL 32 characters, MariaDB 80 characters). With an alternating-users `rotationEngine`, the clone's name
+   * (`<username>_clone`) must fit that limit too.
+   */
   readonly username: string;
 
   /**
@@ -86,7 +91,7 @@ export interface DatabaseSecretOptions {
   /**
    * The `tls` field for the rotation handler.
    *
-   * @default - no `tls` field: the bundled PostgreSQL handlers verify the certificate and host name
+   * @default - no `tls` field: the bundled handlers verify the certificate and host name
    */
   readonly tls?: DatabaseTls;
 
@@ -230,12 +235,12 @@ interface TemplateSpec {
  * The JSON of a secret, by kind: database credentials whose password Secrets Manager generates with a
  * {@link PasswordPolicy}, or OAuth credentials issued by an identity provider. Database fields are those of RDS and
  * Secrets Manager database secrets (`engine, host, port, username, password, dbname, masterarn, tls`), which the
- * bundled PostgreSQL handlers read; OAuth fields are `client_id, client_secret, token_endpoint, issuer, auth_method,
- * scope, audience, refresh_token, adminsecretarn`.
+ * bundled handlers read; OAuth fields are `client_id, client_secret, token_endpoint, issuer, auth_method, scope,
+ * audience, refresh_token, adminsecretarn`.
  *
- * Bundled rotation engines exist for PostgreSQL secrets only. Templates of the other families (MySQL, MariaDB,
- * Redshift, DocumentDB, OAuth) are rotated by a `RotationEngine.custom(...)` handler; `SecretRotation` refuses an
- * engine that does not rotate the template's kind and engine value at synth.
+ * Bundled rotation engines exist for PostgreSQL, MySQL (and Aurora MySQL) and MariaDB secrets. Templates of the other
+ * families (Redshift, DocumentDB, OAuth) are rotated by a `RotationEngine.custom(...)` handler; `SecretRotation` refuses
+ * an engine that does not rotate the template's kind and engine value at synth.
  *
  * Use it as `template` of a `Secret`. Every factory validates its input and names the property that is wrong.
  */
@@ -251,7 +256,7 @@ export class SecretTemplate {
 
   /**
    * Database credentials for an RDS instance: host and port from the instance (tokens resolved by CloudFormation),
-   * engine from the instance's engine when known (PostgreSQL, MySQL, MariaDB).
+   * engine from the instance's engine when known (`postgres`, `mysql`, `mariadb`).
    *
    * @param instance the database instance
    * @param options user, database and rotation settings
@@ -266,7 +271,7 @@ export class SecretTemplate {
 
   /**
    * Database credentials for an Aurora or RDS cluster: the writer (cluster) endpoint's host and port, engine from the
-   * cluster's engine when known (Aurora PostgreSQL, Aurora MySQL).
+   * cluster's engine when known (`aurora-postgresql`, `aurora-mysql`).
    *
    * @param cluster the database cluster
    * @param options user, database and rotation settings
@@ -412,6 +417,10 @@ export class SecretTemplate {
     if (rotationEngine && !rotationEngine.multiUser && options.masterSecret) {
       throw new Error(`${owner}: masterSecret is not allowed for the single-user rotation engine '${rotationEngine.id}'; `
         + `use ${rotationEngine._alternatingUsersAlternative()}`);
+    }
+
+    if (rotationEngine?.multiUser) {
+      validateCloneName(owner, options.username, defaults, engine, rotationEngine.id);
     }
 
     const passwordPolicy = resolvePasswordPolicy(owner, options, defaults, family);
@@ -639,6 +648,24 @@ function validateIdentifier(owner: string, property: string, value: string, max:
   }
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new Error(`${owner}: ${property} must not contain control characters, got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Alternating users: the clone of `username` (`<username>_clone`, or the name without the suffix for a user that is
+ * already the clone) must fit the engine's user-name limit too, or every rotation would fail at its first step.
+ */
+function validateCloneName(owner: string, username: string, defaults: DatabaseEngineDefaults, engine: string, rotationEngineId: string): void {
+  if (Token.isUnresolved(username) || username.endsWith(CLONE_SUFFIX)) {
+    return;
+  }
+  const unit = defaults.usernameLengthUnit;
+  const length = (name: string) => unit === 'bytes' ? Buffer.byteLength(name, 'utf8') : [...name].length;
+  const max = defaults.maxUsernameLength;
+  if (length(username + CLONE_SUFFIX) > max) {
+    throw new Error(`${owner}: username must be 1 to ${max - length(CLONE_SUFFIX)} ${unit} for the alternating-users rotation engine `
+      + `'${rotationEngineId}', got ${length(username)} ${unit}: its clone '${username}${CLONE_SUFFIX}' must fit the limit of `
+      + `${max} ${unit} for engine '${engine}'`);
   }
 }
 

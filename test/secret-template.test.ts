@@ -144,6 +144,71 @@ describe('SecretTemplate from database constructs', () => {
     expect(template.fieldNames).toEqual(['engine', 'host', 'port', 'username', 'password']);
   });
 
+  test.each<[string, () => rds.IInstanceEngine, RotationEngine, string]>([
+    ['MySQL', () => rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_0 }), RotationEngine.MYSQL_SINGLE_USER, 'mysql'],
+    ['MariaDB', () => rds.DatabaseInstanceEngine.mariaDb({ version: rds.MariaDbEngineVersion.VER_10_11 }), RotationEngine.MARIADB_SINGLE_USER, 'mariadb'],
+  ])('fromDatabaseInstance of %s: the engine value of the instance, host and port from the instance, no dbname', (_name, engine, rotationEngine, value) => {
+    const s = stack();
+    const instance = new rds.DatabaseInstance(s, 'Db', { engine: engine(), vpc: vpc(s) });
+    expect(instance.engine?.engineType).toBe(value);
+    // from the instance alone, and agreeing with the rotation engine
+    expect(SecretTemplate.fromDatabaseInstance(instance, { username: 'app' }).engine).toBe(value);
+    const template = SecretTemplate.fromDatabaseInstance(instance, { username: 'app', rotationEngine });
+    expect(template.engine).toBe(value);
+    expect(template.passwordPolicy!._toContract()).toEqual(rotationEngine.defaultPasswordPolicy._toContract());
+    const secret = new Secret(s, 'Secret', { template });
+    expect(propertiesOf(secret).GenerateSecretString.SecretStringTemplate).toEqual({
+      'Fn::Join': ['', [
+        `{"engine":"${value}","host":"`,
+        { 'Fn::GetAtt': [id(s, instance), 'Endpoint.Address'] },
+        '","port":',
+        { 'Fn::GetAtt': [id(s, instance), 'Endpoint.Port'] },
+        ',"username":"app"}',
+      ]],
+    });
+  });
+
+  test.each<[string, () => rds.IClusterEngine, RotationEngine, string]>([
+    ['Aurora MySQL', () => rds.DatabaseClusterEngine.auroraMysql({ version: rds.AuroraMysqlEngineVersion.VER_3_08_0 }), RotationEngine.MYSQL_MULTI_USER, 'aurora-mysql'],
+    ['Aurora PostgreSQL', () => rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }), MULTI, 'aurora-postgresql'],
+  ])('fromDatabaseCluster of %s with alternating users: the engine value of the cluster and the master', (_name, engine, rotationEngine, value) => {
+    const s = stack();
+    const cluster = new rds.DatabaseCluster(s, 'Cluster', { engine: engine(), writer: rds.ClusterInstance.provisioned('Writer'), vpc: vpc(s) });
+    expect(cluster.engine?.engineType).toBe(value);
+    const master = new Secret(s, 'Master');
+    expect(SecretTemplate.fromDatabaseCluster(cluster, { username: 'app' }).engine).toBe(value);
+    const template = SecretTemplate.fromDatabaseCluster(cluster, { username: 'app', rotationEngine, masterSecret: master });
+    expect(template.engine).toBe(value);
+    const secret = new Secret(s, 'Secret', { template });
+    const join = propertiesOf(secret).GenerateSecretString.SecretStringTemplate['Fn::Join'][1];
+    expect(join[0]).toBe(`{"engine":"${value}","host":"`);
+    expect(join).toContainEqual({ Ref: id(s, master) });
+    expect(secret.addRotation().rotationFunction.engine).toBe(rotationEngine);
+  });
+
+  test.each<[string, RotationEngine, string, number]>([
+    ['MySQL', RotationEngine.MYSQL_MULTI_USER, 'mysql', 26],
+    ['MariaDB', RotationEngine.MARIADB_MULTI_USER, 'mariadb', 74],
+    ['PostgreSQL', MULTI, 'postgres', 57],
+  ])('%s alternating users: the longest username whose clone fits the limit is accepted, as is a clone at the limit', (_name, rotationEngine, value, longest) => {
+    const s = stack();
+    const master = new Secret(s, 'Master');
+    const options = { host: 'db.internal', rotationEngine, masterSecret: master };
+    expect(SecretTemplate.database({ ...options, username: 'u'.repeat(longest) }).engine).toBe(value);
+    const limit = longest + '_clone'.length;
+    expect(() => SecretTemplate.database({ ...options, username: `${'u'.repeat(longest)}_clone` })).not.toThrow();
+    expect(() => SecretTemplate.database({ ...options, username: 'u'.repeat(limit) })).toThrow(`limit of ${limit}`);
+  });
+
+  test.each([
+    [RotationEngine.MYSQL_SINGLE_USER, 'mysql', 32],
+    [RotationEngine.MARIADB_SINGLE_USER, 'mariadb', 80],
+  ])('%s: the engine value from the rotation engine, and a username of the full limit', (rotationEngine, value, limit) => {
+    const template = SecretTemplate.database({ host: 'db.internal', username: 'u'.repeat(limit), rotationEngine });
+    expect(template.engine).toBe(value);
+    expect(templateJson(stack(), template)).toEqual({ engine: value, host: 'db.internal', port: 3306, username: 'u'.repeat(limit) });
+  });
+
   test('fromDatabaseInstance of an imported instance: literal port; the engine must be given', () => {
     const s = stack();
     const imported = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Db', {
@@ -304,8 +369,13 @@ describe('SecretTemplate refuses bad input, naming the property', () => {
     ['an OAuth rotation engine', db({ rotationEngine: RotationEngine.custom({ id: 'oauth', code: lambda.Code.fromInline('x'), secretKind: SecretTemplateKind.OAUTH_CLIENT }) }),
       /database: rotationEngine does not fit a database template: engine 'oauth' rotates OAuth client secrets, but the secret's template is a database secret; use RotationEngine.POSTGRES_SINGLE_USER or RotationEngine.POSTGRES_MULTI_USER/],
     ['a custom single-user engine with master: a custom alternating-users engine suggested',
+      db({ engine: 'redshift', rotationEngine: RotationEngine.custom({ id: 'rs', code: lambda.Code.fromInline('x'), secretEngines: ['redshift'] }), masterSecret: master }),
+      /masterSecret is not allowed for the single-user rotation engine 'rs'; use an alternating-users engine \(RotationEngine.custom\(\{ ..., multiUser: true \}\)\)/],
+    ['a custom single-user MySQL engine with master: the bundled MySQL alternating-users engine suggested',
       db({ engine: 'mysql', rotationEngine: RotationEngine.custom({ id: 'my', code: lambda.Code.fromInline('x'), secretEngines: ['mysql'] }), masterSecret: master }),
-      /masterSecret is not allowed for the single-user rotation engine 'my'; use an alternating-users engine \(RotationEngine.custom\(\{ ..., multiUser: true \}\)\)/],
+      /masterSecret is not allowed for the single-user rotation engine 'my'; use an alternating-users engine such as RotationEngine.MYSQL_MULTI_USER$/],
+    ['a MySQL template for the MariaDB engine: the MySQL engines suggested', db({ engine: 'aurora-mysql', rotationEngine: RotationEngine.MARIADB_SINGLE_USER }),
+      /rotationEngine does not fit engine 'aurora-mysql': engine 'mariadb-single-user' rotates database secrets with engine 'mariadb', but the secret's template has engine 'aurora-mysql'; use RotationEngine.MYSQL_SINGLE_USER or RotationEngine.MYSQL_MULTI_USER$/],
     ['port 0', db({ port: 0 }), /port must be an integer from 1 to 65535, got 0/],
     ['port 65536', db({ port: 65536 }), /port must be an integer from 1 to 65535, got 65536/],
     ['port 5432.5', db({ port: 5432.5 }), /port must be an integer from 1 to 65535/],
@@ -313,6 +383,17 @@ describe('SecretTemplate refuses bad input, naming the property', () => {
     ['blank username', db({ username: '   ' }), /username must not be blank/],
     ['PostgreSQL username of 64 bytes', db({ username: 'é'.repeat(32) }), /username must be 1 to 63 bytes for engine 'postgres', got 64 bytes/],
     ['MySQL username of 33 characters', db({ engine: 'mysql', username: 'u'.repeat(33) }), /username must be 1 to 32 characters for engine 'mysql', got 33/],
+    ['Aurora MySQL username of 33 characters', db({ engine: 'aurora-mysql', username: 'ü'.repeat(33) }), /username must be 1 to 32 characters for engine 'aurora-mysql', got 33 characters/],
+    ['MariaDB username of 81 characters', db({ engine: 'mariadb', username: 'u'.repeat(81) }), /username must be 1 to 80 characters for engine 'mariadb', got 81 characters/],
+    ['MySQL alternating users: a username whose clone exceeds 32 characters',
+      db({ engine: undefined, rotationEngine: RotationEngine.MYSQL_MULTI_USER, masterSecret: master, username: 'u'.repeat(27) }),
+      /username must be 1 to 26 characters for the alternating-users rotation engine 'mysql-multi-user', got 27 characters: its clone 'u{27}_clone' must fit the limit of 32 characters for engine 'mysql'$/],
+    ['MariaDB alternating users: a username whose clone exceeds 80 characters',
+      db({ engine: undefined, rotationEngine: RotationEngine.MARIADB_MULTI_USER, masterSecret: master, username: 'u'.repeat(75) }),
+      /username must be 1 to 74 characters for the alternating-users rotation engine 'mariadb-multi-user', got 75 characters: .* limit of 80 characters for engine 'mariadb'/],
+    ['PostgreSQL alternating users: a username whose clone exceeds 63 bytes',
+      db({ rotationEngine: MULTI, masterSecret: master, username: 'é'.repeat(29) }),
+      /username must be 1 to 57 bytes for the alternating-users rotation engine 'postgres-multi-user', got 58 bytes/],
     ['username with a control character', db({ username: 'a\nb' }), /username must not contain control characters/],
     ['empty host', db({ host: '' }), /host must be a non-empty string/],
     ['host with a scheme', db({ host: 'postgres://db.internal' }), /host must be a host name or IP address .* without scheme, port, path or spaces/],

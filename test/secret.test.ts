@@ -345,7 +345,7 @@ describe('Secret refuses bad input at synth, naming the property', () => {
     }).addRotation(), /addRotation: engine is required \(the template names no rotationEngine\); there is no bundled rotation engine for OAuth client secrets yet/],
     ['addRotation with an engine for another database', (s) => new Secret(s, 'Secret', {
       template: SecretTemplate.database({ engine: 'mysql', host: 'h', username: 'u' }),
-    }).addRotation({ engine: SINGLE }), /addRotation: engine 'postgres-single-user' rotates database secrets with engine 'postgres' or 'aurora-postgresql', but the secret's template has engine 'mysql'; there is no bundled rotation engine for mysql secrets yet; use RotationEngine.custom\(/],
+    }).addRotation({ engine: SINGLE }), /addRotation: engine 'postgres-single-user' rotates database secrets with engine 'postgres' or 'aurora-postgresql', but the secret's template has engine 'mysql'; use RotationEngine.MYSQL_SINGLE_USER or RotationEngine.MYSQL_MULTI_USER$/],
     ['addRotation with another password policy', (s) => new Secret(s, 'Secret', { template: db }).addRotation({
       engine: SINGLE, rotationFunctionOptions: { passwordPolicy: PasswordPolicy.postgres({ length: 20 }) },
     }), /addRotation: rotationFunctionOptions.passwordPolicy differs from the template's passwordPolicy/],
