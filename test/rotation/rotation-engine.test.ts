@@ -1,6 +1,7 @@
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { BUNDLED } from './fixtures';
 import { PasswordPolicy, RotationEngine, SecretTemplateKind } from '../../src';
 import { DEFAULT_EXCLUDE_CHARACTERS, FUNCTION_IDS, SECRET_ENGINES } from '../../src/private/contract';
 
@@ -49,8 +50,41 @@ describe('RotationEngine', () => {
     expect(RotationEngine.custom({ id: 'x', code }).defaultPasswordPolicy._toContract()).toEqual(new PasswordPolicy()._toContract());
   });
 
-  test.each([RotationEngine.POSTGRES_SINGLE_USER, RotationEngine.POSTGRES_MULTI_USER])('%s rotates database secrets', (engine) => {
+  test.each(BUNDLED)('%s rotates database secrets', (_name, engine) => {
     expect(engine.secretKind).toBe(SecretTemplateKind.DATABASE);
+  });
+
+  test.each<[string, RotationEngine, string[], boolean, number, string]>([
+    ['MYSQL_SINGLE_USER', RotationEngine.MYSQL_SINGLE_USER, ['mysql', 'aurora-mysql'], false, 3306, 'MySQL single user'],
+    ['MYSQL_MULTI_USER', RotationEngine.MYSQL_MULTI_USER, ['mysql', 'aurora-mysql'], true, 3306, 'MySQL alternating users'],
+    ['MARIADB_SINGLE_USER', RotationEngine.MARIADB_SINGLE_USER, ['mariadb'], false, 3306, 'MariaDB single user'],
+    ['MARIADB_MULTI_USER', RotationEngine.MARIADB_MULTI_USER, ['mariadb'], true, 3306, 'MariaDB alternating users'],
+  ])('%s: engine values, scheme, port, name, password policy and statements', (name, engine, values, multiUser, port, displayName) => {
+    expect(engine.id).toBe((FUNCTION_IDS as Record<string, string>)[name]);
+    expect(engine.secretEngines).toEqual(values);
+    expect(engine.multiUser).toBe(multiUser);
+    expect(engine.defaultPort).toBe(port);
+    expect(engine.displayName).toBe(displayName);
+    expect(engine.isBundled).toBe(true);
+    expect(engine.handler).toBe('index.handler');
+    expect(engine.defaultPasswordPolicy.excludeCharacters).toBe(DEFAULT_EXCLUDE_CHARACTERS.common);
+    expect(engine.defaultPasswordPolicy.length).toBe(32);
+    const statements = engine.policyStatements().map((s) => s.toStatementJson());
+    expect(statements).toEqual(multiUser ? RotationEngine.POSTGRES_MULTI_USER.policyStatements().map((s) => s.toStatementJson()) : []);
+  });
+
+  test.each(BUNDLED)('%s: every wildcard of its statements carries a reason for the nag suppression', (_name, engine) => {
+    for (const { statement, wildcardReason } of engine._policyStatementsWithReasons()) {
+      if (statement.resources.some((r) => r.includes('*'))) {
+        expect(wildcardReason).toMatch(/.{40,}/);
+      }
+    }
+  });
+
+  test('a custom engine\'s statements carry no reason: their findings stay the user\'s to suppress', () => {
+    const statement = new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: ['*'] });
+    const engine = RotationEngine.custom({ id: 'x', code: lambda.Code.fromInline('x'), policyStatements: [statement] });
+    expect(engine._policyStatementsWithReasons().map((s) => s.wildcardReason)).toEqual([undefined]);
   });
 
   test.each<[string, { secretKind?: SecretTemplateKind; secretEngines?: string[] }, SecretTemplateKind | undefined]>([
@@ -80,6 +114,7 @@ describe('RotationEngine', () => {
     ['a long id', 'a'.repeat(31), undefined, /id must be 1 to 30/],
     ['a trailing hyphen', 'engine-', undefined, /id must be 1 to 30/],
     ['a bundled id', 'postgres-single-user', undefined, /id 'postgres-single-user' is a bundled engine id/],
+    ['a bundled MariaDB id', 'mariadb-multi-user', undefined, /id 'mariadb-multi-user' is a bundled engine id; choose an id other than .*mysql-single-user/],
     ['port 0', 'engine', 0, /defaultPort must be an integer from 1 to 65535, got 0/],
     ['port 70000', 'engine', 70000, /defaultPort must be an integer from 1 to 65535, got 70000/],
   ];
