@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import * as mysql from 'mysql2';
-import { ParsedGrant, canonical, grantStatement, significant, undoStatements } from './mysql-grants';
+import { ParsedGrant, atomsOf, grantStatement, significant } from './mysql-grants';
 import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, ENV, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
 import { usernameLengthLimit } from '../kit/database';
 import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
@@ -127,7 +127,8 @@ export function classify(label: string, err: unknown, during: string, phase: 'co
   }
   // only the master's statements grant and create; an application user's refusal (a probe) is a database error
   if (phase === 'master' && n !== undefined && NOT_PERMITTED.has(n)) {
-    return new RotationError(ERROR_CODES.MASTER_NOT_PERMITTED, `${label} refused ${during}: the session's user lacks a privilege it needs`, err);
+    return new RotationError(ERROR_CODES.MASTER_NOT_PERMITTED,
+      `${label} refused ${during} to the master user: it needs CREATE USER, SELECT on mysql.*, each privilege of the original WITH GRANT OPTION and ADMIN OPTION on each of its roles`, err);
   }
   return new RotationError(ERROR_CODES.DATABASE_ERROR, `${label} ${during} failed`, err);
 }
@@ -268,8 +269,8 @@ class MysqlSession implements DatabaseSession {
       throw new ConfusedDeputyError('the current user is named like the clone of the pending user but is not its clone (no account of both on one host)');
     }
     // the clone holds the original's grants; the original may have gained some since, never the other way round
-    const originalGrants = new Set((await this.grants(original, originalAccount.host)).map(canonical));
-    const extra = (await this.grants(alternate, alternateAccount.host)).map(canonical).filter((g) => !originalGrants.has(g));
+    const originalGrants = atomsOf(await this.grants(original, originalAccount.host));
+    const extra = [...atomsOf(await this.grants(alternate, alternateAccount.host)).keys()].filter((k) => !originalGrants.has(k));
     if (extra.length > 0) {
       throw new ConfusedDeputyError('the current user is named like the clone of the pending user but holds grants the pending user does not');
     }
@@ -317,10 +318,10 @@ class MysqlSession implements DatabaseSession {
     if (clone.host !== source.host) throw outOfSync('the hosts differ');
     if (clone.require !== source.require) throw outOfSync('the TLS requirements differ');
     if (clone.plugin !== source.plugin) throw outOfSync('the authentication plugins differ');
-    const want = new Set((await this.grants(original, source.host)).map(canonical));
-    const have = new Set((await this.grants(alternate, clone.host)).map(canonical));
-    const missing = [...want].filter((g) => !have.has(g)).length;
-    const extra = [...have].filter((g) => !want.has(g)).length;
+    const want = atomsOf(await this.grants(original, source.host));
+    const have = atomsOf(await this.grants(alternate, clone.host));
+    const missing = [...want.keys()].filter((k) => !have.has(k)).length;
+    const extra = [...have.keys()].filter((k) => !want.has(k)).length;
     if (missing > 0 || extra > 0) throw outOfSync(`${missing} grant(s) missing, ${extra} grant(s) the original does not hold`);
   }
 
@@ -350,18 +351,16 @@ class MysqlSession implements DatabaseSession {
   }
 
   /**
-   * Grants the clone the original's grants, then takes away what the clone holds beyond them, then grants again (a
-   * revoked line may share privileges with a wanted one). Each GRANT adds only what the original holds; a refusal
+   * Grants the clone the original's grants, then takes away each privilege the clone holds beyond them, then grants
+   * again (taking a role away takes its ADMIN OPTION too). Each GRANT adds only what the original holds; a refusal
    * stops before the clone's password is set.
    */
   private async syncGrants(desired: ParsedGrant[], target: string, clone: string, host: string): Promise<void> {
     for (const grant of desired) await this.query('grant', grantStatement(grant, clone));
-    const wanted = new Set(desired.map(canonical));
-    const surplus = (await this.grants(target, host)).filter((g) => !wanted.has(canonical(g)));
+    const wanted = atomsOf(desired);
+    const surplus = [...atomsOf(await this.grants(target, host)).values()].filter((a) => !wanted.has(a.key));
     if (surplus.length === 0) return;
-    for (const grant of surplus) {
-      for (const statement of undoStatements(grant, clone)) await this.query('revoke', statement);
-    }
+    for (const statement of new Set(surplus.map((a) => a.undo(clone)))) await this.query('revoke', statement);
     for (const grant of desired) await this.query('grant', grantStatement(grant, clone));
   }
 

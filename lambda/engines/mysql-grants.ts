@@ -33,15 +33,14 @@ export interface ParsedGrant {
   readonly body: string;
   /** The object after ON (`*.*`, `` `db`.* ``, `PROCEDURE `db`.`p``), when the line has one. */
   readonly object?: string;
+  /** The privileges (or roles) as written, split at top-level commas: `SELECT`, `INSERT (`a`, `b`)`, `` `role` ``. */
+  readonly items: readonly string[];
   /** PROXY ON an account. */
   readonly proxy: boolean;
   /** Global USAGE only (`GRANT USAGE ON *.*`): every account has it. */
   readonly usageOnly: boolean;
   readonly option?: 'GRANT OPTION' | 'ADMIN OPTION';
 }
-
-/** A placeholder grantee: lines for different accounts compare equal when only their grantees differ. */
-export const ANY_GRANTEE = '<grantee>';
 
 function unrecognized(problem: string): RotationError {
   return new RotationError(ERROR_CODES.DATABASE_ERROR, `Cannot copy a grant of the original user: ${problem}`);
@@ -118,6 +117,25 @@ function optionOf(tokens: Token[], from: number): ParsedGrant['option'] {
   return undefined;
 }
 
+/** The source text of tokens[from, to) split at commas outside parentheses. */
+function splitTopLevel(line: string, tokens: Token[], from: number, to: number): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let start = from;
+  for (let i = from; i <= to; i++) {
+    const t = tokens[i];
+    if (i === to || (depth === 0 && t.kind === 'punct' && t.text === ',')) {
+      if (i > start) items.push(line.slice(tokens[start].start, tokens[i - 1].end));
+      start = i + 1;
+    } else if (t.kind === 'punct' && t.text === '(') {
+      depth += 1;
+    } else if (t.kind === 'punct' && t.text === ')') {
+      depth -= 1;
+    }
+  }
+  return items;
+}
+
 /** Parses one SHOW GRANTS line. */
 export function parseGrant(line: string): ParsedGrant {
   const tokens = tokenize(line);
@@ -146,10 +164,11 @@ export function parseGrant(line: string): ParsedGrant {
   const body = line.slice(tokens[bodyFrom].start, tokens[at - 1].end);
   const on = topLevel(tokens, 'ON', bodyFrom);
   const object = on > bodyFrom && on < at - 1 ? line.slice(tokens[on + 1].start, tokens[at - 1].end) : undefined;
+  const items = splitTopLevel(line, tokens, bodyFrom, on > bodyFrom && on < at ? on : at);
   const proxy = kind !== 'default-role' && isWord(tokens[bodyFrom], 'PROXY') && on === bodyFrom + 1;
   const usageOnly = kind === 'grant' && at - bodyFrom === 3 && isWord(tokens[bodyFrom], 'USAGE') && on === bodyFrom + 1
     && tokens[bodyFrom + 2].text === '*.*';
-  return { kind, head, body, object, proxy, usageOnly, option: kind === 'default-role' ? undefined : optionOf(tokens, afterGrantee) };
+  return { kind, head, body, object, items, proxy, usageOnly, option: kind === 'default-role' ? undefined : optionOf(tokens, afterGrantee) };
 }
 
 /** The statement that gives `grant` to `grantee` (an account already quoted by the driver). */
@@ -160,24 +179,58 @@ export function grantStatement(grant: ParsedGrant, grantee: string): string {
 }
 
 /**
- * Statements that take `grant` away from `grantee`: the inverse of {@link grantStatement}. A partial revoke (MySQL's
- * `REVOKE ... ON schema`) is undone by granting it; a default role by `SET DEFAULT ROLE NONE`.
+ * One privilege a line gives (a privilege on an object, one column's privilege, a role, a grant option, a default
+ * role): lines that merge several (`GRANT SELECT, INSERT (`a`) ON ...`) compare privilege by privilege, so a grant added
+ * to a line is a new atom, not a different line. `key` compares; `undo` takes just that atom away from a grantee.
  */
-export function undoStatements(grant: ParsedGrant, grantee: string): string[] {
-  if (grant.kind === 'default-role') return [`SET DEFAULT ROLE NONE FOR ${grantee}`];
-  if (grant.kind === 'revoke') return [`GRANT ${grant.body} TO ${grantee}`];
-  const statements: string[] = [];
-  // revoking privileges leaves the grant option on their object; PROXY and role grants go with their options
-  if (grant.option === 'GRANT OPTION' && grant.object !== undefined && !grant.proxy) {
-    statements.push(`REVOKE GRANT OPTION ON ${grant.object} FROM ${grantee}`);
-  }
-  if (!grant.usageOnly) statements.push(`REVOKE ${grant.body} FROM ${grantee}`);
-  return statements;
+export interface GrantAtom {
+  readonly key: string;
+  undo(grantee: string): string;
 }
 
-/** A line in a form that compares equal for two accounts that hold the same grant. */
-export function canonical(grant: ParsedGrant): string {
-  return grantStatement(grant, ANY_GRANTEE);
+export function atoms(grant: ParsedGrant): GrantAtom[] {
+  if (grant.kind === 'default-role') {
+    return [{ key: `DEFAULT ROLE ${grant.body}`, undo: (g) => `SET DEFAULT ROLE NONE FOR ${g}` }];
+  }
+  if (grant.kind === 'revoke') {
+    // MySQL's partial revokes: undone by granting what they took
+    return [{ key: `REVOKE ${grant.body}`, undo: (g) => `GRANT ${grant.body} TO ${g}` }];
+  }
+  const object = grant.object;
+  if (object === undefined) {
+    // roles (`GRANT `r1`, `r2` TO ...`); revoking a role takes its ADMIN OPTION with it
+    return grant.items.flatMap((role) => [
+      { key: `ROLE ${role}`, undo: (g: string) => `REVOKE ${role} FROM ${g}` },
+      ...(grant.option === 'ADMIN OPTION' ? [{ key: `ADMIN OPTION ${role}`, undo: (g: string) => `REVOKE ${role} FROM ${g}` }] : []),
+    ]);
+  }
+  if (grant.proxy) {
+    return [
+      { key: `PROXY ON ${object}`, undo: (g) => `REVOKE PROXY ON ${object} FROM ${g}` },
+      ...(grant.option ? [{ key: `PROXY WITH GRANT OPTION ON ${object}`, undo: (g: string) => `REVOKE PROXY ON ${object} FROM ${g}` }] : []),
+    ];
+  }
+  const result: GrantAtom[] = [];
+  for (const item of grant.items) {
+    const columns = /^([^(]*?)\s*\((.*)\)$/s.exec(item);
+    if (columns) {
+      for (const column of splitTopLevel(columns[2], tokenize(columns[2]), 0, tokenize(columns[2]).length)) {
+        const privilege = `${columns[1]} (${column})`;
+        result.push({ key: `${privilege} ON ${object}`, undo: (g) => `REVOKE ${privilege} ON ${object} FROM ${g}` });
+      }
+    } else if (item.toUpperCase() !== 'USAGE') {
+      result.push({ key: `${item} ON ${object}`, undo: (g) => `REVOKE ${item} ON ${object} FROM ${g}` });
+    }
+  }
+  if (grant.option === 'GRANT OPTION') {
+    result.push({ key: `GRANT OPTION ON ${object}`, undo: (g) => `REVOKE GRANT OPTION ON ${object} FROM ${g}` });
+  }
+  return result;
+}
+
+/** Every atom of some lines, by key. */
+export function atomsOf(grants: readonly ParsedGrant[]): Map<string, GrantAtom> {
+  return new Map(grants.flatMap(atoms).map((a) => [a.key, a]));
 }
 
 /** The grants worth copying: every line but the bare `GRANT USAGE ON *.*` every account has. */

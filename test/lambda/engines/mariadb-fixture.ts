@@ -134,7 +134,9 @@ export class MariaDbRotationFixture {
   }
 
   public async value(secretArn: string, select: { stage?: string; versionId?: string } = {}): Promise<Record<string, any>> {
-    const out = await this.sm.client().send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: select.stage, VersionId: select.versionId }));
+    const out = await this.sm.client().send(new GetSecretValueCommand({
+      SecretId: secretArn, VersionStage: select.stage, VersionId: select.versionId,
+    }));
     return JSON.parse(out.SecretString!);
   }
 
@@ -153,7 +155,9 @@ export class MariaDbRotationFixture {
   public async grants(user: string, host = '%'): Promise<string[]> {
     const rows = await this.db.query<Record<string, string>>(`SHOW GRANTS FOR ${account(user, host)}`);
     return rows.map((r) => Object.values(r)[0])
-      .map((line) => line.replace(/ (TO|FROM|FOR) `(?:[^`]|``)*`@`(?:[^`]|``)*`.*$/, ' $1 <grantee>'))
+      // the grantee replaced; of what follows it only the grant's own option kept (MariaDB appends account properties)
+      .map((line) => line.replace(/ (TO|FROM|FOR) `(?:[^`]|``)*`@`(?:[^`]|``)*`(.*)$/,
+        (_m, keyword: string, tail: string) => ` ${keyword} <grantee>${/WITH (GRANT|ADMIN) OPTION/.exec(tail)?.[0].replace(/^/, ' ') ?? ''}`))
       .filter((line) => line !== 'GRANT USAGE ON *.* TO <grantee>')
       .sort();
   }
