@@ -97,7 +97,7 @@ describe('SecretTemplate.database', () => {
 
   test('a given password policy is used, with the engine\'s exclusions required', () => {
     const s = stack();
-    const policy = PasswordPolicy.postgres({ length: 48, excludeCharacters: '%' });
+    const policy = SINGLE.passwordPolicy({ length: 48, excludeCharacters: '%' });
     new Secret(s, 'Secret', { template: SecretTemplate.database({ engine: 'postgres', host: 'h', username: 'u', passwordPolicy: policy }) });
     expect(secretProperties(s).GenerateSecretString).toMatchObject({ PasswordLength: 48, ExcludeCharacters: `${DEFAULT_EXCLUDE_CHARACTERS.postgres}%` });
   });

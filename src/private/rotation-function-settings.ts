@@ -20,6 +20,7 @@ const MIN_TIMEOUT = Duration.seconds(10);
 const MAX_TIMEOUT = Duration.minutes(15);
 const MAX_CALL_TIMEOUT_MS = 10_000;
 const DEFAULT_RESERVED_CONCURRENCY = 5;
+const MAX_USERNAME_LENGTH_LIMIT = 1024;
 
 /**
  * The settings a rotation function is created with (the fields of `RotationFunctionOptions` that are settings rather
@@ -35,6 +36,7 @@ export interface RotationFunctionSettingsInput {
   readonly permissionsBoundary?: iam.IManagedPolicy;
   readonly tlsCaBundle?: string;
   readonly probeQuery?: string;
+  readonly usernameLengthLimit?: number;
 }
 
 /** The effective settings of a function (defaults applied), compared by `RotationFunction.shared()`. */
@@ -48,6 +50,7 @@ export interface RotationFunctionSettings {
   readonly permissionsBoundary?: iam.IManagedPolicy;
   readonly tlsCaBundle?: string;
   readonly probeQuery?: string;
+  readonly usernameLengthLimit?: number;
 }
 
 /** Applies the defaults and validates the settings, naming the property and the allowed range. */
@@ -80,6 +83,13 @@ export function validateSettings(owner: string, props: RotationFunctionSettingsI
   if (props.probeQuery !== undefined && props.probeQuery.trim() === '') {
     throw new Error(`${owner}: probeQuery must be a non-empty SQL statement (1 or more characters), got an empty string`);
   }
+  if (props.usernameLengthLimit !== undefined) {
+    assertLiteral(owner, 'usernameLengthLimit', props.usernameLengthLimit);
+    // the handlers accept 1 to 1024 (ROTATION_USERNAME_LENGTH_LIMIT); refusing more here fails the synth, not a rotation
+    if (!isIntegerInRange(props.usernameLengthLimit, 1, MAX_USERNAME_LENGTH_LIMIT)) {
+      throw new Error(`${owner}: usernameLengthLimit must be an integer from 1 to ${MAX_USERNAME_LENGTH_LIMIT}, got ${props.usernameLengthLimit}`);
+    }
+  }
   return {
     timeout,
     callTimeout,
@@ -90,6 +100,7 @@ export function validateSettings(owner: string, props: RotationFunctionSettingsI
     permissionsBoundary: props.permissionsBoundary,
     tlsCaBundle: props.tlsCaBundle,
     probeQuery: props.probeQuery,
+    usernameLengthLimit: props.usernameLengthLimit,
   };
 }
 
@@ -112,6 +123,7 @@ export function conflictingSettings(stack: Stack, given: RotationFunctionSetting
   check('reservedConcurrentExecutions', given.reservedConcurrentExecutions, existing.reservedConcurrentExecutions);
   check('tlsCaBundle', given.tlsCaBundle, existing.tlsCaBundle);
   check('probeQuery', given.probeQuery, existing.probeQuery);
+  check('usernameLengthLimit', given.usernameLengthLimit, existing.usernameLengthLimit);
   check('encryptionKey', given.encryptionKey?.keyArn, existing.encryptionKey?.keyArn);
   check('permissionsBoundary', given.permissionsBoundary?.managedPolicyArn, existing.permissionsBoundary?.managedPolicyArn);
   return conflicts;

@@ -175,6 +175,16 @@ export interface RotationFunctionOptions {
    * @default - `SELECT 1`
    */
   readonly probeQuery?: string;
+
+  /**
+   * The longest user name the database accepts, for a server that allows another length than its engine and version
+   * imply (`ROTATION_USERNAME_LENGTH_LIMIT`), counted as the engine counts it (bytes for PostgreSQL, characters for
+   * MySQL and MariaDB); from 1 to 1024. Alternating-users handlers refuse a clone name beyond it before changing anything.
+   *
+   * @default - the engine's limit: PostgreSQL 63 bytes, MySQL 5.7+ and Aurora MySQL 32 characters (16 before 5.7, read
+   * from the server's version), MariaDB 80 characters
+   */
+  readonly usernameLengthLimit?: number;
 }
 
 /**
@@ -354,6 +364,9 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     }
     if (this.settings.probeQuery !== undefined) {
       environment[ENV.PROBE_QUERY] = this.settings.probeQuery;
+    }
+    if (this.settings.usernameLengthLimit !== undefined) {
+      environment[ENV.USERNAME_LENGTH_LIMIT] = String(this.settings.usernameLengthLimit);
     }
 
     this.lambdaFunction = new lambda.Function(this, 'Function', {

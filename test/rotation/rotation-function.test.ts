@@ -378,8 +378,19 @@ describe('RotationFunction options', () => {
     expect(synth({ callTimeout: Duration.seconds(3) }).template.toJSON().Resources).toBeDefined();
   });
 
+  test('a user-name limit for servers that allow another length reaches the handler', () => {
+    const { template } = synth({ usernameLengthLimit: 16 }, RotationEngine.MYSQL_MULTI_USER);
+    const env = onlyResource(template, 'AWS::Lambda::Function').resource.Properties.Environment.Variables;
+    expect(env[ENV.USERNAME_LENGTH_LIMIT]).toBe('16');
+    const stack = testStack();
+    const fn = RotationFunction.shared(stack, RotationEngine.MYSQL_MULTI_USER, { usernameLengthLimit: 16 });
+    expect(RotationFunction.shared(stack, RotationEngine.MYSQL_MULTI_USER, { usernameLengthLimit: 16 })).toBe(fn);
+    expect(() => RotationFunction.shared(stack, RotationEngine.MYSQL_MULTI_USER, { usernameLengthLimit: 32 }))
+      .toThrow(/already exists with different usernameLengthLimit/);
+  });
+
   test('the password policy is serialized into the environment', () => {
-    const policy = PasswordPolicy.postgres({ length: 48, excludePunctuation: true });
+    const policy = SINGLE.passwordPolicy({ length: 48, excludePunctuation: true });
     const { template } = synth({ passwordPolicy: policy });
     const env = onlyResource(template, 'AWS::Lambda::Function').resource.Properties.Environment.Variables;
     expect(JSON.parse(env[ENV.PASSWORD_POLICY])).toEqual(policy._toContract());
@@ -389,6 +400,9 @@ describe('RotationFunction options', () => {
     ['timeout under 10 s', { timeout: Duration.seconds(5) }, /timeout must be whole seconds from 10 seconds to 15 minutes, got 5 seconds/],
     ['timeout over 15 min', { timeout: Duration.minutes(16) }, /timeout must be whole seconds from 10 seconds to 15 minutes, got 16 minutes/],
     ['timeout not whole seconds', { timeout: Duration.millis(10500) }, /timeout must be whole seconds from 10 seconds to 15 minutes/],
+    ['user-name limit 0', { usernameLengthLimit: 0 }, /usernameLengthLimit must be an integer from 1 to 1024, got 0/],
+    ['user-name limit 1025', { usernameLengthLimit: 1025 }, /usernameLengthLimit must be an integer from 1 to 1024, got 1025/],
+    ['user-name limit 16.5', { usernameLengthLimit: 16.5 }, /usernameLengthLimit must be an integer from 1 to 1024, got 16.5/],
     ['call timeout under 1 s', { callTimeout: Duration.millis(500) }, /callTimeout must be from 1 second to half the timeout \(30 seconds\), got 500 millis/],
     ['call timeout over half the timeout', { callTimeout: Duration.seconds(31) }, /callTimeout must be from 1 second to half the timeout \(30 seconds\)/],
     ['infinite log retention', { logRetention: logs.RetentionDays.INFINITE }, /logRetention must be a finite retention \(RetentionDays.ONE_DAY to RetentionDays.TEN_YEARS\)/],
@@ -511,11 +525,11 @@ describe('RotationFunction.shared', () => {
       RotationFunction.shared(stack, SINGLE, { vpc: otherVpc }),
       RotationFunction.shared(stack, SINGLE, { vpc, vpcSubnets: { subnets: [vpc.isolatedSubnets[1]] } }),
       RotationFunction.shared(stack, SINGLE, { vpc, securityGroups: [sg] }),
-      RotationFunction.shared(stack, SINGLE, { passwordPolicy: PasswordPolicy.postgres({ length: 40 }) }),
+      RotationFunction.shared(stack, SINGLE, { passwordPolicy: SINGLE.passwordPolicy({ length: 40 }) }),
     ];
     expect(new Set([base, ...variants]).size).toBe(7);
     expect(RotationFunction.shared(stack, SINGLE, { vpc })).toBe(variants[1]);
-    expect(RotationFunction.shared(stack, SINGLE, { passwordPolicy: PasswordPolicy.postgres({ length: 40 }) })).toBe(variants[5]);
+    expect(RotationFunction.shared(stack, SINGLE, { passwordPolicy: SINGLE.passwordPolicy({ length: 40 }) })).toBe(variants[5]);
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Lambda::Function', 7);
     const names = Object.values(template.findResources('AWS::Lambda::Function')).map((r: any) => r.Properties.FunctionName);
@@ -651,7 +665,7 @@ describe('RotationFunction with master secrets of another stack', () => {
 
   test('a master read by two functions carries a tag for each', () => {
     const { app, platform, team, fn } = platformAndTeam();
-    const other = RotationFunction.shared(platform, MULTI, { passwordPolicy: PasswordPolicy.postgres({ length: 40 }) });
+    const other = RotationFunction.shared(platform, MULTI, { passwordPolicy: SINGLE.passwordPolicy({ length: 40 }) });
     const master = secret(team, 'Master', secretKey(team));
     fn.addMasterSecret(master);
     other.addMasterSecret(master);
