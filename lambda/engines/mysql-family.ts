@@ -1,4 +1,5 @@
 import { readFileSync } from 'fs';
+import { isIP } from 'net';
 import * as mysql from 'mysql2';
 import { ParsedGrant, atomsOf, grantStatement, significant } from './mysql-grants';
 import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, ENV, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
@@ -102,7 +103,7 @@ const STATEMENT_TIMEOUT = new Set([1969, 3024]);
 /** The server requires TLS of an account or of every connection, and the secret said `tls: disabled`. */
 const TLS_REQUIRED = new Set([3159, 4025]);
 /** Node TLS error codes and the driver's for a server without TLS: never a reason to retry in plaintext. */
-const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO|HANDSHAKE_NO_SSL_SUPPORT/;
+const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO|HANDSHAKE_NO_SSL_SUPPORT|HANDSHAKE_SSL_ERROR/;
 const DRIVER_TIMEOUT = new Set(['ETIMEDOUT', 'PROTOCOL_SEQUENCE_TIMEOUT']);
 
 /** The session's own sql_mode: strict, and without NO_BACKSLASH_ESCAPES, which would change what the driver's quoting means. */
@@ -165,6 +166,18 @@ export function connectionOptions(login: DatabaseLogin, ctx: StepContext, budget
   };
 }
 
+/**
+ * mysql2 checks the certificate against the host only when the host is a name: for an IP address it passes no server
+ * name to TLS, and Node then checks the certificate against `localhost`. An IP address would thus accept any
+ * certificate the CA issued for `localhost`; refused instead (RDS and Aurora endpoints are DNS names).
+ */
+export function assertVerifiableHost(flavor: Pick<MysqlFlavor, 'label'>, login: DatabaseLogin): void {
+  if (login.tls !== TLS_MODES.DISABLED && isIP(login.host) !== 0) {
+    throw new RotationError(ERROR_CODES.TLS_FAILED,
+      `TLS to ${flavor.label} needs the server's DNS name in host: the driver cannot verify a certificate against an IP address`);
+  }
+}
+
 /** The dialect of a flavor. */
 export function mysqlDialect(flavor: MysqlFlavor): DatabaseDialect {
   const defaults = DATABASE_ENGINE_DEFAULTS[flavor.family];
@@ -185,6 +198,7 @@ export function mysqlDialect(flavor: MysqlFlavor): DatabaseDialect {
 }
 
 async function connect(flavor: MysqlFlavor, login: DatabaseLogin, ctx: StepContext, kind: SessionKind = 'application'): Promise<DatabaseSession> {
+  assertVerifiableHost(flavor, login);
   const what = `${flavor.label} connect`;
   const budget = ctx.deadline.budget(what);
   const connection = mysql.createConnection(connectionOptions(login, ctx, budget));
