@@ -52,8 +52,11 @@ export interface ConformanceServer extends Stoppable {
   authorizedConnections(): Promise<ConformanceConnection[]>;
   /** The database secret of a user on this server (`engine` is the family's first value unless given in `extra`). */
   secretJson(username: string, password: string, extra?: Record<string, unknown>): Record<string, unknown>;
-  /** The database fault points a clean rotation of `scheme` passes, besides the kit's own. */
-  faultPoints(scheme: Scheme): string[];
+  /**
+   * The database fault points a clean rotation of `scheme` passes on this server, besides the kit's own, when the
+   * handler speaks the dialect of `dialect` (default: this server's family; the MySQL handlers run on MariaDB too).
+   */
+  faultPoints(scheme: Scheme, dialect?: DatabaseEngineFamily): string[];
 }
 
 /** The two database rotation schemes. */

@@ -1,5 +1,6 @@
 import { ConformanceConnection, ConformanceServer, ConformanceServerFactory, Scheme, StoredUser } from './conformance-server';
 import { PostgresServer, PostgresServerOptions } from './postgres-server';
+import type { DatabaseEngineFamily } from '../../src/private/contract';
 
 /**
  * The conformance server interface over a real PostgreSQL ({@link PostgresServer}, reachable as `pg` for the
@@ -84,7 +85,7 @@ export class PostgresConformanceServer implements ConformanceServer {
     return { engine: 'postgres', host: 'localhost', port: this.pg.port, username, password, dbname: 'postgres', ...extra };
   }
 
-  public faultPoints(scheme: Scheme): string[] {
+  public faultPoints(scheme: Scheme, _dialect?: DatabaseEngineFamily): string[] {
     return scheme === 'multi-user'
       ? ['postgres:begin', 'postgres:find-role', 'postgres:create-role', 'postgres:grant-role', 'postgres:commit', 'postgres:check-privileges', 'postgres:probe']
       : ['postgres:format-alter-role', 'postgres:alter-role', 'postgres:probe'];
