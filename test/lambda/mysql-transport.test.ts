@@ -1,7 +1,7 @@
 import * as net from 'net';
 import { MariaDbRotationFixture, MYSQL_FAMILY_IDS, MysqlFamilyId, account, engineOf, functionArn } from './engines/mariadb-fixture';
-import { MariaDbServer } from '../support/mariadb-server';
 import { stopAll } from '../support/lifecycle';
+import { MariaDbServer } from '../support/mariadb-server';
 
 /**
  * Transport of all four MySQL-family bundles on real MariaDB servers (invariants 8 and 9): a certificate for another
@@ -39,7 +39,9 @@ afterAll(async () => {
 });
 
 /** A user on `server` and a secret naming it on `port`; createSecret done by hand, so setSecret is the first login. */
-async function prepared(id: MysqlFamilyId, server: MariaDbServer | undefined, port: number): Promise<{ arn: string; token: string; username: string }> {
+async function prepared(
+  id: MysqlFamilyId, server: MariaDbServer | undefined, port: number,
+): Promise<{ arn: string; token: string; username: string }> {
   const username = f.unique('tls_');
   const password = f.canary();
   if (server) await server.query(`CREATE USER ${account(username)} IDENTIFIED BY '${password}'`);
