@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   ACCOUNT, BUNDLED, PARTITION, REGION, importedVpc, joinArn, onlyResource, policyStatements, secret, secretKey, testStack,
 } from './fixtures';
-import { PasswordPolicy, RotationCode, RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation } from '../../src';
+import { RotationCode, RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation } from '../../src';
 import { ENV } from '../../src/private/contract';
 
 const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
