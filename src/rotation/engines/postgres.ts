@@ -2,8 +2,8 @@ import { EngineFamily, describeRdsDatabasesOfMasterSecrets, familyPasswordPolicy
 import { ROTATION_SCHEMES } from '../../private/contract';
 
 /**
- * PostgreSQL and Aurora PostgreSQL. Passwords also exclude `:` (the field separator of `.pgpass` files, see the
- * registry's exclusions); alternating users resolve RDS-managed master secrets.
+ * PostgreSQL and Aurora PostgreSQL: passwords exclude the registry's PostgreSQL characters (the common ones and `:`);
+ * alternating users resolve RDS-managed master secrets.
  */
 export const POSTGRES_FAMILY: EngineFamily = {
   family: 'postgres',
