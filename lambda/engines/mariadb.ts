@@ -68,6 +68,9 @@ export const MARIADB_FLAVOR: MysqlFlavor = {
   plugins: MARIADB_PLUGINS,
   ownPassword,
   identified: (plugin, password) => mariadbIdentified(plugin, password),
+  setPassword: (account, plugin, password, _version, options) => [
+    `ALTER USER ${account} ${mariadbIdentified(plugin, password)}${options.require ? ` ${options.require}` : ''}${options.unlock ? ' ACCOUNT UNLOCK' : ''}`,
+  ],
   accountLocking: (version) => atLeast(version, 10, 4, 2),
 };
 

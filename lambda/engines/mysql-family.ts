@@ -78,10 +78,18 @@ export interface MysqlFlavor {
   usernameLimit(version: ServerVersion): { readonly limit: number; readonly source: string };
   /** The session user's own password change (no FOR: the account it logged in as). */
   ownPassword(s: OwnPasswordContext): Promise<string>;
-  /** `IDENTIFIED ...` for an account on `plugin`, keeping that plugin. */
+  /** `IDENTIFIED ...` for CREATE USER of an account on `plugin`. */
   identified(plugin: string, password: string, version: ServerVersion): string;
+  /** Statements that set an existing account's password (its plugin kept), and optionally its TLS requirement and unlock. */
+  setPassword(account: string, plugin: string, password: string, version: ServerVersion, options: SetPasswordOptions): string[];
   /** Whether CREATE/ALTER USER take ACCOUNT LOCK / UNLOCK on this version. */
   accountLocking(version: ServerVersion): boolean;
+}
+
+export interface SetPasswordOptions {
+  /** A REQUIRE clause to set with the password. */
+  readonly require?: string;
+  readonly unlock?: boolean;
 }
 
 /** What a flavor may use to build the own-password statement. */
@@ -248,7 +256,8 @@ export function accountName(user: string, host: string): string {
   return `${mysql.escape(user)}@${mysql.escape(host)}`;
 }
 
-class MysqlSession implements DatabaseSession {
+/** Exported for statement-level tests, which drive it over a scripted connection. */
+export class MysqlSession implements DatabaseSession {
   private version?: ServerVersion;
 
   constructor(
@@ -297,7 +306,9 @@ class MysqlSession implements DatabaseSession {
     this.requirePlugin(source.plugin);
     if (target === original) {
       // the pair swings back: the original's own password, its plugin kept
-      await this.query('alter-user', `ALTER USER ${accountName(original, source.host)} ${this.flavor.identified(source.plugin, password, version)}`);
+      for (const statement of this.flavor.setPassword(accountName(original, source.host), source.plugin, password, version, {})) {
+        await this.query('alter-user', statement);
+      }
       return 'updated';
     }
     this.checkUsernameLength(target);
@@ -320,7 +331,9 @@ class MysqlSession implements DatabaseSession {
       throw err;
     }
     // last: the new password, the original's TLS requirement, unlocked
-    await this.query('alter-user', `ALTER USER ${clone} ${this.flavor.identified(source.plugin, password, version)} ${source.require}${locking ? ' ACCOUNT UNLOCK' : ''}`);
+    for (const statement of this.flavor.setPassword(clone, source.plugin, password, version, { require: source.require, unlock: locking })) {
+      await this.query('alter-user', statement);
+    }
     return existing ? 'updated' : 'created';
   }
 

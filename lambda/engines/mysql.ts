@@ -1,6 +1,7 @@
 import { escape } from 'mysql2';
 import { nativePasswordHash } from './mysql-auth';
-import { MysqlFlavor, OwnPasswordContext, ServerVersion, atLeast, mysqlDialect, versionText } from './mysql-family';
+import { MysqlFlavor, OwnPasswordContext, ServerVersion, SetPasswordOptions, atLeast, mysqlDialect, versionText } from './mysql-family';
+import { ERROR_CODES, RotationError } from '../kit/errors';
 import type { DatabaseDialect } from '../kit/types';
 
 /**
@@ -38,6 +39,24 @@ export function mysqlIdentified(plugin: string, password: string, version: Serve
   return `IDENTIFIED WITH ${plugin} BY ${escape(password)}`;
 }
 
+/**
+ * ALTER USER from 5.7.6; before, SET PASSWORD with the hash (mysql_native_password only) and the TLS requirement
+ * through GRANT USAGE ... REQUIRE.
+ */
+export function mysqlSetPassword(account: string, plugin: string, password: string, version: ServerVersion, options: SetPasswordOptions): string[] {
+  if (atLeast(version, 5, 7, 6)) {
+    const require = options.require ? ` ${options.require}` : '';
+    return [`ALTER USER ${account} ${mysqlIdentified(plugin, password, version)}${require}${options.unlock ? ' ACCOUNT UNLOCK' : ''}`];
+  }
+  if (plugin !== 'mysql_native_password') {
+    throw new RotationError(ERROR_CODES.UNSUPPORTED_ACCOUNT, 'Before MySQL 5.7.6 the handler sets passwords of mysql_native_password accounts only');
+  }
+  return [
+    ...(options.require ? [`GRANT USAGE ON *.* TO ${account} ${options.require}`] : []),
+    `SET PASSWORD FOR ${account} = ${escape(nativePasswordHash(password))}`,
+  ];
+}
+
 export const MYSQL_FLAVOR: MysqlFlavor = {
   family: 'mysql',
   label: 'MySQL',
@@ -47,6 +66,7 @@ export const MYSQL_FLAVOR: MysqlFlavor = {
   plugins: MYSQL_PLUGINS,
   ownPassword: async (s) => mysqlOwnPassword(s),
   identified: mysqlIdentified,
+  setPassword: mysqlSetPassword,
   accountLocking: (version) => atLeast(version, 5, 7, 6),
 };
 
