@@ -71,18 +71,45 @@ function multiplyBase(scalar: bigint): Point {
   return result;
 }
 
-/** MariaDB ed25519: the base64 (unpadded) public key that `IDENTIFIED VIA ed25519 USING` takes. */
-export function ed25519AuthString(password: string): string {
+/** The group order of Ed25519's base point. */
+const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+
+const fromLittleEndian = (bytes: Uint8Array): bigint => BigInt(`0x${Buffer.from(bytes).reverse().toString('hex') || '0'}`);
+const toLittleEndian = (n: bigint): Buffer => Buffer.from(n.toString(16).padStart(64, '0'), 'hex').reverse();
+
+function encode(point: Point): Buffer {
+  const [x, y, z] = point;
+  const zi = inverse(z);
+  const encoded = toLittleEndian(mod(y * zi));
+  if (mod(x * zi) & 1n) encoded[31] |= 0x80;
+  return encoded;
+}
+
+/** MariaDB's key derivation: the clamped first half of SHA-512(password) is the secret scalar, the second half the nonce prefix. */
+function passwordKey(password: string): { scalar: bigint; prefix: Buffer; publicKey: Buffer } {
   const h = createHash('sha512').update(Buffer.from(password, 'utf8')).digest();
   const a = Buffer.from(h.subarray(0, 32));
   a[0] &= 248;
   a[31] &= 63;
   a[31] |= 64;
-  const [x, y, z] = multiplyBase(BigInt(`0x${Buffer.from(a).reverse().toString('hex')}`));
-  const zi = inverse(z);
-  const ax = mod(x * zi);
-  const ay = mod(y * zi);
-  const encoded = Buffer.from(ay.toString(16).padStart(64, '0'), 'hex').reverse();
-  if (ax & 1n) encoded[31] |= 0x80;
-  return encoded.toString('base64').replace(/=+$/, '');
+  const scalar = fromLittleEndian(a);
+  return { scalar, prefix: Buffer.from(h.subarray(32, 64)), publicKey: encode(multiplyBase(scalar)) };
+}
+
+/** MariaDB ed25519: the base64 (unpadded) public key that `IDENTIFIED VIA ed25519 USING` takes. */
+export function ed25519AuthString(password: string): string {
+  return passwordKey(password).publicKey.toString('base64').replace(/=+$/, '');
+}
+
+/**
+ * MariaDB's client_ed25519 answer to the server's scramble: an Ed25519 signature (RFC 8032 section 5.1.6) of the
+ * scramble with the password's key. mysql2 has no such plugin; without it an ed25519 account could not log in.
+ */
+export function ed25519Sign(password: string, message: Buffer): Buffer {
+  const { scalar, prefix, publicKey } = passwordKey(password);
+  const r = fromLittleEndian(createHash('sha512').update(prefix).update(message).digest()) % L;
+  const R = encode(multiplyBase(r));
+  const k = fromLittleEndian(createHash('sha512').update(R).update(publicKey).update(message).digest()) % L;
+  const S = (r + k * scalar) % L;
+  return Buffer.concat([R, toLittleEndian(S)]);
 }

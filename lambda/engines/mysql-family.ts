@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import { isIP } from 'net';
 import * as mysql from 'mysql2';
+import { ed25519Sign } from './mysql-auth';
 import { ParsedGrant, atomsOf, grantStatement, significant } from './mysql-grants';
 import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, ENV, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
 import { usernameLengthLimit } from '../kit/database';
@@ -171,6 +172,8 @@ export function connectionOptions(login: DatabaseLogin, ctx: StepContext, budget
     charset: 'utf8mb4_general_ci',
     supportBigNumbers: true,
     connectAttributes: { program_name: 'cdk-secrets-platform-rotation' },
+    // MariaDB accounts on ed25519 log in with a signature of the server's 32-byte scramble
+    authPlugins: { client_ed25519: () => (scramble: Buffer) => ed25519Sign(login.password, scramble.subarray(0, 32)) },
   };
 }
 

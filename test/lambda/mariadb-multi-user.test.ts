@@ -90,6 +90,24 @@ describe.each(IDS)('%s', (id) => {
     expect(await f.db.query(requirement, [clone])).toEqual(await f.db.query(requirement, [username]));
   });
 
+  test('an ed25519 original gives an ed25519 clone; both log in through the handler (the MySQL dialect refuses the plugin)', async () => {
+    await f.db.query('INSTALL SONAME \'auth_ed25519\'').catch(() => undefined);
+    const username = f.unique('ed_');
+    const password = f.canary();
+    await f.db.query(`CREATE USER ${account(username)} IDENTIFIED VIA ed25519 USING PASSWORD('${password}')`);
+    const arn = await f.createSecret(f.secretJson(engineOf(id), username, password, { masterarn: masterArn }));
+    if (id === 'mysql-multi-user') {
+      expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
+      expect(f.lastStepLine(arn)).toMatchObject({ errorCode: 'UNSUPPORTED_ACCOUNT' });
+      expect(await f.hosts(`${username}_clone`)).toEqual([]);
+      return;
+    }
+    expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
+    expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
+    const rows = await f.db.query('SELECT User AS u, plugin FROM mysql.user WHERE User IN (?, ?) ORDER BY User', [username, `${username}_clone`]);
+    expect(rows).toEqual([{ u: username, plugin: 'ed25519' }, { u: `${username}_clone`, plugin: 'ed25519' }]);
+  });
+
   test('grants added to the original between rotations reach the clone; grants it lost are taken from the clone (invariant 15)', async () => {
     const { arn, username, db } = await newApp(id);
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { MariaDbRotationFixture, account, engineOf, functionArn } from './engines/mariadb-fixture';
+import { ed25519AuthString } from '../../lambda/engines/mysql-auth';
 
 /**
  * Single user on a real MariaDB. The mysql-single-user bundle's own-password statement is MySQL's (`SET PASSWORD =
@@ -67,6 +68,18 @@ describe.each(['mariadb-single-user'] as const)('%s', (id) => {
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     const [row] = await f.db.query('SELECT plugin, ssl_type FROM mysql.user WHERE User = ?', [username]);
     expect(row).toMatchObject({ plugin: 'mysql_native_password', ssl_type: 'ANY' });
+  });
+
+  test('an ed25519 account keeps its plugin; the handler logs in with it (testSecret) and the server stores the key of the new password', async () => {
+    await f.db.query('INSTALL SONAME \'auth_ed25519\'').catch(() => undefined);
+    const username = f.unique('ed_');
+    const password = f.canary();
+    await f.db.query(`CREATE USER ${account(username)} IDENTIFIED VIA ed25519 USING PASSWORD('${password}')`);
+    const arn = await f.createSecret(f.secretJson(engine, username, password));
+    expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
+    const { password: next } = await f.value(arn);
+    const [row] = await f.db.query('SELECT plugin, authentication_string AS a FROM mysql.user WHERE User = ?', [username]);
+    expect(row).toEqual({ plugin: 'ed25519', a: ed25519AuthString(next) });
   });
 
   test('the password never reaches the server as statement text (the general log holds only the stored form)', async () => {

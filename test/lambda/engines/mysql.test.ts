@@ -1,6 +1,7 @@
+import { createPublicKey, verify } from 'crypto';
 import { MARIADB_FLAVOR, mariadbUsernameLimit, ownPlugin, storedForm } from '../../../lambda/engines/mariadb';
 import { MYSQL_FLAVOR, mysqlIdentified, mysqlOwnPassword, mysqlUsernameLimit } from '../../../lambda/engines/mysql';
-import { ed25519AuthString, nativePasswordHash } from '../../../lambda/engines/mysql-auth';
+import { ed25519AuthString, ed25519Sign, nativePasswordHash } from '../../../lambda/engines/mysql-auth';
 import {
   MysqlFlavor, MysqlSession, assertVerifiableHost, atLeast, classify, connectionOptions, parseVersion, requireClause,
 } from '../../../lambda/engines/mysql-family';
@@ -88,6 +89,13 @@ describe('stored forms', () => {
   test('MariaDB ed25519: the public key of SHA-512(password), as MariaDB stores it', () => {
     expect(ed25519AuthString('secret')).toBe('ZIgUREUg5PVgQ6LskhXmO+eZLS0nC8be6HPjYWR4YJY');
     expect(storedForm('ed25519', 'secret')).toBe('ZIgUREUg5PVgQ6LskhXmO+eZLS0nC8be6HPjYWR4YJY');
+  });
+
+  test('MariaDB client_ed25519: a signature of the scramble that verifies against the stored key', () => {
+    const scramble = Buffer.from('0123456789abcdef0123456789abcdef');
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(ed25519AuthString('secret'), 'base64').toString('base64url') }, format: 'jwk' });
+    expect(verify(null, scramble, key, ed25519Sign('secret', scramble))).toBe(true);
+    expect(verify(null, scramble, key, ed25519Sign('Secret', scramble))).toBe(false);
   });
 
   test('an unsupported plugin is refused', () => {
