@@ -65,6 +65,24 @@ describe.each(IDS)('%s', (id) => {
     expect(await f.login(original)).toBe(false);
   });
 
+  test.each([
+    ['quotes and a backslash', 'o\'re"il\\ly'],
+    ['a percent sign, an underscore and a space', 'pct%_ x'],
+    ['non-ASCII and a backquote', 'ünï`名前'],
+  ])('a user name with %s alternates; no other account changes (invariant 12)', async (_what, base) => {
+    const username = `${base}${f.unique('')}`;
+    const password = f.canary();
+    await f.createUser(username, password);
+    await f.db.query(`GRANT SELECT ON mysql.db TO ${account(username)}`);
+    const arn = await f.createSecret(f.secretJson(engineOf(id), username, password, { masterarn: masterArn }));
+    const before = await f.authStrings([username, `${username}_clone`]);
+    expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
+    expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
+    expect(await f.grants(`${username}_clone`)).toEqual(await f.grants(username));
+    expect(await f.login(await f.value(arn))).toBe(true);
+    expect(await f.authStrings([username, `${username}_clone`])).toEqual(before);
+  });
+
   test('column grants, roles, WITH GRANT OPTION, default roles and TLS requirements are copied; the probe proves a read', async () => {
     const { arn, username, db } = await newApp(id);
     const role = f.unique('role_');
