@@ -16,7 +16,7 @@ let masterPassword: string;
 
 beforeAll(async () => {
   f = await MariaDbRotationFixture.start({ settings: { 'proxy-protocol-networks': '127.0.0.1/32' } });
-  ({ arn: masterArn, password: masterPassword } = await f.createMaster());
+  ({ arn: masterArn, password: masterPassword } = await f.createPrivilegedMaster());
 });
 
 afterAll(async () => {
@@ -29,12 +29,12 @@ const IDS = ['mariadb-multi-user', 'mysql-multi-user'] as const;
 async function newApp(id: typeof IDS[number], host = '%', extra: Record<string, unknown> = {}): Promise<{ arn: string; username: string; db: string }> {
   const username = f.unique('app_');
   const password = f.canary();
-  await f.createUser(username, password, host);
+  await f.createAccount(username, password, host);
   const db = `d%_\`${username}`;
   await f.db.query(`CREATE DATABASE ${quoteId(db)}`);
   await f.db.query(`CREATE TABLE ${quoteId(db)}.t (v int, secret int)`);
   await f.db.query(`GRANT SELECT ON ${quoteId(db)}.* TO ${account(username, host)}`);
-  const arn = await f.createSecret(f.secretJson(engineOf(id), username, password, { masterarn: masterArn, ...extra }));
+  const arn = await f.createSecret(f.dbSecret(engineOf(id), username, password, { masterarn: masterArn, ...extra }));
   return { arn, username, db };
 }
 
@@ -72,9 +72,9 @@ describe.each(IDS)('%s', (id) => {
   ])('a user name with %s alternates; no other account changes (invariant 12)', async (_what, base) => {
     const username = `${base}${f.unique('')}`;
     const password = f.canary();
-    await f.createUser(username, password);
+    await f.createAccount(username, password);
     await f.db.query(`GRANT SELECT ON mysql.db TO ${account(username)}`);
-    const arn = await f.createSecret(f.secretJson(engineOf(id), username, password, { masterarn: masterArn }));
+    const arn = await f.createSecret(f.dbSecret(engineOf(id), username, password, { masterarn: masterArn }));
     const before = await f.authStrings([username, `${username}_clone`]);
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
@@ -113,10 +113,10 @@ describe.each(IDS)('%s', (id) => {
     const username = f.unique('ed_');
     const password = f.canary();
     await f.db.query(`CREATE USER ${account(username)} IDENTIFIED VIA ed25519 USING PASSWORD('${password}')`);
-    const arn = await f.createSecret(f.secretJson(engineOf(id), username, password, { masterarn: masterArn }));
+    const arn = await f.createSecret(f.dbSecret(engineOf(id), username, password, { masterarn: masterArn }));
     if (id === 'mysql-multi-user') {
       expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
-      expect(f.lastStepLine(arn)).toMatchObject({ errorCode: 'UNSUPPORTED_ACCOUNT' });
+      expect(f.lastLine(arn)).toMatchObject({ errorCode: 'UNSUPPORTED_ACCOUNT' });
       expect(await f.hosts(`${username}_clone`)).toEqual([]);
       return;
     }
@@ -149,19 +149,19 @@ describe.each(IDS)('%s', (id) => {
 
   test('a user name with several accounts is refused with AMBIGUOUS_ACCOUNT; no clone is made', async () => {
     const { arn, username } = await newApp(id);
-    await f.createUser(username, f.canary(), '10.9.%');
+    await f.createAccount(username, f.canary(), '10.9.%');
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
-    expect(f.lastStepLine(arn)).toMatchObject({ errorCode: 'AMBIGUOUS_ACCOUNT' });
+    expect(f.lastLine(arn)).toMatchObject({ errorCode: 'AMBIGUOUS_ACCOUNT' });
     expect(await f.hosts(`${username}_clone`)).toEqual([]);
   });
 
   test('a grant the master may not give fails with MASTER_NOT_PERMITTED and leaves no clone', async () => {
     const limited = f.unique('limited_master_');
-    const { arn: limitedArn } = await f.createMaster(limited, 'CREATE USER ON *.*');
+    const { arn: limitedArn } = await f.createPrivilegedMaster(limited, 'CREATE USER ON *.*');
     await f.db.query(`GRANT SELECT ON mysql.* TO ${account(limited)}`);
     const { arn, username } = await newApp(id, '%', { masterarn: limitedArn });
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
-    expect(f.lastStepLine(arn)).toMatchObject({ errorCode: 'MASTER_NOT_PERMITTED' });
+    expect(f.lastLine(arn)).toMatchObject({ errorCode: 'MASTER_NOT_PERMITTED' });
     expect(await f.hosts(`${username}_clone`)).toEqual([]);
   });
 
@@ -171,7 +171,7 @@ describe.each(IDS)('%s', (id) => {
     await f.db.query(`CREATE ROLE ${quoteId(role)}`);
     await f.db.query(`GRANT ${quoteId(role)} TO ${account(username)}`);
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
-    expect(f.lastStepLine(arn)).toMatchObject({ errorCode: 'MASTER_NOT_PERMITTED' });
+    expect(f.lastLine(arn)).toMatchObject({ errorCode: 'MASTER_NOT_PERMITTED' });
     expect(await f.hosts(`${username}_clone`)).toEqual([]);
   });
 
@@ -184,7 +184,7 @@ describe.each(IDS)('%s', (id) => {
     await f.db.query(`CREATE DATABASE ${quoteId(other)}`);
     await f.db.query(`GRANT SELECT ON ${quoteId(other)}.* TO ${account(username)}`);
     const limited = f.unique('limited_master_');
-    const { arn: limitedArn } = await f.createMaster(limited, 'CREATE USER ON *.*');
+    const { arn: limitedArn } = await f.createPrivilegedMaster(limited, 'CREATE USER ON *.*');
     await f.db.query(`GRANT SELECT ON mysql.* TO ${account(limited)}`);
     await f.db.query(`GRANT SELECT ON ${quoteId(db)}.* TO ${account(limited)} WITH GRANT OPTION`);
     const current = await f.value(arn);
@@ -192,7 +192,7 @@ describe.each(IDS)('%s', (id) => {
       SecretId: arn, SecretString: JSON.stringify({ ...current, masterarn: limitedArn }),
     }));
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
-    expect(f.lastStepLine(arn)).toMatchObject({ errorCode: 'MASTER_NOT_PERMITTED' });
+    expect(f.lastLine(arn)).toMatchObject({ errorCode: 'MASTER_NOT_PERMITTED' });
     expect(await f.login(clone)).toBe(true);
     const pending = Object.entries(f.sm.versionStages(arn)).find(([, s]) => s.includes('AWSPENDING'))![0];
     expect(await f.login(await f.value(arn, { versionId: pending }))).toBe(false);
@@ -202,13 +202,13 @@ describe.each(IDS)('%s', (id) => {
     const { username, db } = await newApp(id);
     const fake = `${username}_clone`;
     const password = f.canary();
-    await f.createUser(fake, password);
+    await f.createAccount(fake, password);
     await f.db.query(`GRANT SELECT ON ${quoteId(db)}.* TO ${account(fake)}`);
     await f.db.query(`GRANT CREATE ON *.* TO ${account(fake)}`);
-    const arn = await f.createSecret(f.secretJson(engineOf(id), fake, password, { masterarn: masterArn }));
+    const arn = await f.createSecret(f.dbSecret(engineOf(id), fake, password, { masterarn: masterArn }));
     const before = await f.authStrings([fake]);
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
-    expect(f.lastStepLine(arn)).toMatchObject({ errorCode: 'CONFUSED_DEPUTY' });
+    expect(f.lastLine(arn)).toMatchObject({ errorCode: 'CONFUSED_DEPUTY' });
     expect(await f.authStrings([fake])).toEqual(before);
   });
 
@@ -216,10 +216,10 @@ describe.each(IDS)('%s', (id) => {
     const limit = id.startsWith('mysql') ? 32 : 80;
     const username = 'u'.repeat(limit - 5);
     const password = f.canary();
-    await f.createUser(username, password);
-    const arn = await f.createSecret(f.secretJson(engineOf(id), username, password, { masterarn: masterArn }));
+    await f.createAccount(username, password);
+    const arn = await f.createSecret(f.dbSecret(engineOf(id), username, password, { masterarn: masterArn }));
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'createSecret' });
-    expect(String(f.lastStepLine(arn)?.errorMessage)).toContain(`would exceed ${limit} characters`);
+    expect(String(f.lastLine(arn)?.errorMessage)).toContain(`would exceed ${limit} characters`);
   });
 
   test('an RDS-managed master secret ({username, password} only) finds host and port through the RDS API', async () => {
@@ -264,7 +264,7 @@ describe('an account on host 10.0.% (logins through a PROXY protocol relay)', ()
   test.each(IDS)('%s keeps the host through two alternating rotations; a grant added between them reaches the clone', async (id) => {
     const ARN = functionArn(id);
     const master = f.unique('relay_master_');
-    const { arn: relayMaster } = await f.createMaster(master);
+    const { arn: relayMaster } = await f.createPrivilegedMaster(master);
     const { arn, username, db } = await newApp(id, '10.0.%', { masterarn: relayMaster });
     const outcome = await f.rotate(arn, ARN);
     if (outcome.status !== 'succeeded') console.error(JSON.stringify(f.capture.stepLines.filter((l) => l.secretArn === arn)));

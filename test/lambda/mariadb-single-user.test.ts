@@ -25,10 +25,10 @@ describe.each(['mariadb-single-user'] as const)('%s', (id) => {
   test('rotates the user\'s own password twice; only that account changes', async () => {
     const username = f.unique('single_');
     const password = f.canary();
-    await f.createUser(username, password);
+    await f.createAccount(username, password);
     await f.db.query(`CREATE DATABASE \`${username}_db\``);
     await f.db.query(`GRANT SELECT ON \`${username}_db\`.* TO ${account(username)}`);
-    const arn = await f.createSecret(f.secretJson(engine, username, password, { dbname: `${username}_db` }));
+    const arn = await f.createSecret(f.dbSecret(engine, username, password, { dbname: `${username}_db` }));
     const others = await f.authStrings([username]);
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     const first = await f.value(arn);
@@ -50,11 +50,11 @@ describe.each(['mariadb-single-user'] as const)('%s', (id) => {
   ])('a user name with %s rotates (invariant 12)', async (_what, base) => {
     const username = `${base}${f.unique('')}`;
     const password = f.canary();
-    await f.createUser(username, password);
+    await f.createAccount(username, password);
     const decoy = `${base.slice(0, 3)}${f.unique('decoy')}`;
-    await f.createUser(decoy, f.canary());
+    await f.createAccount(decoy, f.canary());
     const before = await f.authStrings([username]);
-    const arn = await f.createSecret(f.secretJson(engine, username, password));
+    const arn = await f.createSecret(f.dbSecret(engine, username, password));
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     expect(await f.login(await f.value(arn))).toBe(true);
     expect(await f.authStrings([username])).toEqual(before);
@@ -63,8 +63,8 @@ describe.each(['mariadb-single-user'] as const)('%s', (id) => {
   test('the account keeps its plugin and TLS requirement', async () => {
     const username = f.unique('keep_');
     const password = f.canary();
-    await f.createUser(username, password, '%', 'REQUIRE SSL');
-    const arn = await f.createSecret(f.secretJson(engine, username, password));
+    await f.createAccount(username, password, '%', 'REQUIRE SSL');
+    const arn = await f.createSecret(f.dbSecret(engine, username, password));
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     const [row] = await f.db.query('SELECT plugin, ssl_type FROM mysql.user WHERE User = ?', [username]);
     expect(row).toMatchObject({ plugin: 'mysql_native_password', ssl_type: 'ANY' });
@@ -75,7 +75,7 @@ describe.each(['mariadb-single-user'] as const)('%s', (id) => {
     const username = f.unique('ed_');
     const password = f.canary();
     await f.db.query(`CREATE USER ${account(username)} IDENTIFIED VIA ed25519 USING PASSWORD('${password}')`);
-    const arn = await f.createSecret(f.secretJson(engine, username, password));
+    const arn = await f.createSecret(f.dbSecret(engine, username, password));
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     const { password: next } = await f.value(arn);
     const [row] = await f.db.query('SELECT plugin, authentication_string AS a FROM mysql.user WHERE User = ?', [username]);
@@ -85,8 +85,8 @@ describe.each(['mariadb-single-user'] as const)('%s', (id) => {
   test('the password never reaches the server as statement text (the general log holds only the stored form)', async () => {
     const username = f.unique('nolog_');
     const password = f.canary();
-    await f.createUser(username, password);
-    const arn = await f.createSecret(f.secretJson(engine, username, password));
+    await f.createAccount(username, password);
+    const arn = await f.createSecret(f.dbSecret(engine, username, password));
     expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
     const generalLog = await fs.promises.readFile(path.join(f.db.dataDir, '..', 'general.log'), 'utf8');
     const { password: next } = await f.value(arn);

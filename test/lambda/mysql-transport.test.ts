@@ -22,7 +22,7 @@ beforeAll(async () => {
     MariaDbServer.start({ tls: { hostnames: ['db.wrong-host.test'], ipAddresses: ['127.0.0.2'] } }),
     MariaDbServer.start({ tls: false }),
   ]);
-  ({ arn: masterArn } = await f.createMaster());
+  ({ arn: masterArn } = await f.createPrivilegedMaster());
   frozen = net.createServer((socket) => {
     // accepts and says nothing: no greeting, ever
     frozenSockets.add(socket);
@@ -46,7 +46,7 @@ async function prepared(
   const password = f.canary();
   if (server) await server.query(`CREATE USER ${account(username)} IDENTIFIED BY '${password}'`);
   const multi = id.includes('multi');
-  const arn = await f.createSecret({ ...f.secretJson(engineOf(id), username, password, multi ? { masterarn: masterArn } : {}), port });
+  const arn = await f.createSecret({ ...f.dbSecret(engineOf(id), username, password, multi ? { masterarn: masterArn } : {}), port });
   const token = await f.beginManualRotation(arn);
   await f.invoke(id, { Step: 'createSecret', SecretId: arn, ClientRequestToken: token });
   return { arn, token, username };
@@ -64,7 +64,7 @@ describe.each(MYSQL_FAMILY_IDS)('%s', (id) => {
     try {
       await expect(f.invoke(id, { Step: 'setSecret', SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({ code: 'TLS_FAILED' });
     } finally {
-      process.env.ROTATION_TLS_CA_BUNDLE = f.db.caCertPath;
+      process.env.ROTATION_TLS_CA_BUNDLE = f.server.caCertPath;
     }
     expect(await loginsOf(wrongHost, username)).toEqual([]);
   });
@@ -75,7 +75,7 @@ describe.each(MYSQL_FAMILY_IDS)('%s', (id) => {
     try {
       await expect(f.invoke(id, { Step: 'setSecret', SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({ code: 'TLS_FAILED' });
     } finally {
-      process.env.ROTATION_TLS_CA_BUNDLE = f.db.caCertPath;
+      process.env.ROTATION_TLS_CA_BUNDLE = f.server.caCertPath;
     }
     expect(await loginsOf(f.db, username)).toEqual([]);
   });
@@ -98,13 +98,14 @@ describe.each(MYSQL_FAMILY_IDS)('%s', (id) => {
 
   test('a server that accepts TCP and never greets fails the step with TIMEOUT before the invocation ends (invariant 9)', async () => {
     const { arn, token } = await prepared(id, undefined, (frozen.address() as net.AddressInfo).port);
+    const callTimeout = process.env.ROTATION_CALL_TIMEOUT_MS;
     process.env.ROTATION_CALL_TIMEOUT_MS = '1500';
     const budgetMs = 20_000;
     const started = Date.now();
     try {
       await expect(f.invoke(id, { Step: 'setSecret', SecretId: arn, ClientRequestToken: token }, budgetMs)).rejects.toMatchObject({ code: 'TIMEOUT' });
     } finally {
-      process.env.ROTATION_CALL_TIMEOUT_MS = '8000';
+      process.env.ROTATION_CALL_TIMEOUT_MS = callTimeout;
     }
     // the handler threw on its own; the runtime would have killed it at budgetMs
     expect(Date.now() - started).toBeLessThan(budgetMs);
@@ -118,7 +119,7 @@ test('tls: disabled in the secret is the one way to plaintext, and it works', as
   const username = f.unique('plain_');
   const password = f.canary();
   await plaintext.query(`CREATE USER ${account(username)} IDENTIFIED BY '${password}'`);
-  const arn = await f.createSecret({ ...f.secretJson('mariadb', username, password), port: plaintext.port, tls: 'disabled' });
+  const arn = await f.createSecret({ ...f.dbSecret('mariadb', username, password), port: plaintext.port, tls: 'disabled' });
   expect(await f.rotate(arn, functionArn('mariadb-single-user'))).toMatchObject({ status: 'succeeded' });
   const { password: next } = await f.value(arn);
   expect(await plaintext.canLogin(username, next)).toBe(true);

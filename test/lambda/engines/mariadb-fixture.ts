@@ -1,21 +1,14 @@
-import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand, Tag } from '@aws-sdk/client-secrets-manager';
 import { escape } from 'mysql2';
-import type { FunctionId } from '../../../src/private/contract';
-import { startAll, stopAll } from '../../support/lifecycle';
-import { LocalRds } from '../../support/local-rds';
-import { LocalSecretsManager, RotationOutcome } from '../../support/local-secrets-manager';
+import type { LocalRds } from '../../support/local-rds';
+import type { LocalSecretsManager } from '../../support/local-secrets-manager';
+import { MARIADB_CONFORMANCE, MariaDbConformanceServer } from '../../support/mariadb-conformance-server';
 import { MariaDbServer, MariaDbServerOptions } from '../../support/mariadb-server';
-import { BundledHandler, OutputCapture, lambdaContext, loadBundledHandler, setFaultHook, withEnv } from '../../support/rotation-harness';
+import { RotationFixture } from '../../support/rotation-fixture';
 
-const ACCOUNT = '123456789012';
+export { functionArn } from '../../support/rotation-fixture';
+
 export const MYSQL_FAMILY_IDS = ['mysql-single-user', 'mysql-multi-user', 'mariadb-single-user', 'mariadb-multi-user'] as const;
 export type MysqlFamilyId = typeof MYSQL_FAMILY_IDS[number];
-/** A function ARN whose invocations always fail: RotateSecret with it leaves a value-less AWSPENDING version to drive by hand. */
-export const MANUAL_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:manual`;
-
-export function functionArn(id: MysqlFamilyId): string {
-  return `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${id}`;
-}
 
 /** The secret's `engine` for a bundle: the mysql-* bundles get MySQL secrets (their SQL runs on MariaDB too). */
 export function engineOf(id: MysqlFamilyId): string {
@@ -28,121 +21,46 @@ export function account(user: string, host = '%'): string {
 }
 
 /**
- * A real MariaDB with verified TLS, the local Secrets Manager and RDS endpoints, and the MySQL-family bundles registered
- * as rotation functions, with all output captured for the secret-material check (the MariaDB counterpart of
- * test/support/postgres-rotation-fixture.ts).
+ * The shared rotation fixture on a real MariaDB, plus what the MySQL-family handler tests need beyond the conformance
+ * interface: accounts on a given host with given privileges, the grants and hosts of an account, and secrets that
+ * name another port (a relay in front of the server).
  */
-export class MariaDbRotationFixture {
+export class MariaDbRotationFixture extends RotationFixture<MariaDbConformanceServer> {
   public static async start(options: MariaDbServerOptions = {}): Promise<MariaDbRotationFixture> {
-    const [db, sm, rds] = await startAll([
-      MariaDbServer.start(options),
-      LocalSecretsManager.start({ maxRotationAttempts: 3 }),
-      LocalRds.start(),
-    ]);
-    return new MariaDbRotationFixture(db, sm, rds);
+    const [server, sm, rds] = await RotationFixture.startParts(MARIADB_CONFORMANCE, options);
+    return new MariaDbRotationFixture(server, sm, rds);
   }
 
-  public readonly capture = new OutputCapture();
-  /** Every password the tests made; none may appear in any output. */
-  public readonly canaries = new Set<string>();
   /** The host name the server's certificate was issued for (resolves to the server's loopback address). */
-  public host = 'localhost';
+  public readonly host = 'localhost';
   /** The port secrets name (a relay's, when a test puts one in front of the server). */
   public port: number;
-  private readonly restoreEnv: () => void;
-  private counter = 0;
 
-  private constructor(public readonly db: MariaDbServer, public readonly sm: LocalSecretsManager, public readonly rds: LocalRds) {
-    this.port = db.port;
-    this.restoreEnv = withEnv({
-      AWS_REGION: sm.region,
-      AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
-      AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
-      AWS_SESSION_TOKEN: undefined,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
-      AWS_ENDPOINT_URL_RDS: rds.endpoint,
-      ROTATION_TLS_CA_BUNDLE: db.caCertPath,
-      ROTATION_CALL_TIMEOUT_MS: '8000',
-    });
-    this.canaries.add(db.superuser.password);
-    for (const id of MYSQL_FAMILY_IDS) {
-      const handler = loadBundledHandler(id as FunctionId);
-      sm.registerFunction(functionArn(id), (event) => this.invokeWith(handler, event));
-    }
-    sm.registerFunction(MANUAL_ARN, async () => {
-      throw new Error('driven by hand');
-    });
-    this.capture.start();
+  private constructor(server: MariaDbConformanceServer, sm: LocalSecretsManager, rds: LocalRds) {
+    super(server, sm, rds);
+    this.port = server.port;
   }
 
-  public async invoke(id: MysqlFamilyId, event: Record<string, unknown>, budgetMs?: number): Promise<void> {
-    return this.invokeWith(loadBundledHandler(id as FunctionId), event, budgetMs);
+  public get db(): MariaDbServer {
+    return this.server.db;
   }
 
-  public unique(prefix: string): string {
-    this.counter += 1;
-    return `${prefix}${this.counter}`;
-  }
-
-  /** A canary password: distinctive, recorded. */
-  public canary(): string {
-    const value = `CANARY${Math.random().toString(36).slice(2, 12)}Zz9`;
-    this.canaries.add(value);
-    return value;
-  }
-
-  /** CREATE USER with a password (quoted by the driver, so any name works). */
-  public async createUser(user: string, password: string, host = '%', extra = ''): Promise<void> {
+  /** CREATE USER with a password (quoted by the driver, so any name works), on `host`. */
+  public async createAccount(user: string, password: string, host = '%', extra = ''): Promise<void> {
     await this.db.query(`CREATE USER ${account(user, host)} IDENTIFIED BY ${escape(password)} ${extra}`);
   }
 
-  /** A master like RDS's: every privilege with GRANT OPTION, on '%'. */
-  public async createMaster(username = 'rotation_master', privileges = 'ALL PRIVILEGES ON *.*'): Promise<{ arn: string; username: string; password: string }> {
+  /** A master like RDS's (every privilege with GRANT OPTION, on '%'), or with `privileges` only, and its secret. */
+  public async createPrivilegedMaster(username = 'rotation_master', privileges = 'ALL PRIVILEGES ON *.*'): Promise<{ arn: string; password: string }> {
     const password = this.canary();
-    await this.createUser(username, password);
+    await this.createAccount(username, password);
     await this.db.query(`GRANT ${privileges} TO ${account(username)} WITH GRANT OPTION`);
-    return { arn: await this.createSecret(this.secretJson('mariadb', username, password)), username, password };
+    return { arn: await this.createSecret(this.dbSecret('mariadb', username, password)), password };
   }
 
-  public async setPassword(user: string, password: string, host = '%'): Promise<void> {
-    await this.db.query(`ALTER USER ${account(user, host)} IDENTIFIED BY ${escape(password)}`);
-  }
-
-  public secretJson(engine: string, username: string, password: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  /** A database secret naming the fixture's host and {@link port}. */
+  public dbSecret(engine: string, username: string, password: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return { engine, host: this.host, port: this.port, username, password, ...extra };
-  }
-
-  public async createSecret(value: Record<string, unknown>, tags?: Tag[]): Promise<string> {
-    const out = await this.sm.client().send(new CreateSecretCommand({ Name: this.unique('secret-'), SecretString: JSON.stringify(value), Tags: tags }));
-    return out.ARN!;
-  }
-
-  public async rotate(secretArn: string, lambdaArn: string): Promise<RotationOutcome> {
-    await this.sm.client().send(new RotateSecretCommand({
-      SecretId: secretArn, RotationLambdaARN: lambdaArn, RotationRules: { ScheduleExpression: 'rate(4 hours)' },
-    }));
-    return this.sm.rotationSettled(secretArn);
-  }
-
-  public async beginManualRotation(secretArn: string): Promise<string> {
-    const out = await this.sm.client().send(new RotateSecretCommand({
-      SecretId: secretArn, RotationLambdaARN: MANUAL_ARN, RotationRules: { ScheduleExpression: 'rate(4 hours)' },
-    }));
-    const outcome = await this.sm.rotationSettled(secretArn);
-    if (outcome.status !== 'failed') throw new Error(`manual rotation setup ended ${outcome.status}`);
-    return out.VersionId!;
-  }
-
-  public async value(secretArn: string, select: { stage?: string; versionId?: string } = {}): Promise<Record<string, any>> {
-    const out = await this.sm.client().send(new GetSecretValueCommand({
-      SecretId: secretArn, VersionStage: select.stage, VersionId: select.versionId,
-    }));
-    return JSON.parse(out.SecretString!);
-  }
-
-  /** Whether a secret value logs in from 127.0.0.1 (accounts on '%'). */
-  public async login(value: Record<string, any>): Promise<boolean> {
-    return this.db.canLogin(value.username, value.password, value.dbname);
   }
 
   /** The hosts of every account named `user`. */
@@ -167,50 +85,5 @@ export class MariaDbRotationFixture {
     const rows = await this.db.query<{ User: string; Host: string; a: string }>(
       'SELECT User, Host, authentication_string AS a FROM mysql.user ORDER BY User, Host');
     return Object.fromEntries(rows.filter((r) => !except.includes(r.User)).map((r) => [`${r.User}@${r.Host}`, String(r.a)]));
-  }
-
-  public secretMaterial(): Set<string> {
-    const found = new Set(this.canaries);
-    for (const invocation of this.sm.invocations) {
-      if (invocation.event.RotationToken) found.add(invocation.event.RotationToken);
-    }
-    for (const call of this.sm.calls) {
-      const input = call.input ?? {};
-      if (typeof input.RotationToken === 'string') found.add(input.RotationToken);
-      if (typeof input.SecretString === 'string') {
-        try {
-          const parsed = JSON.parse(input.SecretString);
-          if (typeof parsed.password === 'string') found.add(parsed.password);
-        } catch {
-          found.add(input.SecretString);
-        }
-      }
-    }
-    return found;
-  }
-
-  /** Secret material (invariant 10) that reached any captured output or error so far. */
-  public leaks(): string[] {
-    return this.capture.leaked(this.secretMaterial());
-  }
-
-  public lastStepLine(arn: string, step?: string): Record<string, unknown> | undefined {
-    return this.capture.stepLines.reverse().find((l) => l.secretArn === arn && (step === undefined || l.step === step));
-  }
-
-  public async stop(): Promise<void> {
-    setFaultHook(undefined);
-    this.capture.stop();
-    this.restoreEnv();
-    await stopAll([this.sm, this.rds, this.db]);
-  }
-
-  private async invokeWith(handler: BundledHandler, event: unknown, budgetMs?: number): Promise<void> {
-    try {
-      await handler(event, lambdaContext(budgetMs));
-    } catch (err) {
-      this.capture.addError(err);
-      throw err;
-    }
   }
 }
