@@ -1,5 +1,7 @@
+import { mariadb } from '../../../lambda/engines/mariadb';
+import { mysql } from '../../../lambda/engines/mysql';
 import { postgres } from '../../../lambda/engines/postgres';
-import { alternateUsername, assertSameTarget, parseDatabaseSecret } from '../../../lambda/kit/database';
+import { alternateUsername, assertSameTarget, parseDatabaseSecret, usernameLengthLimit } from '../../../lambda/kit/database';
 import { ConfusedDeputyError, InvalidSecretValueError } from '../../../lambda/kit/errors';
 import { stricterTls } from '../../../lambda/kit/master-secret';
 
@@ -66,6 +68,22 @@ describe('alternateUsername', () => {
     expect(alternateUsername('a'.repeat(57), postgres)).toHaveLength(63);
     expect(() => alternateUsername('a'.repeat(58), postgres)).toThrow(/exceed 63 bytes; shorten username to at most 57 bytes/);
     expect(() => alternateUsername('é'.repeat(29), postgres)).toThrow(/exceed 63 bytes/);
+  });
+
+  test('MySQL and MariaDB count characters: 32 and 80', () => {
+    expect(alternateUsername('ü'.repeat(26), mysql)).toHaveLength(32);
+    expect(() => alternateUsername('u'.repeat(27), mysql)).toThrow(/exceed 32 characters; shorten username to at most 26 characters/);
+    expect(alternateUsername('ü'.repeat(74), mariadb)).toHaveLength(80);
+    expect(() => alternateUsername('u'.repeat(75), mariadb)).toThrow(/exceed 80 characters/);
+  });
+
+  test('ROTATION_USERNAME_LENGTH_LIMIT replaces the engine\'s limit', () => {
+    expect(() => alternateUsername('u'.repeat(11), mysql, { ROTATION_USERNAME_LENGTH_LIMIT: '16' })).toThrow(/exceed 16 characters; shorten username to at most 10/);
+    expect(alternateUsername('u'.repeat(40), mysql, { ROTATION_USERNAME_LENGTH_LIMIT: '64' })).toHaveLength(46);
+  });
+
+  test.each(['0', '-1', '16 ', '0x10', 'many'])('ROTATION_USERNAME_LENGTH_LIMIT=%j is INVALID_CONFIGURATION', (value) => {
+    expect(() => usernameLengthLimit({ ROTATION_USERNAME_LENGTH_LIMIT: value })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIGURATION' }));
   });
 });
 
