@@ -1,6 +1,6 @@
 import * as net from 'net';
 import { CancelRotateSecretCommand, CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { BUNDLED_ENGINES, DatabaseEngineFamily, FunctionId, ROTATION_SCHEMES, SECRET_ENGINES } from '../../src/private/contract';
+import { BUNDLED_ENGINES, DatabaseEngineFamily, FunctionId, ROTATION_SCHEMES, SECRET_ENGINES, bundledEngineSpec } from '../../src/private/contract';
 import type { ConformanceServer, ConformanceServerFactory, Scheme } from '../support/conformance-server';
 import { MARIADB_CONFORMANCE } from '../support/mariadb-conformance-server';
 import { POSTGRES_CONFORMANCE } from '../support/postgres-conformance-server';
@@ -130,8 +130,10 @@ describe.each(ROWS)('$title', (row) => {
     const previous = await f.value(arn, { stage: 'AWSPREVIOUS' });
     expect(previous.password).toBe(password);
     expect(current.password).not.toBe(password);
-    expect(current.password).toHaveLength(32);
-    expect(current.password).not.toMatch(/[/@"'\\:]/);
+    // invariant 13: the engine's default policy (length, and no character that breaks the engine or a connection string)
+    const policy = bundledEngineSpec(ID).passwordPolicy;
+    expect(current.password).toHaveLength(policy.passwordLength);
+    expect([...current.password].filter((c) => policy.excludeCharacters.includes(c))).toEqual([]);
     expect(current.username).toBe(multiUser ? `${previous.username}_clone` : previous.username);
     expect(await f.login(current)).toBe(true);
     // single user: the old password is gone; alternating users: the previous user keeps working (invariant 2)
