@@ -266,6 +266,16 @@ describe('the master\'s session on MySQL 8 (caching_sha2_password)', () => {
     await expect(session.upsertAlternate('app_clone', 'app', 'NEWPW')).rejects.toMatchObject({ code: 'UNSUPPORTED_ACCOUNT' });
   });
 
+  test('testSecret\'s comparison: the same grants without the original\'s TLS requirement is PRIVILEGES_OUT_OF_SYNC', async () => {
+    const grants = [{ g: 'GRANT USAGE ON *.* TO `x`@`10.0.%`' }, { g: 'GRANT SELECT ON `d`.* TO `x`@`10.0.%`' }];
+    const { session } = await masterSession(MYSQL_FLAVOR, '8.0.36', [
+      [/FROM mysql\.user WHERE User = \? -- \["app"\]/, account('10.0.%', 'caching_sha2_password', { ssl_type: 'X509' })],
+      [/FROM mysql\.user WHERE User = \? -- \["app_clone"\]/, account('10.0.%', 'caching_sha2_password')],
+      [/SHOW GRANTS FOR/, grants],
+    ]);
+    await expect(session.checkAlternate('app', 'app_clone')).rejects.toThrow(/the TLS requirements differ/);
+  });
+
   test('testSecret\'s comparison: a missing grant is PRIVILEGES_OUT_OF_SYNC', async () => {
     const { session } = await masterSession(MYSQL_FLAVOR, '8.0.36', [
       [/FROM mysql\.user WHERE User = \? -- \["app_clone"\]/, account('10.0.%', 'caching_sha2_password', { ssl_type: 'X509' })],
