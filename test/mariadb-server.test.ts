@@ -301,6 +301,8 @@ describe('when a start fails or the owner ends', () => {
     const echoing = echoingInstall();
     const script = `
       const { MariaDbServer } = require(${JSON.stringify(support)});
+      const { RotationFixture } = require(${JSON.stringify(path.join(__dirname, 'support', 'rotation-fixture'))});
+      const { MARIADB_CONFORMANCE } = require(${JSON.stringify(path.join(__dirname, 'support', 'mariadb-conformance-server'))});
       const attempts = {
         missingInstall: () => MariaDbServer.start({ basedir: '/nonexistent' }),
         echoedPassword: () => MariaDbServer.start({ basedir: ${JSON.stringify(echoing)} }),
@@ -308,6 +310,8 @@ describe('when a start fails or the owner ends', () => {
         invalidSetting: () => MariaDbServer.start({ settings: { no_such_option: 1 } }),
         // mariadbd runs, but never on TCP: stopped when the wait for it ends
         neverReady: () => MariaDbServer.start({ settings: { skip_networking: true }, readyTimeoutMs: 1500 }),
+        // the local Secrets Manager and RDS endpoints start fine and must be stopped again
+        fixture: () => RotationFixture.startOn(MARIADB_CONFORMANCE, { settings: { no_such_option: 1 } }),
       };
       (async () => {
         for (const [name, attempt] of Object.entries(attempts)) {
@@ -330,6 +334,7 @@ describe('when a start fails or the owner ends', () => {
       echoedPassword: expect.stringMatching(/^mariadb-install-db failed: [^]*ALTER USER 'root'@'localhost' IDENTIFIED BY '<password>'/),
       invalidSetting: expect.stringMatching(/^MariaDB \(.*\) did not start: mariadbd exited[^]*--- last lines of the server log ---[^]*unknown variable 'no_such_option=1'/),
       neverReady: expect.stringMatching(/^MariaDB \(.*\) did not start: not ready after 1.5 s[^]*--- last lines of the server log ---/),
+      fixture: expect.stringMatching(/^MariaDB \(.*\) did not start: mariadbd exited[^]*unknown variable 'no_such_option=1'/),
       running: [],
     });
     // The server's log tail is its error log, which has no statements; what else echoes the password hides it.
