@@ -1,9 +1,9 @@
+import * as fs from 'fs';
 import * as net from 'net';
+import * as path from 'path';
 import { CancelRotateSecretCommand, CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { BUNDLED_ENGINES, DatabaseEngineFamily, FunctionId, ROTATION_SCHEMES, SECRET_ENGINES, bundledEngineSpec } from '../../src/private/contract';
 import type { ConformanceServer, ConformanceServerFactory, Scheme } from '../support/conformance-server';
-import { MARIADB_CONFORMANCE } from '../support/mariadb-conformance-server';
-import { POSTGRES_CONFORMANCE } from '../support/postgres-conformance-server';
 import { RotationFixture, bundledFunctionIds, functionArn } from '../support/rotation-fixture';
 import { SimulatedCrash, setFaultHook, withEnv } from '../support/rotation-harness';
 import type { TestServerOptions } from '../support/server-process';
@@ -14,11 +14,18 @@ import type { TestServerOptions } from '../support/server-process';
  * engine joins by its registry entry (src/private/contract.ts) and a conformance server (test/support).
  */
 
-/** The conformance server of each engine family. */
-const SERVERS: Partial<Record<DatabaseEngineFamily, ConformanceServerFactory>> = {
-  postgres: POSTGRES_CONFORMANCE,
-  mariadb: MARIADB_CONFORMANCE,
-};
+/**
+ * The conformance server of an engine family: `test/support/<family>-conformance-server.ts`, which exports it as
+ * CONFORMANCE_SERVER. Adding an engine's test server file is what adds its rows.
+ */
+function conformanceServer(family: DatabaseEngineFamily): ConformanceServerFactory | undefined {
+  const file = path.join(__dirname, '..', 'support', `${family}-conformance-server.ts`);
+  if (!fs.existsSync(file)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const server = require(file).CONFORMANCE_SERVER as ConformanceServerFactory | undefined;
+  if (server?.family !== family) throw new Error(`${file} must export the ${family} server as CONFORMANCE_SERVER`);
+  return server;
+}
 
 /**
  * Families without a server of their own on these machines, run against another that speaks their protocol: no MySQL
@@ -59,8 +66,8 @@ function rows(): Row[] {
   const built = new Set(bundledFunctionIds());
   const registry = Object.entries(BUNDLED_ENGINES) as Array<[FunctionId, { family: DatabaseEngineFamily; scheme: Scheme }]>;
   return registry.flatMap(([id, { family, scheme }]) => {
-    const serverFamily = SERVERS[family] ? family : STAND_INS[family];
-    const server = serverFamily ? SERVERS[serverFamily] : undefined;
+    const serverFamily = conformanceServer(family) ? family : STAND_INS[family];
+    const server = serverFamily ? conformanceServer(serverFamily) : undefined;
     if (!built.has(id) || !serverFamily || !server) return [];
     if (HELD_BACK[id] && process.env.CONFORMANCE_HELD_BACK !== 'run') return [];
     const title = serverFamily === family ? id : `${id} (on ${serverFamily})`;

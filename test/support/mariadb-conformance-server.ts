@@ -126,3 +126,6 @@ export const MARIADB_CONFORMANCE: ConformanceServerFactory<MariaDbConformanceSer
   family: 'mariadb',
   start: (options) => MariaDbConformanceServer.start(options),
 };
+
+/** The name the conformance suite finds this engine's server by (test/lambda/conformance.test.ts). */
+export const CONFORMANCE_SERVER = MARIADB_CONFORMANCE;

@@ -106,3 +106,6 @@ export const POSTGRES_CONFORMANCE: ConformanceServerFactory<PostgresConformanceS
   family: 'postgres',
   start: (options) => PostgresConformanceServer.start(options),
 };
+
+/** The name the conformance suite finds this engine's server by (test/lambda/conformance.test.ts). */
+export const CONFORMANCE_SERVER = POSTGRES_CONFORMANCE;
