@@ -20,6 +20,11 @@ import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, Step
  * rather than guess; the clone gets the same host. A single-user session changes its own account (`SET PASSWORD`
  * without FOR), whatever host it matched.
  *
+ * An alternate is an alternate: a current user `<x>_clone` counts as the clone of `<x>` (whose password the master is
+ * then asked to set) only when both have their one account on the same host and the clone holds no privilege `<x>`
+ * lacks. `<x>` may have gained privileges since the last rotation; a privilege taken from `<x>` while its clone is
+ * current must be taken from the clone too before the pair swings back (CONFUSED_DEPUTY until then).
+ *
  * Quoting. Neither server can bind a user name, a host or a password as a parameter of CREATE USER, ALTER USER,
  * SET PASSWORD, GRANT or SHOW GRANTS (the grammar wants literals; MariaDB 10.11 answers a `?` there with a syntax
  * error). So accounts and literals are quoted by the driver (mysql2's escape, which escapes quotes and backslashes),
