@@ -1,10 +1,12 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { CancelRotateSecretCommand, CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  CancelRotateSecretCommand, CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { BUNDLED_ENGINES, DatabaseEngineFamily, FunctionId, ROTATION_SCHEMES, SECRET_ENGINES, bundledEngineSpec } from '../../src/private/contract';
 import type { ConformanceServer, ConformanceServerFactory, Scheme } from '../support/conformance-server';
-import { RotationFixture, bundledFunctionIds, functionArn } from '../support/rotation-fixture';
+import { FixtureUser, RotationFixture, bundledFunctionIds, functionArn } from '../support/rotation-fixture';
 import { SimulatedCrash, setFaultHook, withEnv } from '../support/rotation-harness';
 import type { TestServerOptions } from '../support/server-process';
 
@@ -90,7 +92,7 @@ describe.each(ROWS)('$title', (row) => {
   const ARN = functionArn(ID);
   const multiUser = row.scheme === ROTATION_SCHEMES.MULTI_USER;
   let f: RotationFixture;
-  let master: { arn: string; username: string } | undefined;
+  let master: FixtureUser | undefined;
 
   beforeAll(async () => {
     f = await RotationFixture.startOn(row.server, {}, { engine: row.engine });
@@ -107,8 +109,8 @@ describe.each(ROWS)('$title', (row) => {
   const versionWith = (arn: string, label: string) => f.versionWith(arn, label);
 
   /** A user and its secret (with the master for alternating users); returns the secret ARN and the first password. */
-  async function newUser(username: string = f.unique('app_')): Promise<{ arn: string; username: string; password: string }> {
-    const user = await f.createUser(multiUser ? { masterarn: master!.arn } : {}, username);
+  async function newUser(username: string = f.unique('app_'), extra: Record<string, unknown> = {}): Promise<FixtureUser> {
+    const user = await f.createUser({ ...(multiUser ? { masterarn: master!.arn } : {}), ...extra }, username);
     if (multiUser) await f.server.prepareMasterFor(username, master!.username);
     return user;
   }
@@ -690,6 +692,161 @@ describe.each(ROWS)('$title', (row) => {
         for (const s of sockets) s.destroy();
         await new Promise<void>((resolve) => blackHole.close(() => resolve()));
       }
+    });
+  });
+
+  describe('the secret JSON is untrusted input (docs/security.md)', () => {
+    /** Puts `value` as a new AWSPENDING version (what a writer of the secret can do) and returns its token. */
+    async function putPending(arn: string, value: Record<string, unknown>): Promise<string> {
+      const out = await f.sm.client().send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(value), VersionStages: ['AWSPENDING'] }));
+      return out.VersionId!;
+    }
+
+    /** Logins the server accepted for `user` after the first `since`. */
+    async function loginsOf(user: string, since: number): Promise<Array<{ database: string; ssl: boolean }>> {
+      return (await f.server.authorizedConnections()).slice(since).filter((c) => c.user === user);
+    }
+
+    async function connectionCount(): Promise<number> {
+      return (await f.server.authorizedConnections()).length;
+    }
+
+    /** What a pending value of this scheme names: the same user, or for alternating users the clone. */
+    function pendingOf(current: Record<string, unknown>): Record<string, unknown> {
+      return multiUser ? { ...current, username: `${current.username}_clone` } : current;
+    }
+
+    describe('control characters never reach the driver (invariant 19)', () => {
+      if (!multiUser) {
+        test.each([
+          ['username', { username: 'app\u0000options\u0000-c role=postgres' }],
+          ['password', { password: 'secret\u0000' }],
+          ['host', { host: 'localhost\n' }],
+          ['dbname', { dbname: 'postgres\u0000replication\u0000database' }],
+        ])('a %s with a control character is refused at parse; nothing logs in', async (field, change) => {
+          const { arn } = await newUser();
+          const current = await f.value(arn);
+          const before = await connectionCount();
+          const token = await putPending(arn, { ...current, ...change });
+          await expect(f.invoke(ID, { Step: 'setSecret', SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({
+            code: 'INVALID_SECRET_VALUE', message: `The pending secret value is invalid: ${field} must not contain control characters`,
+          });
+          expect((await f.server.authorizedConnections()).slice(before)).toEqual([]);
+        });
+      }
+
+      if (multiUser) {
+        test('a master secret with a control character is refused before the master logs in', async () => {
+          const badMaster = await f.createSecret(f.secretJson(master!.username, `${master!.password}\u0000`));
+          const { arn } = await newUser(undefined, { masterarn: badMaster });
+          const before = await connectionCount();
+          expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
+          expect(f.lastLine(arn)).toMatchObject({ errorCode: 'INVALID_SECRET_VALUE', errorMessage: 'The master secret value is invalid: password must not contain control characters' });
+          expect(await loginsOf(master!.username, before)).toEqual([]);
+        });
+      }
+    });
+
+    if (multiUser) {
+      describe('the master\'s session is the master\'s (invariant 19)', () => {
+        test('transport comes from the master secret: an application secret with tls disabled does not make the master log in over plaintext', async () => {
+          const { arn } = await newUser(undefined, { tls: 'disabled' });
+          const before = await connectionCount();
+          expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
+          const logins = await loginsOf(master!.username, before);
+          expect(logins.length).toBeGreaterThan(0);
+          expect(logins.every((c) => c.ssl)).toBe(true);
+        });
+
+        test('a master secret with tls disabled still verifies TLS while the application secret does (the stricter side)', async () => {
+          const plaintextMaster = await f.createSecret(f.secretJson(master!.username, master!.password, { tls: 'disabled' }));
+          const { arn } = await newUser(undefined, { masterarn: plaintextMaster });
+          const before = await connectionCount();
+          expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
+          const logins = await loginsOf(master!.username, before);
+          expect(logins.length).toBeGreaterThan(0);
+          expect(logins.every((c) => c.ssl)).toBe(true);
+        });
+      });
+    }
+
+    describe('transport is bound to AWSCURRENT (invariant 20)', () => {
+      test.each(['setSecret', 'testSecret', 'finishSecret'])('a pending version with tls disabled is refused in %s before any login', async (Step) => {
+        const { arn } = await newUser();
+        const token = await putPending(arn, { ...pendingOf(await f.value(arn)), password: f.canary(), tls: 'disabled' });
+        const before = await connectionCount();
+        await expect(f.invoke(ID, { Step, SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({
+          code: 'CONFUSED_DEPUTY', message: 'Refusing to rotate: pending and current name different servers: the TLS setting differs',
+        });
+        expect((await f.server.authorizedConnections()).slice(before)).toEqual([]);
+      });
+
+      if (!multiUser) {
+        test('single user: a previous version with tls disabled is never the fallback login (invariant 20)', async () => {
+          const { arn, username, password } = await newUser(undefined, { tls: 'disabled' });
+          // current now verifies TLS; the database still has the previous password, so only previous would log in
+          await f.sm.client().send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(f.secretJson(username, f.canary())) }));
+          expect((await f.value(arn, { stage: 'AWSPREVIOUS' })).password).toBe(password);
+          const before = await connectionCount();
+          expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'failed', step: 'setSecret' });
+          expect(f.lastLine(arn)).toMatchObject({
+            errorCode: 'CONFUSED_DEPUTY', errorMessage: 'Refusing to rotate: previous and current name different servers: the TLS setting differs',
+          });
+          expect(await loginsOf(username, before)).toEqual([]);
+        });
+      }
+    });
+
+    describe('every step that logs in checks its target (invariant 21)', () => {
+      let listener: net.Server;
+      let port: number;
+      let connections = 0;
+
+      beforeAll(async () => {
+        listener = net.createServer((socket) => {
+          connections++;
+          socket.destroy();
+        });
+        await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+        port = (listener.address() as net.AddressInfo).port;
+      });
+
+      afterAll(async () => {
+        await new Promise((resolve) => listener.close(resolve));
+      });
+
+      test.each(['testSecret', 'finishSecret'])('%s invoked out of order with a pending version on another server logs in nowhere', async (Step) => {
+        const { arn } = await newUser();
+        const token = await putPending(arn, { ...pendingOf(await f.value(arn)), password: f.canary(), host: '127.0.0.1', port });
+        const before = connections;
+        await expect(f.invoke(ID, { Step, SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({ code: 'CONFUSED_DEPUTY' });
+        expect(connections - before).toBe(0);
+        expect(f.sm.versionStages(arn)[token]).toEqual(['AWSPENDING']);
+      });
+
+      test('testSecret with a pending version naming another user is refused', async () => {
+        const { arn } = await newUser();
+        const other = await f.createUser();
+        const token = await putPending(arn, { ...(await f.value(arn)), username: other.username, password: other.password });
+        const before = await connectionCount();
+        await expect(f.invoke(ID, { Step: 'testSecret', SecretId: arn, ClientRequestToken: token })).rejects.toMatchObject({ code: 'CONFUSED_DEPUTY' });
+        expect(await loginsOf(other.username, before)).toEqual([]);
+      });
+    });
+
+    test('fields rotation does not change are carried over exactly as written (invariant 22)', async () => {
+      const username = f.unique('exact_');
+      const password = f.canary();
+      await f.server.createUser(username, password);
+      if (multiUser) await f.server.prepareMasterFor(username, master!.username);
+      const extra = '"big":123456789012345678901234567890,"version":1.10,"ratio":2.50e-3,"note":"caf\\u00e9","nested":{"n":9007199254740993}';
+      const base = JSON.stringify(f.secretJson(username, password, multiUser ? { masterarn: master!.arn } : {}));
+      const text = `${base.slice(0, -1)},${extra}}`;
+      const arn = (await f.sm.client().send(new CreateSecretCommand({ Name: f.unique('exact-'), SecretString: text }))).ARN!;
+      expect(await f.rotate(arn, ARN)).toMatchObject({ status: 'succeeded' });
+      const rotated = (await f.sm.client().send(new GetSecretValueCommand({ SecretId: arn }))).SecretString!;
+      expect(rotated).toContain(extra);
+      expect(JSON.parse(rotated).password).not.toBe(password);
     });
   });
 
