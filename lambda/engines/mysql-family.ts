@@ -1,9 +1,9 @@
-import { readFileSync } from 'fs';
 import { isIP } from 'net';
 import * as mysql from 'mysql2';
 import { ed25519Sign } from './mysql-auth';
 import { ParsedGrant, atomsOf, grantStatement, significant } from './mysql-grants';
 import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, ENV, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
+import { caBundle } from '../kit/ca-bundle';
 import { usernameLengthLimit } from '../kit/database';
 import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
@@ -146,16 +146,6 @@ export function classify(label: string, err: unknown, during: string, phase: 'co
       `${label} refused ${during} to the master user: it needs CREATE USER, SELECT on mysql.*, each privilege of the original WITH GRANT OPTION and ADMIN OPTION on each of its roles`, err);
   }
   return new RotationError(ERROR_CODES.DATABASE_ERROR, `${label} ${during} failed`, err);
-}
-
-function caBundle(env: NodeJS.ProcessEnv): string | undefined {
-  const path = env[ENV.TLS_CA_BUNDLE];
-  if (!path) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION, `${ENV.TLS_CA_BUNDLE} cannot be read`, err);
-  }
 }
 
 /**

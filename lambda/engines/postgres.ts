@@ -1,8 +1,8 @@
-import { readFileSync } from 'fs';
 import { isIP } from 'net';
 import { Client, ClientConfig, QueryConfig } from 'pg';
 import { scramSha256Verifier } from './postgres-scram';
-import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, ENV, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
+import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
+import { caBundle } from '../kit/ca-bundle';
 import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
@@ -86,16 +86,6 @@ export function clientConfig(login: DatabaseLogin, ctx: StepContext, budgetMs: n
     statement_timeout: budgetMs,
     application_name: 'cdk-secrets-platform-rotation',
   };
-}
-
-function caBundle(env: NodeJS.ProcessEnv): string | undefined {
-  const path = env[ENV.TLS_CA_BUNDLE];
-  if (!path) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION, `${ENV.TLS_CA_BUNDLE} cannot be read`, err);
-  }
 }
 
 /** Maps a pg or socket error to a named error; the driver's message is never kept. */
