@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ENV } from '../../../src/private/contract';
 import { caBundle } from '../../../lambda/kit/ca-bundle';
 import { ERROR_CODES } from '../../../lambda/kit/errors';
+import { ENV } from '../../../src/private/contract';
 
 describe('caBundle', () => {
   test('unset: undefined, so the runtime\'s trust store (and NODE_EXTRA_CA_CERTS) decides', () => {
