@@ -1,6 +1,6 @@
 import * as net from 'net';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { MariaDbRotationFixture, account, engineOf, functionArn } from './engines/mariadb-fixture';
+import { MariaDbRotationFixture, account, engineOf, functionArn } from '../support/mariadb-rotation-fixture';
 
 /**
  * Alternating users on a real MariaDB, with both bundles: mariadb-multi-user with MariaDB secrets and mysql-multi-user

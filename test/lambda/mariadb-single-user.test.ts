@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { MariaDbRotationFixture, account, engineOf, functionArn } from './engines/mariadb-fixture';
 import { ed25519AuthString } from '../../lambda/engines/mysql-auth';
+import { MariaDbRotationFixture, account, engineOf, functionArn } from '../support/mariadb-rotation-fixture';
 
 /**
  * Single user on a real MariaDB. The mysql-single-user bundle's own-password statement is MySQL's (`SET PASSWORD =

@@ -1,6 +1,6 @@
 import * as net from 'net';
-import { MariaDbRotationFixture, MYSQL_FAMILY_IDS, MysqlFamilyId, account, engineOf, functionArn } from './engines/mariadb-fixture';
 import { stopAll } from '../support/lifecycle';
+import { MariaDbRotationFixture, MYSQL_FAMILY_IDS, MysqlFamilyId, account, engineOf, functionArn } from '../support/mariadb-rotation-fixture';
 import { MariaDbServer } from '../support/mariadb-server';
 
 /**

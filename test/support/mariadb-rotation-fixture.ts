@@ -1,11 +1,11 @@
 import { escape } from 'mysql2';
-import type { LocalRds } from '../../support/local-rds';
-import type { LocalSecretsManager } from '../../support/local-secrets-manager';
-import { MARIADB_CONFORMANCE, MariaDbConformanceServer } from '../../support/mariadb-conformance-server';
-import { MariaDbServer, MariaDbServerOptions } from '../../support/mariadb-server';
-import { RotationFixture } from '../../support/rotation-fixture';
+import type { LocalRds } from './local-rds';
+import type { LocalSecretsManager } from './local-secrets-manager';
+import { MARIADB_CONFORMANCE, MariaDbConformanceServer } from './mariadb-conformance-server';
+import { MariaDbServer, MariaDbServerOptions } from './mariadb-server';
+import { RotationFixture } from './rotation-fixture';
 
-export { functionArn } from '../../support/rotation-fixture';
+export { functionArn } from './rotation-fixture';
 
 export const MYSQL_FAMILY_IDS = ['mysql-single-user', 'mysql-multi-user', 'mariadb-single-user', 'mariadb-multi-user'] as const;
 export type MysqlFamilyId = typeof MYSQL_FAMILY_IDS[number];
