@@ -184,6 +184,26 @@ export function assertVerifiableHost(flavor: Pick<MysqlFlavor, 'label'>, login: 
   }
 }
 
+/** Statements a probe may be: they read. A read-only transaction refuses their writes (INSERT ... under WITH). */
+const PROBE_STATEMENTS = /^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN)\b/i;
+/**
+ * What a probe may not contain, even in a string: comments (MySQL runs the text of a `/*! ... *\/` comment), a
+ * statement separator, and the file writes `SELECT ... INTO OUTFILE / DUMPFILE`.
+ */
+const PROBE_REFUSED = /\/\*|#|--|;|\b(OUTFILE|DUMPFILE)\b/i;
+
+/**
+ * ROTATION_PROBE_QUERY must be a query on the MySQL family (SELECT, WITH, SHOW, DESCRIBE or EXPLAIN, no comments, no
+ * `;`, no INTO OUTFILE / DUMPFILE): anything else could change the database with the pending user's privileges,
+ * because DDL and account statements commit implicitly. Refused as a configuration error, never run.
+ */
+export function checkProbe(sql: string): void {
+  if (!PROBE_STATEMENTS.test(sql) || PROBE_REFUSED.test(sql)) {
+    throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION, `${ENV.PROBE_QUERY} must be one query (SELECT, WITH, SHOW, DESCRIBE or EXPLAIN) `
+      + 'without comments, \';\' or INTO OUTFILE/DUMPFILE on MySQL and MariaDB: other statements would commit even in a read-only transaction');
+  }
+}
+
 /** The dialect of a flavor. */
 export function mysqlDialect(flavor: MysqlFlavor): DatabaseDialect {
   const defaults = DATABASE_ENGINE_DEFAULTS[flavor.family];
@@ -352,9 +372,12 @@ export class MysqlSession implements DatabaseSession {
 
   /**
    * The probe is one statement (the session refuses several) in a read-only transaction that is rolled back, so a
-   * probe can prove what the pending user may read and can change nothing.
+   * probe can prove what the pending user may read. Unlike PostgreSQL's, a MySQL or MariaDB transaction does not hold
+   * back DDL, account statements or SET GLOBAL: they commit implicitly and run even in a read-only transaction. So only
+   * a query is run: see {@link checkProbe}.
    */
   public async probe(sql: string): Promise<void> {
+    checkProbe(sql);
     await this.query('probe-begin', 'START TRANSACTION READ ONLY');
     await this.query('probe', sql);
     await this.query('probe-end', 'ROLLBACK');

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ed25519AuthString } from '../../lambda/engines/mysql-auth';
 import { MariaDbRotationFixture, account, engineOf, functionArn } from '../support/mariadb-rotation-fixture';
+import { withEnv } from '../support/rotation-harness';
 
 /**
  * Single user on a real MariaDB. The mysql-single-user bundle's own-password statement is MySQL's (`SET PASSWORD =
@@ -80,6 +81,26 @@ describe.each(['mariadb-single-user'] as const)('%s', (id) => {
     const { password: next } = await f.value(arn);
     const [row] = await f.db.query('SELECT plugin, authentication_string AS a FROM mysql.user WHERE User = ?', [username]);
     expect(row).toEqual({ plugin: 'ed25519', a: ed25519AuthString(next) });
+  });
+
+  test('a probe that is not a query is refused with INVALID_CONFIGURATION and never runs; AWSCURRENT stays', async () => {
+    const username = f.unique('probe_');
+    const password = f.canary();
+    await f.createAccount(username, password);
+    // enough privileges for the statement to succeed if it ran: DDL commits even in a read-only transaction
+    await f.db.query(`CREATE DATABASE \`${username}_db\``);
+    await f.db.query(`GRANT ALL ON \`${username}_db\`.* TO ${account(username)}`);
+    const arn = await f.createSecret(f.dbSecret(engine, username, password));
+    const restore = withEnv({ ROTATION_PROBE_QUERY: `CREATE TABLE \`${username}_db\`.probe_made_this (a int)` });
+    let outcome;
+    try {
+      outcome = await f.rotate(arn, ARN);
+    } finally {
+      restore();
+    }
+    expect(outcome).toMatchObject({ status: 'failed', step: 'testSecret', errorCode: 'INVALID_CONFIGURATION' });
+    expect(await f.db.query('SELECT table_name FROM information_schema.tables WHERE table_schema = ?', [`${username}_db`])).toEqual([]);
+    expect((await f.value(arn)).password).toBe(password);
   });
 
   test('the password never reaches the server as statement text (the general log holds only the stored form)', async () => {
