@@ -2,7 +2,7 @@ import { isIP } from 'net';
 import * as mysql from 'mysql2';
 import { ed25519Sign } from './mysql-auth';
 import { ParsedGrant, atomsOf, grantStatement, significant } from './mysql-grants';
-import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, ENV, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
+import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, ENV, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy, isQueryOnlyProbe } from '../../src/private/contract';
 import { caBundle } from '../kit/ca-bundle';
 import { usernameLengthLimit } from '../kit/database';
 import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
@@ -184,21 +184,13 @@ export function assertVerifiableHost(flavor: Pick<MysqlFlavor, 'label'>, login: 
   }
 }
 
-/** Statements a probe may be: they read. A read-only transaction refuses their writes (INSERT ... under WITH). */
-const PROBE_STATEMENTS = /^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN)\b/i;
-/**
- * What a probe may not contain, even in a string: comments (MySQL runs the text of a `/*! ... *\/` comment), a
- * statement separator, and the file writes `SELECT ... INTO OUTFILE / DUMPFILE`.
- */
-const PROBE_REFUSED = /\/\*|#|--|;|\b(OUTFILE|DUMPFILE)\b/i;
-
 /**
  * ROTATION_PROBE_QUERY must be a query on the MySQL family (SELECT, WITH, SHOW, DESCRIBE or EXPLAIN, no comments, no
  * `;`, no INTO OUTFILE / DUMPFILE): anything else could change the database with the pending user's privileges,
  * because DDL and account statements commit implicitly. Refused as a configuration error, never run.
  */
 export function checkProbe(sql: string): void {
-  if (!PROBE_STATEMENTS.test(sql) || PROBE_REFUSED.test(sql)) {
+  if (!isQueryOnlyProbe(sql)) {
     throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION, `${ENV.PROBE_QUERY} must be one query (SELECT, WITH, SHOW, DESCRIBE or EXPLAIN) `
       + 'without comments, \';\' or INTO OUTFILE/DUMPFILE on MySQL and MariaDB: other statements would commit even in a read-only transaction');
   }

@@ -34,6 +34,19 @@ export const ENV = {
   USERNAME_LENGTH_LIMIT: 'ROTATION_USERNAME_LENGTH_LIMIT',
 } as const;
 
+/**
+ * What {@link ENV.PROBE_QUERY} may be on MySQL, Aurora MySQL and MariaDB, which commit DDL, account statements and
+ * `SET GLOBAL` implicitly even inside a read-only transaction: a query (SELECT, WITH, SHOW, DESCRIBE or EXPLAIN) with no
+ * comment (MySQL runs the text of a `/*! ... *\/` comment), no `;` and no `INTO OUTFILE` / `DUMPFILE`. Checked at
+ * synth by `RotationFunction` and again by the handlers before the probe runs.
+ */
+export function isQueryOnlyProbe(sql: string): boolean {
+  return /^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN)\b/i.test(sql) && !/\/\*|#|--|;|\b(OUTFILE|DUMPFILE)\b/i.test(sql);
+}
+
+/** The engine families whose probe must be a query ({@link isQueryOnlyProbe}). */
+export const QUERY_ONLY_PROBE_FAMILIES: readonly string[] = ['mysql', 'mariadb'];
+
 /** The password policy, serialized into {@link ENV.PASSWORD_POLICY}. Field names follow GetRandomPassword. */
 export interface PasswordPolicyContract {
   readonly passwordLength: number;

@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Annotations, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,7 @@ import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs'
 import { RotationCode } from './rotation-code';
 import { RotationEngine } from './rotation-engine';
 import { PasswordPolicy } from '../password-policy';
-import { ENV } from '../private/contract';
+import { ENV, QUERY_ONLY_PROBE_FAMILIES, engineFamilyOf, isQueryOnlyProbe } from '../private/contract';
 import {
   MASTER_SECRET_TAG_VALUE, assertSameEnvironment, isKeyOfAnotherStack, masterSecretTagKey, secretOfAnotherStack,
 } from '../private/master-secret-access';
@@ -170,7 +170,9 @@ export interface RotationFunctionOptions {
 
   /**
    * SQL the handler runs with the pending credential in `testSecret` (`ROTATION_PROBE_QUERY`); use it to prove the
-   * application's privileges.
+   * application's privileges. One statement, run in a read-only transaction that is rolled back. For MySQL and MariaDB,
+   * which commit DDL and account statements even in a read-only transaction, it must be a query (`SELECT`, `WITH`,
+   * `SHOW`, `DESCRIBE` or `EXPLAIN`, without comments, `;` or `INTO OUTFILE`/`DUMPFILE`), checked at synth.
    *
    * @default - `SELECT 1`
    */
@@ -303,6 +305,14 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     this.vpc = props.vpc;
     this.passwordPolicy = props.passwordPolicy ?? props.engine.defaultPasswordPolicy;
     this.settings = validateSettings(owner, props);
+    const probe = this.settings.probeQuery;
+    const family = props.engine.isBundled ? engineFamilyOf(props.engine.secretEngines[0] ?? '') : undefined;
+    if (probe !== undefined && !Token.isUnresolved(probe) && family !== undefined && QUERY_ONLY_PROBE_FAMILIES.includes(family)
+      && !isQueryOnlyProbe(probe)) {
+      // the handler would refuse it at every testSecret; MySQL and MariaDB commit DDL even in a read-only transaction
+      throw new Error(`${owner}: probeQuery for ${props.engine.displayName} must be one query (SELECT, WITH, SHOW, DESCRIBE or EXPLAIN) `
+        + 'without comments, \';\' or INTO OUTFILE/DUMPFILE: MySQL and MariaDB run DDL and account statements even in a read-only transaction');
+    }
 
     if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
       throw new Error(`${owner}: vpcSubnets and securityGroups need vpc`);

@@ -415,6 +415,18 @@ describe('RotationFunction options', () => {
     expect(() => new RotationFunction(testStack(), 'Rotation', { engine: SINGLE, ...options })).toThrow(message);
   });
 
+  test.each([RotationEngine.MYSQL_SINGLE_USER, RotationEngine.MYSQL_MULTI_USER, RotationEngine.MARIADB_SINGLE_USER, RotationEngine.MARIADB_MULTI_USER])(
+    '%s rejects a probe that is not a query (MySQL and MariaDB run DDL even in a read-only transaction)', (engine) => {
+      for (const probeQuery of ['CREATE TABLE app.t (a int)', 'SELECT 1; DROP TABLE app.t', 'SELECT 1 /*! , 2 */', 'SELECT * FROM app.t INTO OUTFILE \'/tmp/x\'']) {
+        expect(() => new RotationFunction(testStack(), 'Rotation', { engine, probeQuery })).toThrow(/probeQuery for (MySQL|MariaDB) .* must be one query \(SELECT, WITH, SHOW, DESCRIBE or EXPLAIN\)/);
+      }
+      expect(() => new RotationFunction(testStack(), 'Rotation', { engine, probeQuery: 'SELECT 1 FROM app.accounts LIMIT 1' })).not.toThrow();
+    });
+
+  test('a PostgreSQL probe may be any one statement: its read-only transaction holds back DDL', () => {
+    expect(() => new RotationFunction(testStack(), 'Rotation', { engine: SINGLE, probeQuery: 'CREATE TABLE t (a int)' })).not.toThrow();
+  });
+
   test('rejects subnets or security groups without a VPC', () => {
     const stack = testStack();
     const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-1');
