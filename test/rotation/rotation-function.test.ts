@@ -415,7 +415,9 @@ describe('RotationFunction options', () => {
     expect(() => new RotationFunction(testStack(), 'Rotation', { engine: SINGLE, ...options })).toThrow(message);
   });
 
-  const mysqlFamily = [RotationEngine.MYSQL_SINGLE_USER, RotationEngine.MYSQL_MULTI_USER, RotationEngine.MARIADB_SINGLE_USER, RotationEngine.MARIADB_MULTI_USER];
+  const mysqlFamily = [
+    RotationEngine.MYSQL_SINGLE_USER, RotationEngine.MYSQL_MULTI_USER, RotationEngine.MARIADB_SINGLE_USER, RotationEngine.MARIADB_MULTI_USER,
+  ];
   test.each(mysqlFamily)(
     '%s rejects a probe that is not a query (MySQL and MariaDB run DDL even in a read-only transaction)', (engine) => {
       for (const probeQuery of ['CREATE TABLE app.t (a int)', 'SELECT 1; DROP TABLE app.t', 'SELECT 1 /*! , 2 */', 'SELECT * FROM app.t INTO OUTFILE \'/tmp/x\'']) {
