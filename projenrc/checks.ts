@@ -57,7 +57,9 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
   test.spawn(docgenCheck);
   if (project.eslint) test.spawn(project.eslint.eslintTask);
   test.spawn(integ);
-  test.exec('node scripts/run-jest.js', { receiveArgs: true });
+  // two workers even on two cores: the long files wait on database servers more than they compute, and one worker
+  // (jest's default there) leaves the conformance suite and everything else in one queue
+  test.exec('node scripts/run-jest.js --maxWorkers=2', { receiveArgs: true });
 
   project.addTask('demo', {
     description: 'Synthesize the example platform app and rotate secrets against real local PostgreSQL and MariaDB servers',
