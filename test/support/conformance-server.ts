@@ -43,7 +43,9 @@ export interface ConformanceServer extends Stoppable {
   setPassword(username: string, password: string): Promise<void>;
   /**
    * Every user other than those named in `except`, keyed by account, with its stored credential and privileges as
-   * the server reports them: two calls compare equal unless some user's password or privileges changed.
+   * the server reports them: two calls compare equal unless some user's password or privileges changed. Privileges
+   * on the excepted users themselves (memberships in them) are theirs too and left out: PostgreSQL 16+ makes the
+   * master that creates a clone a member of it, with ADMIN OPTION, by itself.
    */
   users(except?: readonly string[]): Promise<Record<string, StoredUser>>;
   /** The stored password form of `username` (each of its accounts), as the server keeps it. */

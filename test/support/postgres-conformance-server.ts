@@ -67,7 +67,7 @@ export class PostgresConformanceServer implements ConformanceServer {
           a.rolcanlogin, a.rolcreaterole, a.rolcreatedb, a.rolsuper, a.rolinherit, a.rolreplication, a.rolbypassrls)] AS attributes,
         ARRAY(SELECT format('member of %I admin=%s', r.rolname, m.admin_option)
           FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles r ON r.oid = m.roleid
-          WHERE m.member = a.oid ORDER BY 1) AS memberships
+          WHERE m.member = a.oid AND NOT (r.rolname = ANY($1::text[])) ORDER BY 1) AS memberships
       FROM pg_catalog.pg_authid a WHERE NOT (a.rolname = ANY($1::text[])) ORDER BY a.rolname`, [[...except]]);
     return Object.fromEntries(rows.map((r) => [r.rolname, { credential: r.rolpassword, privileges: [...r.attributes, ...r.memberships] }]));
   }
