@@ -56,6 +56,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testTimeout: 60_000,
       collectCoverage: false,
+      // removes the cdk.out folders that Apps without an outdir leave in $TMPDIR
+      setupFilesAfterEnv: ['<rootDir>/test/support/cdk-out-cleanup.ts'],
     },
   },
 
