@@ -1,10 +1,10 @@
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RotationCode, RotationEngine } from '../../src';
 import {
   BUNDLED_ENGINES, CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, FUNCTION_IDS, SECRET_ENGINES, bundledEngineSpec,
 } from '../../src/private/contract';
+import { initLoad } from '../support/bundle-init';
 import { ASSETS_DIR } from '../support/rotation-harness';
 
 /** What a bundle loads at init is what every cold start pays for; a module only some paths use loads on those paths. */
@@ -12,11 +12,7 @@ const ROOT = path.join(__dirname, '..', '..');
 
 /** The modules under node_modules that a fresh Node process has loaded after requiring the bundle. */
 function loadedAtInit(id: string): string[] {
-  const script = `require(${JSON.stringify(path.join(ASSETS_DIR, id, 'index.js'))});`
-    + 'process.stdout.write(JSON.stringify(Object.keys(require.cache)));';
-  // the SDK resolves from the project's node_modules, as it resolves from the runtime's in Lambda
-  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') }, encoding: 'utf8' });
-  return (JSON.parse(out) as string[]).filter((f) => f.includes('node_modules'));
+  return initLoad(id).files.filter((f) => f.includes('node_modules'));
 }
 
 test.each(Object.values(FUNCTION_IDS))('%s does not load the RDS client at init', (id) => {

