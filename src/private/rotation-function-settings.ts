@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { QUERY_ONLY_PROBE_FAMILIES, isQueryOnlyProbe } from './contract';
 import { assertLiteral, isIntegerInRange } from './validation';
 
 /**
@@ -53,8 +54,13 @@ export interface RotationFunctionSettings {
   readonly usernameLengthLimit?: number;
 }
 
-/** Applies the defaults and validates the settings, naming the property and the allowed range. */
-export function validateSettings(owner: string, props: RotationFunctionSettingsInput): RotationFunctionSettings {
+/**
+ * Applies the defaults and validates the settings, naming the property and the allowed range. `engineFamily` is the
+ * bundled engine's family (undefined for a custom engine), whose rules some settings follow.
+ */
+export function validateSettings(
+  owner: string, props: RotationFunctionSettingsInput, engineName: string = 'the engine', engineFamily?: string,
+): RotationFunctionSettings {
   const timeout = props.timeout ?? DEFAULT_TIMEOUT;
   assertLiteral(owner, 'timeout', timeout);
   const timeoutMs = timeout.toMilliseconds();
@@ -82,6 +88,12 @@ export function validateSettings(owner: string, props: RotationFunctionSettingsI
   }
   if (props.probeQuery !== undefined && props.probeQuery.trim() === '') {
     throw new Error(`${owner}: probeQuery must be a non-empty SQL statement (1 or more characters), got an empty string`);
+  }
+  if (props.probeQuery !== undefined && !Token.isUnresolved(props.probeQuery) && engineFamily !== undefined
+    && QUERY_ONLY_PROBE_FAMILIES.includes(engineFamily) && !isQueryOnlyProbe(props.probeQuery)) {
+    // the handler would refuse it at every testSecret; MySQL and MariaDB commit DDL even in a read-only transaction
+    throw new Error(`${owner}: probeQuery for ${engineName} must be one query (SELECT, WITH, SHOW, DESCRIBE or EXPLAIN) `
+      + 'without comments, \';\' or INTO OUTFILE/DUMPFILE: MySQL and MariaDB run DDL and account statements even in a read-only transaction');
   }
   if (props.usernameLengthLimit !== undefined) {
     assertLiteral(owner, 'usernameLengthLimit', props.usernameLengthLimit);

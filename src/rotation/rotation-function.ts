@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Annotations, Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,7 @@ import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs'
 import { RotationCode } from './rotation-code';
 import { RotationEngine } from './rotation-engine';
 import { PasswordPolicy } from '../password-policy';
-import { ENV, QUERY_ONLY_PROBE_FAMILIES, engineFamilyOf, isQueryOnlyProbe } from '../private/contract';
+import { ENV, engineFamilyOf } from '../private/contract';
 import {
   MASTER_SECRET_TAG_VALUE, assertSameEnvironment, isKeyOfAnotherStack, masterSecretTagKey, secretOfAnotherStack,
 } from '../private/master-secret-access';
@@ -304,15 +304,8 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     this.engine = props.engine;
     this.vpc = props.vpc;
     this.passwordPolicy = props.passwordPolicy ?? props.engine.defaultPasswordPolicy;
-    this.settings = validateSettings(owner, props);
-    const probe = this.settings.probeQuery;
     const family = props.engine.isBundled ? engineFamilyOf(props.engine.secretEngines[0] ?? '') : undefined;
-    if (probe !== undefined && !Token.isUnresolved(probe) && family !== undefined && QUERY_ONLY_PROBE_FAMILIES.includes(family)
-      && !isQueryOnlyProbe(probe)) {
-      // the handler would refuse it at every testSecret; MySQL and MariaDB commit DDL even in a read-only transaction
-      throw new Error(`${owner}: probeQuery for ${props.engine.displayName} must be one query (SELECT, WITH, SHOW, DESCRIBE or EXPLAIN) `
-        + 'without comments, \';\' or INTO OUTFILE/DUMPFILE: MySQL and MariaDB run DDL and account statements even in a read-only transaction');
-    }
+    this.settings = validateSettings(owner, props, props.engine.displayName, family);
 
     if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
       throw new Error(`${owner}: vpcSubnets and securityGroups need vpc`);

@@ -1,6 +1,6 @@
 import type { Stoppable } from './lifecycle';
 import type { TestServerOptions } from './server-process';
-import type { DatabaseEngineFamily } from '../../src/private/contract';
+import type { DatabaseEngineFamily, RotationScheme } from '../../src/private/contract';
 
 /**
  * What the rotation conformance suite needs from a database server, whatever the engine. One implementation per
@@ -61,8 +61,8 @@ export interface ConformanceServer extends Stoppable {
   faultPoints(scheme: Scheme, dialect?: DatabaseEngineFamily): string[];
 }
 
-/** The two database rotation schemes. */
-export type Scheme = 'single-user' | 'multi-user';
+/** The two database rotation schemes, as the registry names them. */
+export type Scheme = RotationScheme;
 
 export interface StoredUser {
   /** The stored password form (a hash or verifier), null when the user has none. */
