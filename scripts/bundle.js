@@ -118,6 +118,21 @@ function writeOutputs(outputFiles, mainFile) {
   return outputs.find((f) => f.path === mainFile).contents.length;
 }
 
+const lazyBuilds = new Map();
+
+/** A lazily loaded module's files (`<name>.js` and its map), as names and contents; each module is built once per run. */
+function lazyBuild(name) {
+  if (!lazyBuilds.has(name)) {
+    lazyBuilds.set(name, esbuild.build({
+      ...COMMON,
+      stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root },
+      // a directory at the bundles' depth, so the map's relative source paths hold in every assets/<id>/ (not written)
+      outfile: path.join(assetsDir, 'lazy', `${name}.js`),
+    }).then((result) => result.outputFiles.map((f) => ({ file: path.basename(f.path), contents: f.contents }))));
+  }
+  return lazyBuilds.get(name);
+}
+
 async function bundle(id) {
   const outfile = path.join(assetsDir, id, 'index.js');
   const dir = path.dirname(outfile);
@@ -139,9 +154,10 @@ async function bundle(id) {
   const lazy = Object.keys(LAZY_MODULES).filter((name) => Object.keys(result.metafile.inputs).includes(`lazy-modules:${name}`));
   for (const name of lazy) {
     const lazyFile = path.join(dir, `${name}.js`);
-    const lazyResult = await esbuild.build({ ...COMMON, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root }, outfile: lazyFile });
-    writeOutputs(lazyResult.outputFiles, lazyFile);
-    lazyResult.outputFiles.forEach((f) => written.add(f.path));
+    // the same module beside every bundle that needs it: built once, each copy written with its own paths
+    const outputs = (await lazyBuild(name)).map(({ file, contents }) => ({ path: path.join(dir, file), contents }));
+    writeOutputs(outputs, lazyFile);
+    outputs.forEach((f) => written.add(f.path));
   }
   // (another process's half-written `.tmp` files are left to it)
   for (const file of fs.readdirSync(dir).filter((f) => !f.endsWith('.tmp')).map((f) => path.join(dir, f))) {
