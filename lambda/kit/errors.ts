@@ -4,37 +4,10 @@
  * never its message, which may embed connection strings or values.
  */
 
-/** Stable error codes, one per failure a platform team may need to tell apart. */
-export const ERROR_CODES = {
-  INVALID_EVENT: 'INVALID_EVENT',
-  INVALID_CONFIGURATION: 'INVALID_CONFIGURATION',
-  ROTATION_DISABLED: 'ROTATION_DISABLED',
-  SECRET_MARKED_FOR_DELETION: 'SECRET_MARKED_FOR_DELETION',
-  UNKNOWN_VERSION: 'UNKNOWN_VERSION',
-  NOT_PENDING: 'NOT_PENDING',
-  NO_CURRENT_VALUE: 'NO_CURRENT_VALUE',
-  INVALID_SECRET_VALUE: 'INVALID_SECRET_VALUE',
-  CONFUSED_DEPUTY: 'CONFUSED_DEPUTY',
-  LOGIN_FAILED: 'LOGIN_FAILED',
-  MASTER_LOGIN_FAILED: 'MASTER_LOGIN_FAILED',
-  MASTER_NOT_RESOLVED: 'MASTER_NOT_RESOLVED',
-  MASTER_NOT_PERMITTED: 'MASTER_NOT_PERMITTED',
-  PENDING_TEST_FAILED: 'PENDING_TEST_FAILED',
-  PRIVILEGES_OUT_OF_SYNC: 'PRIVILEGES_OUT_OF_SYNC',
-  /** A user name with several accounts (MySQL/MariaDB `user@host`): which one to rotate would be a guess. */
-  AMBIGUOUS_ACCOUNT: 'AMBIGUOUS_ACCOUNT',
-  /** An account whose password the handler cannot set (e.g. an authentication plugin without a password). */
-  UNSUPPORTED_ACCOUNT: 'UNSUPPORTED_ACCOUNT',
-  TLS_FAILED: 'TLS_FAILED',
-  DATABASE_ERROR: 'DATABASE_ERROR',
-  SECRETS_MANAGER_ERROR: 'SECRETS_MANAGER_ERROR',
-  ACCESS_DENIED: 'ACCESS_DENIED',
-  TIMEOUT: 'TIMEOUT',
-  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
-  INTERNAL: 'INTERNAL',
-} as const;
+import { ERROR_CODES, ErrorCode } from '../../src/private/contract';
 
-export type ErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES];
+export { ERROR_CODES };
+export type { ErrorCode };
 
 /** What survives of an underlying error: its class name and machine code. */
 export class RedactedCause extends Error {

@@ -326,3 +326,180 @@ export interface OAuthSecretContract {
 
 /** The largest secret value Secrets Manager stores (SecretString or SecretBinary), in bytes. */
 export const MAX_SECRET_VALUE_BYTES = 65_536;
+
+/**
+ * Stable error codes, one per failure a platform team may need to tell apart. The handlers throw them (`lambda/kit/errors.ts`),
+ * their failure metrics carry them as the `ErrorCode` dimension, and the monitor alarms on them.
+ */
+export const ERROR_CODES = {
+  INVALID_EVENT: 'INVALID_EVENT',
+  INVALID_CONFIGURATION: 'INVALID_CONFIGURATION',
+  ROTATION_DISABLED: 'ROTATION_DISABLED',
+  SECRET_MARKED_FOR_DELETION: 'SECRET_MARKED_FOR_DELETION',
+  UNKNOWN_VERSION: 'UNKNOWN_VERSION',
+  NOT_PENDING: 'NOT_PENDING',
+  NO_CURRENT_VALUE: 'NO_CURRENT_VALUE',
+  INVALID_SECRET_VALUE: 'INVALID_SECRET_VALUE',
+  CONFUSED_DEPUTY: 'CONFUSED_DEPUTY',
+  LOGIN_FAILED: 'LOGIN_FAILED',
+  MASTER_LOGIN_FAILED: 'MASTER_LOGIN_FAILED',
+  MASTER_NOT_RESOLVED: 'MASTER_NOT_RESOLVED',
+  MASTER_NOT_PERMITTED: 'MASTER_NOT_PERMITTED',
+  PENDING_TEST_FAILED: 'PENDING_TEST_FAILED',
+  PRIVILEGES_OUT_OF_SYNC: 'PRIVILEGES_OUT_OF_SYNC',
+  /** A user name with several accounts (MySQL/MariaDB `user@host`): which one to rotate would be a guess. */
+  AMBIGUOUS_ACCOUNT: 'AMBIGUOUS_ACCOUNT',
+  /** An account whose password the handler cannot set (e.g. an authentication plugin without a password). */
+  UNSUPPORTED_ACCOUNT: 'UNSUPPORTED_ACCOUNT',
+  TLS_FAILED: 'TLS_FAILED',
+  DATABASE_ERROR: 'DATABASE_ERROR',
+  SECRETS_MANAGER_ERROR: 'SECRETS_MANAGER_ERROR',
+  ACCESS_DENIED: 'ACCESS_DENIED',
+  TIMEOUT: 'TIMEOUT',
+  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES];
+
+/** What an operator reads when a code fires: what happened and what to do. Alarm descriptions and the README use it. */
+export interface ErrorCodeGuide {
+  readonly meaning: string;
+  readonly action: string;
+}
+
+/** The operator's guide to every error code (the README's operations table is checked against it). */
+export const ERROR_CODE_GUIDE: { readonly [code in ErrorCode]: ErrorCodeGuide } = {
+  INVALID_EVENT: {
+    meaning: 'The function was invoked with something other than a Secrets Manager rotation event; nothing was read.',
+    action: 'Find who invokes the function (its resource policy admits only Secrets Manager of this account) and stop them.',
+  },
+  INVALID_CONFIGURATION: {
+    meaning: 'An environment variable of the rotation function is malformed; the message names it.',
+    action: 'Fix the variable through the construct props (or your own function\'s environment) and redeploy.',
+  },
+  ROTATION_DISABLED: {
+    meaning: 'The event is for a secret whose rotation is turned off; nothing changed.',
+    action: 'None if rotation was turned off on purpose; otherwise turn it on again (RotateSecret).',
+  },
+  SECRET_MARKED_FOR_DELETION: {
+    meaning: 'DeleteSecret was called and the recovery window is running; nothing changed.',
+    action: 'Restore the secret (RestoreSecret) if it is still in use, or let the deletion finish.',
+  },
+  UNKNOWN_VERSION: {
+    meaning: 'The event names a version the secret does not have (an abandoned or foreign rotation); nothing changed.',
+    action: 'None for a single event; if it repeats, cancel the rotation and rotate again (RotateSecret).',
+  },
+  NOT_PENDING: {
+    meaning: 'The version of the event no longer carries AWSPENDING: another rotation or a PutSecretValue replaced it.',
+    action: 'None for a single event; if it repeats, check for writers racing the rotation and rotate again.',
+  },
+  NO_CURRENT_VALUE: {
+    meaning: 'The secret has no AWSCURRENT value to rotate from.',
+    action: 'Put a valid value (PutSecretValue) with the connection fields, then rotate.',
+  },
+  INVALID_SECRET_VALUE: {
+    meaning: 'A secret value is not the JSON the engine needs; the message names the secret and the field.',
+    action: 'Correct the named field in the AWSCURRENT value (or the master secret) and rotate again.',
+  },
+  CONFUSED_DEPUTY: {
+    meaning: 'Pending, previous or master name another user, host, port, database or TLS setting, or a clone holds privileges the handler never grants; refused before any change.',
+    action: 'Treat as a possible attack: find who wrote the value (CloudTrail PutSecretValue/UpdateSecret) before rotating again.',
+  },
+  LOGIN_FAILED: {
+    meaning: 'Neither the current nor the previous credential logs in to the database.',
+    action: 'Someone changed the password outside rotation: set the database password to the AWSCURRENT value (or put the working one), then rotate.',
+  },
+  MASTER_LOGIN_FAILED: {
+    meaning: 'The master credential named in masterarn does not log in.',
+    action: 'Check the master secret (rotated by RDS or by another function?) and the master user on the database, then rotate.',
+  },
+  MASTER_NOT_RESOLVED: {
+    meaning: 'The master secret has no usable value, or its database cannot be found through its tags and the RDS API.',
+    action: 'Check masterarn, the master secret\'s value and the function\'s access to it (and to the RDS API for RDS-managed masters).',
+  },
+  MASTER_NOT_PERMITTED: {
+    meaning: 'The master may not create the clone or grant it the user\'s privileges.',
+    action: 'Grant the master what the README lists for its engine (ADMIN OPTION, WITH GRANT OPTION, CREATE USER), then rotate.',
+  },
+  PENDING_TEST_FAILED: {
+    meaning: 'The new credential was set but does not work; AWSCURRENT stays on the old value.',
+    action: 'Check the probe query and the user\'s grants, then rotate again; applications keep working on AWSCURRENT.',
+  },
+  PRIVILEGES_OUT_OF_SYNC: {
+    meaning: 'The clone lacks privileges the original user holds; AWSCURRENT stays on the old value.',
+    action: 'Grant the clone what the original holds (or revoke from both), then rotate again.',
+  },
+  AMBIGUOUS_ACCOUNT: {
+    meaning: 'MySQL/MariaDB: the user name has accounts on several hosts, so which to rotate would be a guess; nothing changed.',
+    action: 'Drop the extra accounts or rotate each through its own secret with a distinct user name.',
+  },
+  UNSUPPORTED_ACCOUNT: {
+    meaning: 'MySQL/MariaDB: the account authenticates with a plugin whose password the handler cannot set.',
+    action: 'Switch the account to a password plugin (mysql_native_password, caching_sha2_password, ed25519) or stop rotating it.',
+  },
+  TLS_FAILED: {
+    meaning: 'The database certificate or host name was not verified, or the server offers no TLS; never retried in plaintext.',
+    action: 'Give the function the server\'s CA bundle (tlsCaBundle) or fix the host name in the secret; use tls: disabled only on purpose.',
+  },
+  DATABASE_ERROR: {
+    meaning: 'The database refused a statement; the cause keeps only the error class and SQLSTATE or errno.',
+    action: 'Look up the code in the cause in the database\'s manual; check the user\'s grants and the server\'s state.',
+  },
+  SECRETS_MANAGER_ERROR: {
+    meaning: 'A Secrets Manager call failed; the cause keeps the SDK error name.',
+    action: 'Check the service\'s health, the VPC endpoint and the function\'s network path, then rotate again.',
+  },
+  ACCESS_DENIED: {
+    meaning: 'Secrets Manager or KMS refused the function\'s role.',
+    action: 'Check the secret\'s resource policy, the KMS key policy and the function\'s policy (AllowRotationLambdaArn condition).',
+  },
+  TIMEOUT: {
+    meaning: 'A network call or the probe query exceeded its bound.',
+    action: 'Check the route to the database (security groups, endpoint, DNS) and the probe query\'s cost.',
+  },
+  DEADLINE_EXCEEDED: {
+    meaning: 'The invocation ran out of time before the step finished.',
+    action: 'Raise the function timeout or find the slow call; the next invocation resumes the step.',
+  },
+  INTERNAL: {
+    meaning: 'A failure the handler did not expect; the cause keeps only the error class.',
+    action: 'Read the step log line and report it with the cause; nothing secret is in it.',
+  },
+};
+
+/**
+ * Metrics the handlers write in CloudWatch Embedded Metric Format (one JSON line on stdout, which Lambda sends to
+ * CloudWatch Logs, which extracts the metrics). Dimensions hold only the engine name and the error code: never a secret
+ * ARN or a user name (cardinality and leakage).
+ */
+export const ROTATION_METRICS = {
+  NAMESPACE: 'SecretsPlatform/Rotation',
+  /** Count, 1 per failed step; dimension sets [Engine, ErrorCode], [ErrorCode] and none. */
+  STEP_FAILED: 'RotationStepFailed',
+  /** Count, 1 per finishSecret that made the pending version current; dimension sets [Engine] and none. */
+  ROTATION_FINISHED: 'RotationFinished',
+  /** Overdue check: rotation-enabled secrets past due by more than the grace period; dimension sets [Engine] and none. */
+  OVERDUE_SECRETS: 'OverdueSecrets',
+  /** Overdue check: rotation-enabled secrets it looked at; dimension sets [Engine] and none. */
+  ROTATION_ENABLED_SECRETS: 'RotationEnabledSecrets',
+  /** Overdue check: seconds since the oldest last rotation (or creation, if never rotated); no dimension. */
+  OLDEST_ROTATION_AGE: 'OldestRotationAge',
+  DIMENSION_ENGINE: 'Engine',
+  DIMENSION_ERROR_CODE: 'ErrorCode',
+  /** The Engine value the overdue check uses for secrets rotated by a function it was not told about. */
+  UNKNOWN_ENGINE: 'unknown',
+} as const;
+
+/** Bundled monitoring functions; like the rotators each is `lambda/handlers/<id>.ts`, bundled to `assets/<id>/index.js`. */
+export const MONITORING_FUNCTION_IDS = {
+  OVERDUE_CHECK: 'rotation-overdue-check',
+} as const;
+
+/** Environment variables the monitor sets on the overdue check. */
+export const OVERDUE_ENV = {
+  /** Seconds a secret may be past its due time (end of its rotation window) before it counts as overdue. */
+  GRACE_PERIOD_SECONDS: 'OVERDUE_GRACE_PERIOD_SECONDS',
+  /** JSON object: rotation function ARN (unqualified) to engine name, for the Engine dimension. */
+  ENGINE_BY_FUNCTION: 'OVERDUE_ENGINE_BY_FUNCTION',
+} as const;
