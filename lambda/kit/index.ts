@@ -11,3 +11,4 @@ export * from './master-secret';
 export * from './types';
 export * from './secret-json';
 export * from './secret-fields';
+export * from './metrics';
