@@ -12,3 +12,4 @@ export * from './types';
 export * from './secret-json';
 export * from './secret-fields';
 export * from './metrics';
+export * from './rotation-metrics';

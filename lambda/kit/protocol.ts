@@ -1,14 +1,15 @@
 import { Deadline, callTimeoutFromEnv } from './deadline';
-import { ERROR_CODES, RotationError, toRotationError } from './errors';
+import { ERROR_CODES, RotationError, errorName, toRotationError } from './errors';
 import { RotationContext, RotationEvent, Step, parseEvent } from './event';
 import { LogSink, consoleSink, formatStepLog } from './logger';
 import { checkPassword, policyFromEnv } from './password';
+import { rotationFinishedRecord, stepFailedRecord } from './rotation-metrics';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, SecretsClient, isAwsError, sdkClient } from './secrets-client';
 import type { CredentialEngine, LoginStep, StepContext } from './types';
 import { ENV } from '../../src/private/contract';
 
 export interface HandlerOptions {
-  /** Where the step log line goes. @default stdout */
+  /** Where the step log line and the metric records (EMF lines) go. @default stdout */
   readonly log?: LogSink;
 }
 
@@ -34,6 +35,8 @@ export function createRotationHandler<T>(engine: CredentialEngine<T>, options: H
         engine: engine.name,
         requestId: context?.awsRequestId,
       }));
+      // counted once per rotation: only the call that moved AWSCURRENT says `promoted`; retries say `already-current`
+      if (action === 'promoted') writeMetric(log, () => rotationFinishedRecord(engine.name));
     } catch (thrown) {
       const err = toRotationError(thrown);
       log(formatStepLog({
@@ -49,9 +52,27 @@ export function createRotationHandler<T>(engine: CredentialEngine<T>, options: H
         engine: engine.name,
         requestId: context?.awsRequestId,
       }));
+      writeMetric(log, () => stepFailedRecord(engine.name, err.code));
       throw err;
     }
   };
+}
+
+/**
+ * Writes one metric record. A metric is secondary to the step: a record that cannot be built or written never changes
+ * the step's outcome and never replaces the error the step throws. What went wrong is written instead, if the sink
+ * still takes a line (the error's class name only).
+ */
+function writeMetric(log: LogSink, build: () => string): void {
+  try {
+    log(build());
+  } catch (err) {
+    try {
+      log(JSON.stringify({ level: 'WARN', message: 'rotation metric not written', errorName: errorName(err) }));
+    } catch {
+      // the sink itself fails: there is nowhere left to report it, and the step's own result must stand
+    }
+  }
 }
 
 function stepContext(event: RotationEvent, context: RotationContext): StepContext {
