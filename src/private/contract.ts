@@ -489,6 +489,11 @@ export const ROTATION_METRICS = {
   DIMENSION_ERROR_CODE: 'ErrorCode',
   /** The Engine value the overdue check uses for secrets rotated by a function it was not told about. */
   UNKNOWN_ENGINE: 'unknown',
+  /**
+   * Overdue check: rotation-enabled secrets whose schedule it cannot evaluate (no rules, or an expression form the
+   * Secrets Manager guide does not document), so they are never counted as on time; dimension sets [Engine] and none.
+   */
+  UNKNOWN_SCHEDULE_SECRETS: 'UnknownScheduleSecrets',
 } as const;
 
 /** Bundled monitoring functions; like the rotators each is `lambda/handlers/<id>.ts`, bundled to `assets/<id>/index.js`. */
