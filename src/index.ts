@@ -5,3 +5,4 @@ export * from './resource-policy';
 export * from './secret';
 export * from './secret-template';
 export * from './vpc-endpoint';
+export * from './monitoring';
