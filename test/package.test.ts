@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FUNCTION_IDS } from '../src/private/contract';
+import { FUNCTION_IDS, MONITORING_FUNCTION_IDS } from '../src/private/contract';
 
 /**
  * The npm tarball is what users install. `npm pack` runs the prepack hook (bundles, and a compile when the compiled
@@ -26,7 +26,7 @@ afterAll(() => {
 });
 
 test('the tarball holds every handler bundle, the compiled library, its manifest and docs', () => {
-  for (const id of Object.values(FUNCTION_IDS)) expect(files).toContain(`assets/${id}/index.js`);
+  for (const id of [...Object.values(FUNCTION_IDS), ...Object.values(MONITORING_FUNCTION_IDS)]) expect(files).toContain(`assets/${id}/index.js`);
   expect(files).toEqual(expect.arrayContaining(['lib/index.js', 'lib/index.d.ts', '.jsii', 'README.md', 'API.md', 'docs/rotation.md', 'docs/security.md']));
 });
 

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RotationCode, RotationEngine } from '../../src';
 import {
-  BUNDLED_ENGINES, CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, FUNCTION_IDS, SECRET_ENGINES, bundledEngineSpec,
+  BUNDLED_ENGINES, CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, FUNCTION_IDS, MONITORING_FUNCTION_IDS, SECRET_ENGINES, bundledEngineSpec,
 } from '../../src/private/contract';
 import { initLoad } from '../support/bundle-init';
 import { ASSETS_DIR } from '../support/rotation-harness';
@@ -21,6 +21,13 @@ test.each(Object.values(FUNCTION_IDS))('%s does not load the RDS client at init'
   expect(loaded.filter((f) => f.includes('@aws-sdk/client-rds'))).toEqual([]);
 });
 
+test('the overdue check loads the AWS SDK at init and nothing else from node_modules (no driver, no RDS client)', () => {
+  const loaded = loadedAtInit(MONITORING_FUNCTION_IDS.OVERDUE_CHECK);
+  expect(loaded.some((f) => f.includes('@aws-sdk/client-secrets-manager'))).toBe(true);
+  const packages = new Set(loaded.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)![1]));
+  expect([...packages].filter((p) => !/^@(aws-sdk|smithy|aws|aws-crypto)\//.test(p) || p === '@aws-sdk/client-rds')).toEqual([]);
+});
+
 describe('the engine registry is the one list of bundled engines', () => {
   const ids = Object.values(FUNCTION_IDS).sort();
 
@@ -28,10 +35,15 @@ describe('the engine registry is the one list of bundled engines', () => {
     expect(Object.keys(BUNDLED_ENGINES).sort()).toEqual(ids);
   });
 
-  test('every registry entry has one handler entry and one bundle; no orphan entry or bundle exists', () => {
+  test('every registry entry and every monitoring function has one handler entry and one bundle; no orphan entry or bundle exists', () => {
+    const expected = [...ids, ...Object.values(MONITORING_FUNCTION_IDS)].sort();
     const entries = fs.readdirSync(path.join(ROOT, 'lambda', 'handlers')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
     const bundles = fs.readdirSync(ASSETS_DIR).filter((d) => fs.existsSync(path.join(ASSETS_DIR, d, 'index.js'))).sort();
-    expect({ entries, bundles }).toEqual({ entries: ids, bundles: ids });
+    expect({ entries, bundles }).toEqual({ entries: expected, bundles: expected });
+  });
+
+  test('monitoring function ids are not engine ids', () => {
+    for (const id of Object.values(MONITORING_FUNCTION_IDS)) expect(Object.keys(BUNDLED_ENGINES)).not.toContain(id);
   });
 
   test('every registry entry is one RotationEngine static named after its id (MARIADB_MULTI_USER <-> mariadb-multi-user)', () => {
