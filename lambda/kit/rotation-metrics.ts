@@ -1,5 +1,5 @@
 /**
- * The two metric records a rotation handler writes (docs/rotation.md, "Metrics"): `RotationStepFailed` after every
+ * The two metric records a rotation handler writes (docs/rotation.md, "What every step writes"): `RotationStepFailed` after every
  * failed step and `RotationFinished` after a finishSecret that made the pending version current. Each is one EMF line
  * (metrics.ts) beside the step's log line.
  *

@@ -6,7 +6,7 @@ import { FixtureUser, RotationFixture, functionArn } from '../support/rotation-f
 import { withEnv } from '../support/rotation-harness';
 
 /**
- * The metric records (docs/rotation.md, "Metrics") the SHIPPED bundles write on real failed and successful rotations
+ * The metric records (docs/rotation.md, "What every step writes") the SHIPPED bundles write on real failed and successful rotations
  * against real servers: one `RotationStepFailed` record after each failed step, one `RotationFinished` record after
  * the finishSecret that promoted the pending version, nothing else, and no secret material in any line.
  *
