@@ -170,7 +170,8 @@ function anythingBut(operand: unknown, path: string): (value: unknown) => boolea
     if (operand.length === 0 || !(allStrings || allNumbers)) {
       throw new EventPatternError(path, 'anything-but takes a non-empty list of only strings or only numbers');
     }
-    return (value) => scalar(value) && !operand.includes(value);
+    const excluded: unknown[] = operand;
+    return (value) => scalar(value) && !excluded.includes(value);
   }
   if (!isObject(operand)) throw new EventPatternError(path, 'anything-but takes a value, a list or one operator');
   const inner = onlyKey(operand, path);
