@@ -250,7 +250,13 @@ describe('RotationMonitor options', () => {
   test('thresholds are typed props: custom values land in the alarms; out-of-range values are refused', () => {
     const { stack, functions } = platformStack();
     const monitor = new RotationMonitor(stack, 'Monitor', {
-      functionAlarms: { errorsThreshold: 3, throttlesThreshold: 2, durationThresholdRatio: 0.5, deadLetterQueueThreshold: 4, period: Duration.minutes(15) },
+      functionAlarms: {
+        errorsThreshold: 3,
+        throttlesThreshold: 2,
+        durationThresholdRatio: 0.5,
+        deadLetterQueueThreshold: 4,
+        period: Duration.minutes(15),
+      },
     });
     const alarmsOfFn = monitor.monitorFunction(functions[0]);
     const template = Template.fromStack(stack);
