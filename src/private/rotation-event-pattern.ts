@@ -10,7 +10,8 @@ import * as events from 'aws-cdk-lib/aws-events';
  *   entries for Secrets Manager" (https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html),
  *   lists RotationStarted, RotationSucceeded, RotationFailed, RotationAbandoned and, for the validation run that a
  *   rotation schedule without immediate rotation gets, TestRotationStarted, TestRotationSucceeded and
- *   TestRotationFailed. Operations (RotateSecret, PutSecretValue, ...) are "AWS API Call via CloudTrail" events; the
+ *   TestRotationFailed (the Test* entries as listed in the guide's source published in awsdocs/aws-secrets-manager-docs,
+ *   retrieve-ct-entries.md). Operations (RotateSecret, PutSecretValue, ...) are "AWS API Call via CloudTrail" events; the
  *   rotation events are not operations.
  * - EventBridge delivers a CloudTrail record of a service event with `detail-type` "AWS Service Event via CloudTrail"
  *   (EventBridge user guide, "AWS service events delivered via AWS CloudTrail",
