@@ -105,9 +105,6 @@ export class RotationOverdueCheck extends Construct {
       throw new Error(`${owner}: interval must be a whole number of minutes, at least 5; got ${this.interval.toHumanString()}`);
     }
     const grace = props.gracePeriod ?? Duration.days(1);
-    if (grace.toSeconds() < 0) {
-      throw new Error(`${owner}: gracePeriod must not be negative`);
-    }
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     if (logRetention === logs.RetentionDays.INFINITE) {
       throw new Error(`${owner}: logRetention must be a finite retention, got INFINITE`);
