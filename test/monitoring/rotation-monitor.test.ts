@@ -1,14 +1,18 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
 import { platformStack } from './fixtures';
 import { RotationEngine, RotationFunction, RotationMonitor, SecretRotation } from '../../src';
 import { ERROR_CODES, ERROR_CODE_GUIDE, ROTATION_METRICS } from '../../src/private/contract';
 import { secret, secretKey } from '../rotation/fixtures';
+import { matchesEventPattern } from '../support/event-pattern-matcher';
 
 const ALL_CODES = Object.values(ERROR_CODES);
 
@@ -314,5 +318,28 @@ describe('RotationMonitor.enable: one call for everything a stack rotates', () =
     const template = Template.fromStack(ops);
     expect(alarms(template).some((a) => alarmMetric(a.props).name === 'Errors')).toBe(true);
     Template.fromStack(platform);
+  });
+});
+
+describe('RotationMonitor rules against the documented sample events (test/fixtures/secretsmanager-events)', () => {
+  const fixtures = path.join(__dirname, '..', 'fixtures', 'secretsmanager-events');
+  const sample = (name: string) => JSON.parse(fs.readFileSync(path.join(fixtures, `${name}.json`), 'utf8'));
+  const { stack } = platformStack();
+  const monitor = RotationMonitor.enable(stack, { overdueCheck: false, dashboard: false });
+  const template = Template.fromStack(stack);
+  const patternOf = (rule: Construct) => template.toJSON().Resources[stack.getLogicalId(rule.node.defaultChild as CfnResource)].Properties.EventPattern;
+  const unrelated = ['api-delete-secret-legacy-arn', 'api-put-secret-value', 'api-rotate-secret', 'end-secret-version-delete', 'kms-rotate-key',
+    'secret-label-updated', 'start-secret-version-delete', 'test-rotation-started', 'test-rotation-succeeded'];
+
+  test.each([
+    ['failure rule', () => monitor.failureRule, ['rotation-failed', 'rotation-abandoned', 'test-rotation-failed']],
+    ['success rule', () => monitor.successRule, ['rotation-succeeded']],
+    ['start rule', () => monitor.startRule, ['rotation-started']],
+  ] as const)('the %s matches exactly its events', (_name, rule, expected) => {
+    const pattern = patternOf(rule());
+    const all = fs.readdirSync(fixtures).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+    expect(all).toEqual(expect.arrayContaining([...expected, ...unrelated]));
+    const matched = all.filter((name) => matchesEventPattern(pattern, sample(name)));
+    expect(matched.sort()).toEqual([...expected].sort());
   });
 });
