@@ -327,7 +327,8 @@ describe('RotationMonitor rules against the documented sample events (test/fixtu
   const { stack } = platformStack();
   const monitor = RotationMonitor.enable(stack, { overdueCheck: false, dashboard: false });
   const template = Template.fromStack(stack);
-  const patternOf = (rule: Construct) => template.toJSON().Resources[stack.getLogicalId(rule.node.defaultChild as CfnResource)].Properties.EventPattern;
+  const patternOf = (rule: Construct) =>
+    template.toJSON().Resources[stack.getLogicalId(rule.node.defaultChild as CfnResource)].Properties.EventPattern;
   const unrelated = ['api-delete-secret-legacy-arn', 'api-put-secret-value', 'api-rotate-secret', 'end-secret-version-delete', 'kms-rotate-key',
     'secret-label-updated', 'start-secret-version-delete', 'test-rotation-started', 'test-rotation-succeeded'];
 
