@@ -1,6 +1,7 @@
 /**
  * A platform team's secrets stack: PostgreSQL credentials for three applications, encrypted with the team's own KMS
- * key and rotated by two shared functions (one per rotation scheme) that run in the VPC next to the databases.
+ * key and rotated by two shared functions (one per rotation scheme) that run in the VPC next to the databases, with
+ * monitoring switched on for everything the stack rotates.
  *
  * Synthesize it with `npx cdk synth --app "npx ts-node --prefer-ts-exts examples/platform-app.ts"`; `npm run demo` does.
  */
@@ -11,6 +12,7 @@ import {
   RotationEngine,
   RotationFunction,
   RotationFunctionOptions,
+  RotationMonitor,
   RotationSchedule,
   Secret,
   SecretEncryptionKey,
@@ -78,6 +80,15 @@ export class PlatformSecretsStack extends Stack {
       schedule: RotationSchedule.rate(Duration.days(7), { window: Duration.hours(4) }),
       rotationFunctionOptions,
     });
+
+    // One call, after the rotations: failed, abandoned and overdue rotations notify an encrypted topic (subscribe the
+    // on-call address or chat integration to `monitor.topic`), every rotation function and error code has an alarm,
+    // and a dashboard shows it all. The overdue check runs in the VPC too and reaches Secrets Manager by the endpoint.
+    const monitor = RotationMonitor.enable(this, {
+      overdueCheckOptions: { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } },
+      dashboardName: 'platform-secrets-rotation',
+    });
+    endpoints.allowFrom(monitor.overdueCheck!.lambdaFunction, 'Rotation overdue check');
   }
 
   /** A PostgreSQL secret whose first password follows the same policy as every rotation. */

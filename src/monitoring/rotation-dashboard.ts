@@ -101,7 +101,7 @@ export class RotationDashboard extends Construct {
       this.dashboard.addWidgets(
         new cloudwatch.SingleValueWidget({
           title: 'Overdue secrets',
-          metrics: [overdue.metricOverdueSecrets(), overdue.metricRotationEnabledSecrets()],
+          metrics: [overdue.metricOverdueSecrets(), overdue.metricUnknownScheduleSecrets(), overdue.metricRotationEnabledSecrets()],
           width: 12,
         }),
         new cloudwatch.SingleValueWidget({

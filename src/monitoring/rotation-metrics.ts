@@ -103,6 +103,15 @@ export class RotationMetrics {
   }
 
   /**
+   * Rotation-enabled secrets whose schedule the overdue check cannot evaluate (Maximum): never counted as on time.
+   *
+   * @param options the engine to narrow to, and metric options
+   */
+  public static unknownScheduleSecrets(options: RotationEngineMetricOptions = {}): cloudwatch.Metric {
+    return RotationMetrics.engineMetric(ROTATION_METRICS.UNKNOWN_SCHEDULE_SECRETS, cloudwatch.Stats.MAXIMUM, 'Secrets with an unknown schedule', options);
+  }
+
+  /**
    * Seconds since the oldest last rotation among rotation-enabled secrets (Maximum), from the overdue check.
    *
    * @param options metric options

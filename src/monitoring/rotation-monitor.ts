@@ -2,7 +2,6 @@ import { Annotations, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -225,9 +224,23 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
     for (const secret of props.secrets ?? []) this.monitorSecret(secret);
     this.failureRule = this.rotationRule('FailureRule', 'Secrets Manager rotations that failed or were abandoned',
       [...ROTATION_FAILURE_EVENT_NAMES], true);
-    // a reference, so the target adds no unconditioned statement to the topic policy (ours names the account)
-    const topicRef = props.topic ?? sns.Topic.fromTopicArn(this, 'TopicRef', this.topic.topicArn);
-    this.failureRule.addTarget(new targets.SnsTopic(topicRef, { deadLetterQueue: dlq, retryAttempts: 185 }));
+    // Not targets.SnsTopic: it would add a statement without conditions to the topic policy (ours names the account).
+    const topic = this.topic;
+    const failureRule = this.failureRule;
+    this.failureRule.addTarget({
+      bind: () => ({
+        arn: topic.topicArn,
+        deadLetterConfig: { arn: dlq.queueArn },
+        retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: Duration.hours(24).toSeconds() },
+      }),
+    });
+    dlq.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowTheFailureRuleToDeadLetter',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['sqs:SendMessage'],
+      resources: [dlq.queueArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': failureRule.ruleArn } },
+    }));
     this.successRule = this.rotationRule('SuccessRule', 'Secrets Manager rotations that succeeded (counted only)',
       [ROTATION_EVENT_NAMES.SUCCEEDED], false);
     this.startRule = this.rotationRule('StartRule', 'Secrets Manager rotations that started (counted only)',
@@ -264,6 +277,10 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
       this.alarm('OverdueSecretsAlarm', this.overdueCheck.metricOverdueSecrets(), 1,
         'Rotation-enabled secrets are past the end of their rotation window by more than the grace period. The overdue '
         + 'check\'s log names each one: look at its rotation function\'s alarms and logs, fix the cause, then rotate it (RotateSecret).');
+      this.alarm('UnknownScheduleAlarm', this.overdueCheck.metricUnknownScheduleSecrets(), 1,
+        'Rotation-enabled secrets have a schedule the overdue check cannot evaluate (no rotation rules, or an expression '
+        + 'outside what Secrets Manager documents), so whether they are overdue is unknown. Its log names each one and the '
+        + 'reason: give the secret a rate or documented cron schedule.');
       const notRunning = new cloudwatch.Alarm(this, 'OverdueCheckNotRunningAlarm', {
         metric: this.overdueCheck.metricRotationEnabledSecrets({ statistic: cloudwatch.Stats.SAMPLE_COUNT, period: interval }),
         threshold: 1,

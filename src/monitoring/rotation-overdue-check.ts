@@ -105,6 +105,10 @@ export class RotationOverdueCheck extends Construct {
       throw new Error(`${owner}: interval must be a whole number of minutes, at least 5; got ${this.interval.toHumanString()}`);
     }
     const grace = props.gracePeriod ?? Duration.days(1);
+    // what the handler accepts (it refuses anything else with INVALID_CONFIGURATION at every run)
+    if (!Number.isInteger(grace.toSeconds({ integral: false })) || grace.toDays({ integral: false }) > 366) {
+      throw new Error(`${owner}: gracePeriod must be whole seconds and at most 366 days, got ${grace.toHumanString()}`);
+    }
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     if (logRetention === logs.RetentionDays.INFINITE) {
       throw new Error(`${owner}: logRetention must be a finite retention, got INFINITE`);
@@ -291,6 +295,15 @@ export class RotationOverdueCheck extends Construct {
    */
   public metricRotationEnabledSecrets(options: RotationEngineMetricOptions = {}): cloudwatch.Metric {
     return RotationMetrics.rotationEnabledSecrets({ period: this.interval, ...options });
+  }
+
+  /**
+   * Rotation-enabled secrets whose schedule the check cannot evaluate (Maximum over the check's interval).
+   *
+   * @param options the engine to narrow to, and metric options
+   */
+  public metricUnknownScheduleSecrets(options: RotationEngineMetricOptions = {}): cloudwatch.Metric {
+    return RotationMetrics.unknownScheduleSecrets({ period: this.interval, ...options });
   }
 
   /**

@@ -160,12 +160,16 @@ describe('RotationMonitor with defaults', () => {
     }
   });
 
-  test('the overdue check alarms when a secret is overdue, and when the check stops publishing', () => {
+  test('the overdue check alarms when a secret is overdue, when a schedule cannot be evaluated, and when the check stops publishing', () => {
     const metrics = alarms(template).map((a) => ({ ...a, metric: alarmMetric(a.props) }));
     const overdue = metrics.filter((a) => a.metric.name === ROTATION_METRICS.OVERDUE_SECRETS);
     expect(overdue).toHaveLength(1);
     expect(overdue[0].metric).toMatchObject({ namespace: 'SecretsPlatform/Rotation', stat: 'Maximum', period: 3600, dimensions: {} });
     expect(overdue[0].props).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    const unknown = metrics.filter((a) => a.metric.name === ROTATION_METRICS.UNKNOWN_SCHEDULE_SECRETS);
+    expect(unknown).toHaveLength(1);
+    expect(unknown[0].metric).toMatchObject({ stat: 'Maximum', period: 3600, dimensions: {} });
+    expect(unknown[0].props).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     const running = metrics.filter((a) => a.metric.name === ROTATION_METRICS.ROTATION_ENABLED_SECRETS);
     expect(running).toHaveLength(1);
     expect(running[0].metric).toMatchObject({ stat: 'SampleCount', period: 3600, dimensions: {} });

@@ -39,6 +39,12 @@ describe('RotationOverdueCheck', () => {
     expect(rendered).toContain(JSON.stringify(stack.resolve(fn.functionArn)).slice(1, -1));
   });
 
+  test('refuses a grace period the check would refuse at every run: over 366 days, or not whole seconds', () => {
+    expect(() => new RotationOverdueCheck(testStack(), 'C', { gracePeriod: Duration.days(367) })).toThrow(/gracePeriod must be whole seconds and at most 366 days, got 367 days/);
+    expect(() => new RotationOverdueCheck(testStack(), 'C', { gracePeriod: Duration.millis(1500) })).toThrow(/gracePeriod must be whole seconds/);
+    expect(() => new RotationOverdueCheck(testStack(), 'C', { gracePeriod: Duration.days(366) })).not.toThrow();
+  });
+
   test('refuses an interval under 5 minutes or not in whole minutes', () => {
     expect(() => new RotationOverdueCheck(testStack(), 'C', { interval: Duration.minutes(2) })).toThrow(/interval must be a whole number of minutes, at least 5; got 2 minutes/);
     expect(() => new RotationOverdueCheck(testStack(), 'C', { interval: Duration.seconds(330) })).toThrow(/interval must be a whole number of minutes/);
