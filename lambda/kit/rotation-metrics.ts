@@ -42,8 +42,8 @@ export function errorCodeDimension(code: unknown): ErrorCode {
 }
 
 /**
- * `RotationStepFailed` = 1 (Count) with Engine and ErrorCode, published per [Engine, ErrorCode], per [ErrorCode]
- * and with no dimension (the alarm on any failure of any engine).
+ * `RotationStepFailed` = 1 (Count) with Engine and ErrorCode, published per [Engine, ErrorCode], per [Engine], per
+ * [ErrorCode] and with no dimension (the alarm on any failure of any engine).
  */
 export function stepFailedRecord(engineName: unknown, code: unknown, timestamp?: number): string {
   return formatMetricRecord(record(ROTATION_METRICS.STEP_FAILED, {
@@ -51,6 +51,7 @@ export function stepFailedRecord(engineName: unknown, code: unknown, timestamp?:
     [ROTATION_METRICS.DIMENSION_ERROR_CODE]: errorCodeDimension(code),
   }, [
     [ROTATION_METRICS.DIMENSION_ENGINE, ROTATION_METRICS.DIMENSION_ERROR_CODE],
+    [ROTATION_METRICS.DIMENSION_ENGINE],
     [ROTATION_METRICS.DIMENSION_ERROR_CODE],
     [],
   ], timestamp));

@@ -475,7 +475,7 @@ export const ERROR_CODE_GUIDE: { readonly [code in ErrorCode]: ErrorCodeGuide } 
  */
 export const ROTATION_METRICS = {
   NAMESPACE: 'SecretsPlatform/Rotation',
-  /** Count, 1 per failed step; dimension sets [Engine, ErrorCode], [ErrorCode] and none. */
+  /** Count, 1 per failed step; dimension sets [Engine, ErrorCode], [Engine], [ErrorCode] and none. */
   STEP_FAILED: 'RotationStepFailed',
   /** Count, 1 per finishSecret that made the pending version current; dimension sets [Engine] and none. */
   ROTATION_FINISHED: 'RotationFinished',

@@ -92,7 +92,7 @@ function expectStepFailed(record: Record<string, any>, engine: string, errorCode
     Timestamp: expect.any(Number),
     CloudWatchMetrics: [{
       Namespace: NAMESPACE,
-      Dimensions: [['Engine', 'ErrorCode'], ['ErrorCode'], []],
+      Dimensions: [['Engine', 'ErrorCode'], ['Engine'], ['ErrorCode'], []],
       Metrics: [{ Name: 'RotationStepFailed', Unit: 'Count' }],
     }],
   });

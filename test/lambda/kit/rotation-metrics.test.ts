@@ -15,7 +15,7 @@ describe('stepFailedRecord', () => {
         Timestamp: NOW,
         CloudWatchMetrics: [{
           Namespace: 'SecretsPlatform/Rotation',
-          Dimensions: [['Engine', 'ErrorCode'], ['ErrorCode'], []],
+          Dimensions: [['Engine', 'ErrorCode'], ['Engine'], ['ErrorCode'], []],
           Metrics: [{ Name: 'RotationStepFailed', Unit: 'Count' }],
         }],
       },
