@@ -139,13 +139,28 @@ function printStack(stack: StackSummary): void {
     const window = rules.Duration ? `, window ${rules.Duration}` : '';
     say(`       ${label(props.SecretId?.Ref).padEnd(18)} ${rules.ScheduleExpression}${window} -> ${fn?.Properties?.FunctionName}`);
   }
-  say(`     rotation functions  ${functions.length}   (Lambda functions; each rotates any number of secrets)`);
-  for (const [, fn] of functions) {
+  // the overdue check is the one function that rotates nothing; it is listed with the monitoring
+  const isOverdueCheck = ([, fn]: [string, CfnResource]) => String(fn.Properties?.FunctionName ?? '').includes('rotation-overdue-check');
+  const rotators = functions.filter((f) => !isOverdueCheck(f));
+  say(`     rotation functions  ${rotators.length}   (Lambda functions; each rotates any number of secrets)`);
+  for (const [, fn] of rotators) {
     const p = fn.Properties ?? {};
     const subnets = p.VpcConfig?.SubnetIds?.length ?? 0;
     say(`       ${p.FunctionName}  ${p.Runtime} ${p.Architectures?.join(',') ?? 'x86_64'}, ${subnets ? `VPC (${subnets} subnets)` : 'no VPC'}`);
   }
   say(`     KMS keys            ${keys.length}   ${keys.map(([id]) => label(id)).join(', ')}`);
+
+  const alarms = ofType('AWS::CloudWatch::Alarm');
+  const rules = ofType('AWS::Events::Rule');
+  const topics = ofType('AWS::SNS::Topic');
+  const dashboards = ofType('AWS::CloudWatch::Dashboard');
+  const overdue = functions.filter(isOverdueCheck);
+  say('     monitoring');
+  say(`       alarms            ${alarms.length}   (${alarms.filter(([, a]) => (a.Properties?.AlarmActions ?? []).length > 0).length} with an alarm action)`);
+  say(`       event rules       ${rules.length}`);
+  say(`       topics            ${topics.length}   ${topics.map(([, t]) => (t.Properties?.KmsMasterKeyId ? 'KMS-encrypted' : 'NOT encrypted')).join(', ')}`);
+  say(`       dashboards        ${dashboards.length}   ${dashboards.map(([, d]) => d.Properties?.DashboardName ?? '(generated name)').join(', ')}`);
+  say(`       overdue check     ${overdue.length}   ${overdue.map(([, f]) => f.Properties?.FunctionName).join(', ')}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -318,11 +333,17 @@ function captureStdout(into: string[]): () => void {
   };
 }
 
-/** The handler's step log, compactly: `log: succeeded, created`. */
+/** The handler's step log and metric records, compactly: `log: succeeded, promoted | metric: RotationFinished`. */
 function describeLog(lines: string[]): string {
   return lines.map((line) => {
     try {
       const entry = JSON.parse(line);
+      const metrics = entry._aws?.CloudWatchMetrics?.[0]?.Metrics;
+      if (Array.isArray(metrics)) {
+        // an Embedded Metric Format record: its metric names and the engine and error code it is counted under
+        const dims = [entry.Engine, entry.ErrorCode].filter((v) => typeof v === 'string');
+        return `metric: ${metrics.map((m: { Name: string }) => m.Name).join(', ')}${dims.length ? ` (${dims.join(', ')})` : ''}`;
+      }
       // every field is from the handler's allow-list (no secret material by construction)
       const details = [entry.outcome, entry.action, entry.errorCode, entry.causeCode, entry.errorMessage].filter((v) => v !== undefined);
       return `log: ${details.join(', ')}`;
