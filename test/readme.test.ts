@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { ERROR_CODES } from '../lambda/kit/errors';
+import { ERROR_CODE_GUIDE } from '../src/private/contract';
 
 /** Every TypeScript sample in the README compiles against the library as users import it. */
 const ROOT = path.join(__dirname, '..');
@@ -54,11 +55,17 @@ describe('README', () => {
     }
   });
 
-  test('the error-code table lists every code the handlers can throw, and only those', () => {
+  test('the error-code table lists every code the handlers can throw, and only those, with the guide the alarms carry', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const table = /\| code \| meaning \|\n\|---\|---\|\n((?:\|.*\n)+)/.exec(readme)![1];
-    const documented = table.split('\n').filter(Boolean).flatMap((row) => [...row.split('|')[1].matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]));
+    const table = /\| code \| meaning \| what to do \|\n\|---\|---\|---\|\n((?:\|.*\n)+)/.exec(readme)![1];
+    const rows = table.split('\n').filter(Boolean).map((row) => row.split(' | ').map((cell) => cell.replace(/^\| |\s*\|$/g, '')));
+    const documented = rows.map(([code]) => /^`([A-Z_]+)`$/.exec(code)![1]);
     expect([...documented].sort()).toEqual(Object.values(ERROR_CODES).sort());
+    // the README says what the alarm descriptions say (both come from the contract's guide)
+    for (const [code, meaning, action] of rows) {
+      const guide = ERROR_CODE_GUIDE[code.slice(1, -1) as keyof typeof ERROR_CODE_GUIDE];
+      expect({ code, meaning, action }).toEqual({ code, meaning: guide.meaning, action: guide.action });
+    }
     // every code is thrown somewhere in the handlers, so the table is what an operator can meet
     const sources = fs.readdirSync(path.join(ROOT, 'lambda'), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts'))

@@ -379,7 +379,7 @@ export const ERROR_CODE_GUIDE: { readonly [code in ErrorCode]: ErrorCodeGuide } 
     action: 'Fix the variable through the construct props (or your own function\'s environment) and redeploy.',
   },
   ROTATION_DISABLED: {
-    meaning: 'The event is for a secret whose rotation is turned off; nothing changed.',
+    meaning: 'The event is for a secret whose rotation is turned off; nothing was changed.',
     action: 'None if rotation was turned off on purpose; otherwise turn it on again (RotateSecret).',
   },
   SECRET_MARKED_FOR_DELETION: {
@@ -391,7 +391,7 @@ export const ERROR_CODE_GUIDE: { readonly [code in ErrorCode]: ErrorCodeGuide } 
     action: 'None for a single event; if it repeats, cancel the rotation and rotate again (RotateSecret).',
   },
   NOT_PENDING: {
-    meaning: 'The version of the event no longer carries AWSPENDING: another rotation or a PutSecretValue replaced it.',
+    meaning: 'The version of the event does not carry AWSPENDING (also when AWSPENDING moves during the step): another rotation or a PutSecretValue replaced it; nothing was changed.',
     action: 'None for a single event; if it repeats, check for writers racing the rotation and rotate again.',
   },
   NO_CURRENT_VALUE: {
@@ -403,7 +403,7 @@ export const ERROR_CODE_GUIDE: { readonly [code in ErrorCode]: ErrorCodeGuide } 
     action: 'Correct the named field in the AWSCURRENT value (or the master secret) and rotate again.',
   },
   CONFUSED_DEPUTY: {
-    meaning: 'Pending, previous or master name another user, host, port, database or TLS setting, or a clone holds privileges the handler never grants; refused before any change.',
+    meaning: 'Pending, previous or master name another user, host, port, database or TLS setting; a current <x>_clone is not the alternate of <x>; or an existing clone holds privileges the handler never grants. Refused before any change, in every step that logs in.',
     action: 'Treat as a possible attack: find who wrote the value (CloudTrail PutSecretValue/UpdateSecret) before rotating again.',
   },
   LOGIN_FAILED: {
@@ -415,11 +415,11 @@ export const ERROR_CODE_GUIDE: { readonly [code in ErrorCode]: ErrorCodeGuide } 
     action: 'Check the master secret (rotated by RDS or by another function?) and the master user on the database, then rotate.',
   },
   MASTER_NOT_RESOLVED: {
-    meaning: 'The master secret has no usable value, or its database cannot be found through its tags and the RDS API.',
+    meaning: 'The master secret has no value or is not a JSON object with username and password, or (RDS-managed) its database cannot be found through its tags and the RDS API.',
     action: 'Check masterarn, the master secret\'s value and the function\'s access to it (and to the RDS API for RDS-managed masters).',
   },
   MASTER_NOT_PERMITTED: {
-    meaning: 'The master may not create the clone or grant it the user\'s privileges.',
+    meaning: 'The master may not grant the user to the clone (PostgreSQL 16+ without ADMIN OPTION; MySQL/MariaDB: a privilege of the original it does not hold WITH GRANT OPTION, or CREATE USER); no clone was left with a working password and part of the privileges.',
     action: 'Grant the master what the README lists for its engine (ADMIN OPTION, WITH GRANT OPTION, CREATE USER), then rotate.',
   },
   PENDING_TEST_FAILED: {
@@ -431,11 +431,11 @@ export const ERROR_CODE_GUIDE: { readonly [code in ErrorCode]: ErrorCodeGuide } 
     action: 'Grant the clone what the original holds (or revoke from both), then rotate again.',
   },
   AMBIGUOUS_ACCOUNT: {
-    meaning: 'MySQL/MariaDB: the user name has accounts on several hosts, so which to rotate would be a guess; nothing changed.',
+    meaning: 'MySQL/MariaDB: the user name has accounts on several hosts (app@\'10.0.%\' and app@\'%\'), so which to rotate would be a guess; nothing was changed.',
     action: 'Drop the extra accounts or rotate each through its own secret with a distinct user name.',
   },
   UNSUPPORTED_ACCOUNT: {
-    meaning: 'MySQL/MariaDB: the account authenticates with a plugin whose password the handler cannot set.',
+    meaning: 'MySQL/MariaDB: the account authenticates with a plugin whose password the handler cannot set (for example unix_socket, or several plugins at once).',
     action: 'Switch the account to a password plugin (mysql_native_password, caching_sha2_password, ed25519) or stop rotating it.',
   },
   TLS_FAILED: {
