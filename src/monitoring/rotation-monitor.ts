@@ -44,7 +44,7 @@ export interface RotationMonitorProps {
   readonly alarmActions?: cloudwatch.IAlarmAction[];
 
   /**
-   * Only events of these secrets reach the topic (more with `monitorSecret`).
+   * Only events of these secrets reach the topic (more with `monitorSecret`; at most 15 in all).
    *
    * @default - events of every secret in the account and region
    */
@@ -103,6 +103,12 @@ export interface RotationMonitorProps {
 
 /** Marks RotationMonitor instances across copies of this library in one app. */
 const ROTATION_MONITOR_SYMBOL = Symbol.for('cdk-secrets-platform.RotationMonitor');
+
+/**
+ * Secrets one rule's pattern may name: EventBridge's default event pattern size quota is 2,048 characters, the rest of
+ * the pattern takes about 250 and a secret ARN (with its prefix form) up to about 100.
+ */
+const MAX_SECRETS_PER_PATTERN = 15;
 
 /** The id `RotationMonitor.enable` gives the monitor in the stack. */
 const ENABLED_MONITOR_ID = 'RotationMonitor';
@@ -361,8 +367,8 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
   }
 
   /**
-   * Narrows the rotation events to this secret (and the others added). Without any, events of every secret in the
-   * account and region reach the topic.
+   * Narrows the rotation events to this secret (and the others added, at most 15: one event pattern holds 2,048
+   * characters). Without any, events of every secret in the account and region reach the topic.
    *
    * @param secret the secret
    */
@@ -371,6 +377,11 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
       ? { arn: secret.secretFullArn, complete: true }
       : { arn: secret.secretArn, complete: false };
     const key = JSON.stringify(Stack.of(this).resolve(match));
+    if (!this.secretMatches.has(key) && this.secretMatches.size >= MAX_SECRETS_PER_PATTERN) {
+      throw new Error(`RotationMonitor.monitorSecret: at most ${MAX_SECRETS_PER_PATTERN} secrets fit in one event pattern `
+        + '(EventBridge\'s default limit is 2,048 characters and a secret ARN takes up to about 100); watch every secret of the '
+        + 'account and region (no secrets), or split the secrets over several monitors');
+    }
     this.secretMatches.set(key, match);
   }
 

@@ -245,6 +245,22 @@ describe('RotationMonitor options', () => {
     expect(JSON.stringify(secretIds)).toContain('secret:team/db-');
   });
 
+  test('at most 15 secrets: one event pattern holds 2,048 characters', () => {
+    const { stack } = platformStack();
+    const monitor = new RotationMonitor(stack, 'Monitor', { overdueCheck: false, dashboard: false });
+    // ARNs of about 100 characters (a 30-character name in a long region name)
+    const arn = (i: number) => `arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:platform/team-a/production/dbs-${String(i).padStart(4, '0')}-AbCdEf`;
+    expect(arn(0).length).toBe(100);
+    for (let i = 0; i < 15; i++) monitor.monitorSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, `S${i}`, arn(i)));
+    // the same secret again is not one more
+    monitor.monitorSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, 'Again', arn(0)));
+    expect(() => monitor.monitorSecret(secretsmanager.Secret.fromSecretCompleteArn(stack, 'S15', arn(15))))
+      .toThrow(/at most 15 secrets fit in one event pattern/);
+    for (const rule of Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule'))) {
+      expect(JSON.stringify(rule.Properties.EventPattern).length).toBeLessThanOrEqual(2048);
+    }
+  });
+
   test('errorCodeAlarms picks the codes; an unknown code is refused', () => {
     const { stack } = platformStack();
     new RotationMonitor(stack, 'Monitor', { errorCodeAlarms: ['TLS_FAILED', 'MASTER_LOGIN_FAILED'], overdueCheck: false });
