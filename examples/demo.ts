@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { FUNCTION_IDS, FunctionId } from '../src/private/contract';
+import { FUNCTION_IDS, FunctionId, MONITORING_FUNCTION_IDS, OVERDUE_ENV } from '../src/private/contract';
 import type { ConformanceServer } from '../test/support/conformance-server';
 import { Stoppable, startAll, stopAll } from '../test/support/lifecycle';
 import { LocalSecretsManager, RotationEvent, RotationInvoker } from '../test/support/local-secrets-manager';
@@ -392,6 +392,41 @@ async function rotate(sm: LocalSecretsManager, arn: string, id: FunctionId): Pro
   say(`     rotation succeeded in ${Math.round(performance.now() - started)} ms (${outcome.attempts} attempt)`);
 }
 
+/**
+ * The monitor's overdue check (its shipped bundle) against the same local Secrets Manager: it lists the secrets just
+ * rotated and prints the metric records CloudWatch would turn into `OverdueSecrets` and friends.
+ */
+async function checkOverdueLocally(servers: Servers): Promise<void> {
+  const id = MONITORING_FUNCTION_IDS.OVERDUE_CHECK;
+  say(`3. The overdue check (assets/${id}/index.js) lists the same local Secrets Manager (ListSecrets only)`);
+  const engines = servers.engines.flatMap(({ engine }) => [engine.singleUser, engine.multiUser]);
+  process.env[OVERDUE_ENV.GRACE_PERIOD_SECONDS] = '86400';
+  process.env[OVERDUE_ENV.ENGINE_BY_FUNCTION] = JSON.stringify(Object.fromEntries(engines.map((e) => [functionArn(e), e])));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const overdueCheck: { handler: () => Promise<unknown> } = require(path.join(ROOT, 'assets', id, 'index.js'));
+  const logged: string[] = [];
+  const restore = captureStdout(logged);
+  try {
+    await overdueCheck.handler();
+  } finally {
+    restore();
+    output.push(...logged);
+  }
+  for (const line of logged) {
+    const entry = JSON.parse(line);
+    const metrics = entry._aws?.CloudWatchMetrics?.[0]?.Metrics as Array<{ Name: string }> | undefined;
+    if (metrics) {
+      const values = metrics.map((m) => `${m.Name} ${entry[m.Name]}`).join(', ');
+      say(`     metric record ${entry.Engine ? `Engine=${entry.Engine}` : '(all engines)'}: ${values}`);
+    } else {
+      say(`     log: ${entry.message}${entry.secretName ? ` ${entry.secretName}` : ''}`);
+    }
+  }
+  const total = logged.map((l) => JSON.parse(l)).find((e) => e._aws && e.Engine === undefined);
+  check(total !== undefined && total.OverdueSecrets === 0 && total.RotationEnabledSecrets > 0,
+    `${total?.RotationEnabledSecrets ?? 0} rotation-enabled secrets, none overdue (all rotated just now)`);
+}
+
 /** Staging labels per version, with version ids shortened: `3f2a9c1e [AWSCURRENT]`. */
 function labels(sm: LocalSecretsManager, arn: string): string {
   return Object.entries(sm.versionStages(arn))
@@ -492,6 +527,8 @@ async function main(): Promise<void> {
     await synthesize();
     say();
     await rotateLocally(await servers);
+    say();
+    await checkOverdueLocally(await servers);
   } finally {
     await stopServers(servers);
   }
