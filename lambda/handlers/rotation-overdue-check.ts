@@ -13,7 +13,8 @@ import { checkOverdue, EngineCounts, OverdueReport, PageReader, readOverdueConfi
  *
  * Output, in order: one metric record per engine (dimension set [Engine]), one total record (no dimension; written
  * even when there are no secrets, so a check that stops running leaves the alarm with missing data), one log line per
- * overdue secret and per secret with an unknown schedule (ARN and name: log fields, never dimensions), one summary.
+ * overdue secret and per secret with an unknown schedule (ARN and name: log fields, never dimensions; at most
+ * MAX_LISTED_SECRETS of each, the summary counting the rest), one summary.
  * A failure writes one error line (code and class, no message from the service) and fails the invocation.
  */
 
@@ -65,6 +66,10 @@ export interface SummaryFields {
   readonly rotationEnabled: number;
   readonly overdue: number;
   readonly unknownSchedule: number;
+  /** Overdue secrets counted but not named by a log line (the per-run limit). */
+  readonly overdueNotListed: number;
+  /** Unknown-schedule secrets counted but not named by a log line (the per-run limit). */
+  readonly unknownScheduleNotListed: number;
   readonly oldestRotationAgeSeconds: number;
   readonly pages: number;
   readonly durationMs: number;
@@ -75,6 +80,8 @@ function summaryOf(report: OverdueReport, durationMs: number): SummaryFields {
     rotationEnabled: report.total.rotationEnabled,
     overdue: report.total.overdue,
     unknownSchedule: report.total.unknownSchedule,
+    overdueNotListed: report.overdueNotListed,
+    unknownScheduleNotListed: report.unknownScheduleNotListed,
     oldestRotationAgeSeconds: report.total.oldestRotationAgeSeconds,
     pages: report.pages,
     durationMs,

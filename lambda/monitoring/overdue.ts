@@ -52,6 +52,13 @@ export class ListingTooLongError extends RotationError {
 
 /** 500,000 secrets per account and region is the service quota; 100 per page. */
 export const MAX_PAGES = 5_000;
+/**
+ * How many overdue and how many unknown-schedule secrets one run keeps to name in its log. An account may hold
+ * 500,000 secrets, and one broken rotation function can make thousands overdue at once; holding and logging every
+ * one would grow the function's memory and log volume with the account, exactly when the check matters most. Every
+ * secret is still counted in the metrics; the summary says how many were left unnamed.
+ */
+export const MAX_LISTED_SECRETS = 1_000;
 /** The grace period may not exceed a year: a longer one would silence the check. */
 export const MAX_GRACE_SECONDS = 366 * 24 * 3600;
 /** What an Engine dimension value may be: the EMF writer's own rule (printable ASCII without spaces). */
@@ -137,6 +144,10 @@ export interface OverdueReport {
   readonly total: EngineCounts & { readonly oldestRotationAgeSeconds: number };
   readonly overdue: readonly OverdueSecret[];
   readonly unknownSchedule: readonly UnknownScheduleSecret[];
+  /** Overdue secrets counted but not in {@link overdue} (beyond {@link MAX_LISTED_SECRETS}). */
+  readonly overdueNotListed: number;
+  /** Unknown-schedule secrets counted but not in {@link unknownSchedule} (beyond {@link MAX_LISTED_SECRETS}). */
+  readonly unknownScheduleNotListed: number;
   /** ListSecrets calls made. */
   readonly pages: number;
 }
@@ -171,7 +182,9 @@ export async function checkOverdue(readPage: PageReader, config: OverdueConfig, 
       if (base === undefined) {
         counts.unknownSchedule++;
         total.unknownSchedule++;
-        unknownSchedule.push({ arn, name, engine, reason: 'no last rotation or creation date' });
+        if (unknownSchedule.length < MAX_LISTED_SECRETS) {
+          unknownSchedule.push({ arn, name, engine, reason: 'no last rotation or creation date' });
+        }
         continue;
       }
       oldestMs = Math.max(oldestMs, now.getTime() - base.getTime());
@@ -179,13 +192,15 @@ export async function checkOverdue(readPage: PageReader, config: OverdueConfig, 
       if (status.status === 'unknown') {
         counts.unknownSchedule++;
         total.unknownSchedule++;
-        unknownSchedule.push({ arn, name, engine, reason: status.reason });
+        if (unknownSchedule.length < MAX_LISTED_SECRETS) unknownSchedule.push({ arn, name, engine, reason: status.reason });
       } else if (status.status === 'overdue') {
         counts.overdue++;
         total.overdue++;
-        overdue.push({
-          arn, name, engine, dueAt: status.window.start, windowEnd: status.window.end, overdueBySeconds: status.pastDueSeconds,
-        });
+        if (overdue.length < MAX_LISTED_SECRETS) {
+          overdue.push({
+            arn, name, engine, dueAt: status.window.start, windowEnd: status.window.end, overdueBySeconds: status.pastDueSeconds,
+          });
+        }
       }
     }
     nextToken = page.nextToken || undefined;
@@ -195,6 +210,8 @@ export async function checkOverdue(readPage: PageReader, config: OverdueConfig, 
     total: { ...total, oldestRotationAgeSeconds: Math.floor(oldestMs / 1000) },
     overdue,
     unknownSchedule,
+    overdueNotListed: total.overdue - overdue.length,
+    unknownScheduleNotListed: total.unknownSchedule - unknownSchedule.length,
     pages,
   };
 }

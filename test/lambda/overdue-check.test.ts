@@ -262,6 +262,8 @@ test('a mixed account: on time, overdue by rate and by cron, disabled, never rot
     rotationEnabled: 6,
     overdue: 3,
     unknownSchedule: 1,
+    overdueNotListed: 0,
+    unknownScheduleNotListed: 0,
     oldestRotationAgeSeconds: total.OldestRotationAge,
     pages: 1,
     durationMs: expect.any(Number),

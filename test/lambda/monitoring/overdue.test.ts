@@ -1,5 +1,5 @@
 import {
-  checkOverdue, ListingTooLongError, MAX_PAGES, OverdueConfig, OverdueConfigError, PageReader, readOverdueConfig, SecretListing,
+  checkOverdue, ListingTooLongError, MAX_LISTED_SECRETS, MAX_PAGES, OverdueConfig, OverdueConfigError, PageReader, readOverdueConfig, SecretListing,
   unqualifiedFunctionArn,
 } from '../../../lambda/monitoring/overdue';
 import { ERROR_CODES, OVERDUE_ENV, ROTATION_METRICS } from '../../../src/private/contract';
@@ -197,6 +197,31 @@ describe('the check', () => {
       secret('future', { LastRotatedDate: new Date(NOW.getTime() + DAY) }),
     ]), config(), NOW);
     expect(report.total.oldestRotationAgeSeconds).toBe(7 * 86400 + 1);
+  });
+
+  test('at most MAX_LISTED_SECRETS overdue and unknown-schedule secrets are kept for the log; every one is still counted', async () => {
+    const many = MAX_LISTED_SECRETS + 250;
+    const late = new Date(NOW.getTime() - 60 * DAY);
+    const secrets: SecretListing[] = [];
+    for (let i = 0; i < many; i++) {
+      secrets.push(secret(`late-${i}`, { LastRotatedDate: late }));
+      secrets.push(secret(`odd-${i}`, { RotationRules: undefined }));
+    }
+    const report = await checkOverdue(pagesOf(secrets), config(), NOW);
+    expect(report.total).toMatchObject({ rotationEnabled: 2 * many, overdue: many, unknownSchedule: many });
+    expect(report.overdue).toHaveLength(MAX_LISTED_SECRETS);
+    expect(report.unknownSchedule).toHaveLength(MAX_LISTED_SECRETS);
+    // the first ones in listing order are kept
+    expect(report.overdue[0].name).toBe('late-0');
+    expect(report.overdue[MAX_LISTED_SECRETS - 1].name).toBe(`late-${MAX_LISTED_SECRETS - 1}`);
+    expect(report.overdueNotListed).toBe(250);
+    expect(report.unknownScheduleNotListed).toBe(250);
+  });
+
+  test('below the limit nothing is left unlisted', async () => {
+    const report = await checkOverdue(pagesOf([secret('late', { LastRotatedDate: new Date(NOW.getTime() - 60 * DAY) })]), config(), NOW);
+    expect(report.overdue).toHaveLength(1);
+    expect([report.overdueNotListed, report.unknownScheduleNotListed]).toEqual([0, 0]);
   });
 
   test('a listing that never ends is stopped with a named error', async () => {
