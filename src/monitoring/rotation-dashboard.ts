@@ -79,6 +79,7 @@ export class RotationDashboard extends Construct {
         width: 12,
       }),
     );
+    const overduePeriod = source.overdueCheck?.interval ?? Duration.hours(1);
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Failed steps by error code',
@@ -88,10 +89,10 @@ export class RotationDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Overdue secrets by engine',
         left: [new cloudwatch.MathExpression({
-          expression: `SEARCH('{${RotationMetrics.NAMESPACE},Engine} MetricName="OverdueSecrets"', 'Maximum', 3600)`,
+          expression: `SEARCH('{${RotationMetrics.NAMESPACE},Engine} MetricName="OverdueSecrets"', 'Maximum', ${overduePeriod.toSeconds()})`,
           usingMetrics: {},
           label: '',
-          period: Duration.hours(1),
+          period: overduePeriod,
         })],
         width: 12,
       }),

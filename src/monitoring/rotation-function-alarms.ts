@@ -98,7 +98,7 @@ export class RotationFunctionAlarms extends Construct {
     this.deadLetterQueueAlarm = this.alarm('DeadLetterQueue',
       fn.metricDeadLetterQueueDepth({ period, statistic: cloudwatch.Stats.MAXIMUM }),
       count('deadLetterQueueThreshold', props.deadLetterQueueThreshold),
-      `Invocations of the ${what} failed every retry and wait in its dead-letter queue. Read the step log, fix the cause, rotate again, then purge the queue.`,
+      `Asynchronous invocations of the ${what} failed every retry and wait in its dead-letter queue (Secrets Manager invokes it synchronously and retries itself; this queue holds other callers' events). Read them and the step log, fix the cause, then purge the queue.`,
       props.actions);
   }
 

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,6 +14,7 @@ import { RotationEngineMetricOptions, RotationMetrics, RotationStepFailureMetric
 import { RotationNotificationTopic } from './rotation-notification-topic';
 import { RotationOverdueCheck, RotationOverdueCheckOptions } from './rotation-overdue-check';
 import { ERROR_CODES, ERROR_CODE_GUIDE, ErrorCode } from '../private/contract';
+import { addKeyStatement } from '../private/key-policy';
 import { addNagSuppressions } from '../private/nag-suppressions';
 import { ROTATION_EVENT_NAMES, ROTATION_FAILURE_EVENT_NAMES, SecretArnMatch, rotationEventPattern } from '../private/rotation-event-pattern';
 import { RotationFunction } from '../rotation/rotation-function';
@@ -110,6 +111,11 @@ const ROTATION_MONITOR_SYMBOL = Symbol.for('cdk-secrets-platform.RotationMonitor
  */
 const MAX_SECRETS_PER_PATTERN = 15;
 
+/** Warning: a topic given to the monitor is imported, so its policy cannot be checked or changed. */
+const TOPIC_POLICY_WARNING_ID = 'cdk-secrets-platform:rotationMonitorTopicPolicy';
+/** Warning: two monitors of one app watch the same account and region with account-wide rules or overdue checks. */
+const DUPLICATE_MONITOR_WARNING_ID = 'cdk-secrets-platform:rotationMonitorDuplicate';
+
 /** The id `RotationMonitor.enable` gives the monitor in the stack. */
 const ENABLED_MONITOR_ID = 'RotationMonitor';
 
@@ -159,8 +165,8 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
 
   /** The topic of rotation events and (by default) alarms. */
   public readonly topic: sns.ITopic;
-  /** The key of the created topic, dead-letter queue and overdue check; undefined when neither is created here. */
-  public readonly encryptionKey?: kms.IKey;
+  /** The key of the created topic, the dead-letter queue and the overdue check. */
+  public readonly encryptionKey: kms.IKey;
   /** Secrets Manager `RotationFailed`, `RotationAbandoned` and `TestRotationFailed` events, sent to the topic. */
   public readonly failureRule: events.Rule;
   /** Secrets Manager `RotationSucceeded` events, counted for the dashboard. */
@@ -188,11 +194,10 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
     const owner = 'RotationMonitor';
     this.functionAlarmOptions = props.functionAlarms ?? {};
 
-    const needsKey = props.topic === undefined || props.encryptionKey !== undefined || props.overdueCheck !== false;
-    this.encryptionKey = props.encryptionKey ?? (needsKey ? new kms.Key(this, 'Key', {
+    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
       enableKeyRotation: true,
       description: 'Encrypts the secrets rotation monitor\'s topic, dead-letter queue and overdue check',
-    }) : undefined);
+    });
 
     if (props.topic) {
       this.topic = props.topic;
@@ -203,7 +208,7 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
       ? [...props.alarmActions]
       : [new cloudwatchActions.SnsAction(this.topic)];
 
-    const queueKey = this.encryptionKey ?? new kms.Key(this, 'QueueKey', { enableKeyRotation: true });
+    const queueKey = this.encryptionKey;
     const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: queueKey,
@@ -211,12 +216,13 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
       retentionPeriod: Duration.days(14),
     });
     this.deadLetterQueue = dlq;
-    queueKey.addToResourcePolicy(new iam.PolicyStatement({
+    addKeyStatement(owner, this, queueKey, new iam.PolicyStatement({
       sid: 'AllowEventBridgeToTheMonitorDeadLetterQueueViaSqs',
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resources: ['*'],
-    }), true);
+      conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+    }));
     addNagSuppressions(dlq.node.defaultChild as sqs.CfnQueue, [{
       id: 'Serverless-SQSRedrivePolicy',
       reason: 'This queue is the dead-letter queue of the rotation event rule; a dead-letter queue of a dead-letter queue '
@@ -251,9 +257,20 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
       [ROTATION_EVENT_NAMES.SUCCEEDED], false);
     this.startRule = this.rotationRule('StartRule', 'Secrets Manager rotations that started (counted only)',
       [ROTATION_EVENT_NAMES.STARTED], false);
-    if (props.topic && !(props.topic instanceof sns.Topic)) {
-      Annotations.of(this).addInfo(`${owner}: the given topic's policy is not managed here; it must let events.amazonaws.com `
-        + 'and cloudwatch.amazonaws.com publish, and its key must let them use it');
+    if (props.topic) {
+      // a topic of this app gets the statements our own topic has; an imported one keeps its policy, with a warning
+      const added = props.topic.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'AllowRotationMonitorEventsAndAlarms',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [props.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }));
+      if (!added.statementAdded) {
+        Annotations.of(this).addWarningV2(TOPIC_POLICY_WARNING_ID, `${owner}: the topic ${props.topic.topicArn} is imported, so its `
+          + 'policy is not changed here: it must allow sns:Publish to events.amazonaws.com and cloudwatch.amazonaws.com, and '
+          + 'its KMS key (if any) kms:GenerateDataKey* and kms:Decrypt to both, or failure events end in the dead-letter queue');
+      }
     }
 
     this.alarm('DeadLetterQueueAlarm', dlq.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) }), 1,
@@ -280,13 +297,15 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
         ...props.overdueCheckOptions,
       });
       const interval = this.overdueCheck.interval;
+      // missing data (a failed run) keeps the state: the not-running alarm reports it, and no false "resolved" is sent
       this.alarm('OverdueSecretsAlarm', this.overdueCheck.metricOverdueSecrets(), 1,
         'Rotation-enabled secrets are past the end of their rotation window by more than the grace period. The overdue '
-        + 'check\'s log names each one: look at its rotation function\'s alarms and logs, fix the cause, then rotate it (RotateSecret).');
+        + 'check\'s log names each one: look at its rotation function\'s alarms and logs, fix the cause, then rotate it (RotateSecret).',
+        cloudwatch.TreatMissingData.IGNORE);
       this.alarm('UnknownScheduleAlarm', this.overdueCheck.metricUnknownScheduleSecrets(), 1,
         'Rotation-enabled secrets have a schedule the overdue check cannot evaluate (no rotation rules, or an expression '
         + 'outside what Secrets Manager documents), so whether they are overdue is unknown. Its log names each one and the '
-        + 'reason: give the secret a rate or documented cron schedule.');
+        + 'reason: give the secret a rate or documented cron schedule.', cloudwatch.TreatMissingData.IGNORE);
       const notRunning = new cloudwatch.Alarm(this, 'OverdueCheckNotRunningAlarm', {
         metric: this.overdueCheck.metricRotationEnabledSecrets({ statistic: cloudwatch.Stats.SAMPLE_COUNT, period: interval }),
         threshold: 1,
@@ -312,6 +331,7 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
 
     this.node.addValidation({
       validate: () => {
+        this.warnOfDuplicates();
         const missing = this.scopes.flatMap((s) => s.node.findAll())
           .filter((c): c is RotationFunction => RotationFunction.isRotationFunction(c) && !this.monitored.has(c));
         return [...new Set(missing)].map((fn) => `RotationMonitor: the rotation function ${fn.node.path} was defined after `
@@ -442,6 +462,21 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
     return RotationMetrics.rotationsFinished(options);
   }
 
+  /** Account-wide rules and overdue checks of two monitors in one environment count and notify everything twice. */
+  private warnOfDuplicates(): void {
+    const env = (m: RotationMonitor) => { const st = Stack.of(m); return `${st.account}/${st.region}`; };
+    const others = this.node.root.node.findAll()
+      .filter((c): c is RotationMonitor => RotationMonitor.isRotationMonitor(c) && c !== this && env(c) === env(this));
+    const accountWide = (m: RotationMonitor) => m.secretMatches.size === 0;
+    const clashes = others.filter((o) => (o.overdueCheck && this.overdueCheck) || (accountWide(o) && accountWide(this)));
+    if (clashes.length > 0) {
+      Annotations.of(this).addWarningV2(DUPLICATE_MONITOR_WARNING_ID, `RotationMonitor: another monitor (${clashes.map((c) => c.node.path).join(', ')}) `
+        + 'also watches this account and region: with two overdue checks the metrics are overwritten and the alarms fire twice, and '
+        + 'two account-wide monitors notify every failure twice. Keep one monitor per account and region and add the other '
+        + 'stacks with monitorScope(stack), or give the others overdueCheck: false and secrets.');
+    }
+  }
+
   private rotationRule(id: string, description: string, eventNames: string[], withTarget: boolean): events.Rule {
     const rule = new events.Rule(this, id, {
       description,
@@ -476,13 +511,14 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
     });
   }
 
-  private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string): cloudwatch.Alarm {
+  private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string,
+    treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       metric,
       threshold,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      treatMissingData,
       alarmDescription: description.slice(0, 1024),
     });
     this.addActions(alarm);

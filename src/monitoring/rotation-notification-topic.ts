@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { addKeyStatement } from '../private/key-policy';
 
 /** Properties of a {@link RotationNotificationTopic}. */
 export interface RotationNotificationTopicProps {
@@ -42,12 +43,12 @@ export class RotationNotificationTopic extends Construct {
       description: 'Encrypts the secrets rotation notification topic',
     });
     // SNS asks KMS for a data key on behalf of the publisher, so the publishing services need the key.
-    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+    addKeyStatement('RotationNotificationTopic', this, this.encryptionKey, new iam.PolicyStatement({
       sid: 'AllowEventBridgeAndCloudWatchToPublishToTheEncryptedTopic',
       principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
-    }), true);
+    }));
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: props.displayName ?? 'Secrets rotation',

@@ -12,16 +12,24 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RotationEngineMetricOptions, RotationMetrics } from './rotation-metrics';
 import { MONITORING_FUNCTION_IDS, OVERDUE_ENV } from '../private/contract';
+import { addKeyStatement } from '../private/key-policy';
 import { addNagSuppressions } from '../private/nag-suppressions';
 import { deadLetterQueueKeyStatement, logGroupKeyStatement } from '../private/rotation-function-policy';
 import { physicalFunctionName } from '../private/rotation-function-settings';
 import { NO_ROUTE_WARNING_ID, checkRouteToSecretsManager } from '../private/route-check';
 import { IRotationFunction } from '../rotation/rotation-function';
 
+/**
+ * Rotation functions whose engines the check can be told: Lambda's environment holds 4 KB, and one entry (function ARN
+ * and engine id) takes up to about 140 characters.
+ */
+const MAX_FUNCTIONS = 25;
+
 /** Options of the overdue check. */
 export interface RotationOverdueCheckOptions {
   /**
-   * How often the check runs (a whole number of minutes, at least 5). The overdue alarms use it as their period.
+   * How often the check runs (a whole number of minutes, from 5 minutes to 1 day). The overdue alarms use it as their
+   * period.
    *
    * @default Duration.hours(1)
    */
@@ -101,8 +109,9 @@ export class RotationOverdueCheck extends Construct {
     const owner = 'RotationOverdueCheck';
     this.interval = props.interval ?? Duration.hours(1);
     const minutes = this.interval.toMinutes({ integral: false });
-    if (!Number.isInteger(minutes) || minutes < 5) {
-      throw new Error(`${owner}: interval must be a whole number of minutes, at least 5; got ${this.interval.toHumanString()}`);
+    // the not-running alarm evaluates two intervals, and a CloudWatch alarm's period is at most one day
+    if (!Number.isInteger(minutes) || minutes < 5 || minutes > 24 * 60) {
+      throw new Error(`${owner}: interval must be a whole number of minutes from 5 minutes to 1 day; got ${this.interval.toHumanString()}`);
     }
     const grace = props.gracePeriod ?? Duration.days(1);
     // what the handler accepts (it refuses anything else with INVALID_CONFIGURATION at every run)
@@ -129,7 +138,7 @@ export class RotationOverdueCheck extends Construct {
       encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.encryptionKey.addToResourcePolicy(logGroupKeyStatement(logGroupName), true);
+    addKeyStatement(owner, this, this.encryptionKey, logGroupKeyStatement(logGroupName));
 
     const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
@@ -148,15 +157,15 @@ export class RotationOverdueCheck extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the rotation overdue check',
     });
-    this.encryptionKey.addToResourcePolicy(deadLetterQueueKeyStatement(role.roleArn), true);
+    addKeyStatement(owner, this, this.encryptionKey, deadLetterQueueKeyStatement(role.roleArn));
     // EventBridge sends events it cannot deliver to the same queue
-    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+    addKeyStatement(owner, this, this.encryptionKey, new iam.PolicyStatement({
       sid: 'AllowEventBridgeToTheDeadLetterQueueViaSqs',
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resources: ['*'],
       conditions: { StringEquals: { 'kms:ViaService': `sqs.${Aws.REGION}.amazonaws.com` } },
-    }), true);
+    }));
 
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: 'Permissions of the rotation overdue check',
@@ -254,6 +263,14 @@ export class RotationOverdueCheck extends Construct {
     });
     this.rule.addTarget(new targets.LambdaFunction(this.lambdaFunction, { deadLetterQueue: dlq, retryAttempts: 2 }));
 
+    this.node.addValidation({
+      validate: () => this.engineByFunction.size > MAX_FUNCTIONS
+        ? [`${owner}: ${this.engineByFunction.size} rotation functions were added; the engine map of at most ${MAX_FUNCTIONS} fits `
+          + 'in the function\'s environment (4 KB). Use one overdue check per group of functions, or leave some out: their '
+          + 'secrets count under the engine "unknown"']
+        : [],
+    });
+
     const vpc = props.vpc;
     if (vpc) {
       this.node.addValidation({
@@ -268,7 +285,7 @@ export class RotationOverdueCheck extends Construct {
 
   /**
    * Counts the secrets a rotation function rotates under its engine (the `Engine` dimension); secrets of functions not
-   * added count under `unknown`. Adding the same function twice changes nothing.
+   * added count under `unknown`. Adding the same function twice changes nothing; at most 25 functions.
    *
    * @param rotationFunction the rotation function
    */

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -165,11 +165,12 @@ describe('RotationMonitor with defaults', () => {
     const overdue = metrics.filter((a) => a.metric.name === ROTATION_METRICS.OVERDUE_SECRETS);
     expect(overdue).toHaveLength(1);
     expect(overdue[0].metric).toMatchObject({ namespace: 'SecretsPlatform/Rotation', stat: 'Maximum', period: 3600, dimensions: {} });
-    expect(overdue[0].props).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    // a failed run keeps the state (no false "resolved"); the not-running alarm reports it
+    expect(overdue[0].props).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' });
     const unknown = metrics.filter((a) => a.metric.name === ROTATION_METRICS.UNKNOWN_SCHEDULE_SECRETS);
     expect(unknown).toHaveLength(1);
     expect(unknown[0].metric).toMatchObject({ stat: 'Maximum', period: 3600, dimensions: {} });
-    expect(unknown[0].props).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(unknown[0].props).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' });
     const running = metrics.filter((a) => a.metric.name === ROTATION_METRICS.ROTATION_ENABLED_SECRETS);
     expect(running).toHaveLength(1);
     expect(running[0].metric).toMatchObject({ stat: 'SampleCount', period: 3600, dimensions: {} });
@@ -212,6 +213,49 @@ describe('RotationMonitor options', () => {
     template.resourceCountIs('AWS::SNS::Topic', 0);
     template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ Arn: 'arn:aws:sns:us-east-1:111111111111:ops' })] });
     for (const { props } of alarms(template)) expect(props.AlarmActions).toEqual(['arn:aws:sns:us-east-1:111111111111:ops']);
+  });
+
+  test('a topic of this app gets the publish statement for EventBridge and CloudWatch of this account', () => {
+    const { stack } = platformStack();
+    const ops = new sns.Topic(stack, 'OpsTopic', { masterKey: new kms.Key(stack, 'OpsKey', { enableKeyRotation: true }), enforceSSL: true });
+    new RotationMonitor(stack, 'Monitor', { topic: ops, overdueCheck: false });
+    const template = Template.fromStack(stack);
+    const statements = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0].Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual(expect.objectContaining({
+      Sid: 'AllowRotationMonitorEventsAndAlarms',
+      Effect: 'Allow',
+      Principal: { Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    }));
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('is imported'))).toEqual([]);
+  });
+
+  test('an imported topic is left as it is, with a warning naming what its policy must allow', () => {
+    const { stack } = platformStack();
+    new RotationMonitor(stack, 'Monitor', { topic: sns.Topic.fromTopicArn(stack, 'Ops', 'arn:aws:sns:us-east-1:111111111111:ops'), overdueCheck: false });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cdk-secrets-platform:rotationMonitorTopicPolicy'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toContain('must allow sns:Publish to events.amazonaws.com and cloudwatch.amazonaws.com');
+  });
+
+  test('two monitors watching one account and region get a warning; narrowed monitors without overdue checks do not', () => {
+    const app = new App();
+    const env = { account: '111111111111', region: 'eu-west-1' };
+    const a = new Stack(app, 'A', { env });
+    const b = new Stack(app, 'B', { env });
+    new RotationMonitor(a, 'Monitor');
+    new RotationMonitor(b, 'Monitor');
+    expect(Annotations.fromStack(b).findWarning('*', Match.stringLikeRegexp('rotationMonitorDuplicate'))).toHaveLength(1);
+    expect(String(Annotations.fromStack(b).findWarning('*', Match.stringLikeRegexp('rotationMonitorDuplicate'))[0].entry.data)).toContain('(A/Monitor)');
+
+    const app2 = new App();
+    const c = new Stack(app2, 'C', { env });
+    const d = new Stack(app2, 'D', { env });
+    const other = new Stack(app2, 'Other', { env: { account: '111111111111', region: 'us-east-1' } });
+    new RotationMonitor(c, 'Monitor');
+    new RotationMonitor(d, 'Monitor', { overdueCheck: false, secrets: [secretsmanager.Secret.fromSecretNameV2(d, 'S', 'team/db')] });
+    new RotationMonitor(other, 'Monitor');
+    for (const st of [c, d, other]) expect(Annotations.fromStack(st).findWarning('*', Match.stringLikeRegexp('rotationMonitorDuplicate'))).toEqual([]);
   });
 
   test('alarm actions replace the topic on alarms; events still go to the topic', () => {

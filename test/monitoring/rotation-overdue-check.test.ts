@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { RotationEngine, RotationFunction, RotationOverdueCheck } from '../../src';
 import { testStack } from '../rotation/fixtures';
 
@@ -39,14 +40,37 @@ describe('RotationOverdueCheck', () => {
     expect(rendered).toContain(JSON.stringify(stack.resolve(fn.functionArn)).slice(1, -1));
   });
 
+  test('at most 25 functions fit in the engine map (Lambda\'s 4 KB environment)', () => {
+    const withFunctions = (n: number) => {
+      const stack = testStack();
+      const check = new RotationOverdueCheck(stack, 'Check');
+      for (let i = 0; i < n; i++) check.addRotationFunction(new RotationFunction(stack, `Fn${i}`, { engine: RotationEngine.POSTGRES_SINGLE_USER }));
+      return () => Template.fromStack(stack);
+    };
+    expect(withFunctions(25)).not.toThrow();
+    expect(withFunctions(26)).toThrow(/26 rotation functions were added; the engine map of at most 25 fits/);
+  });
+
+  test('an imported key is named in a warning with each statement it needs, instead of being changed silently', () => {
+    const stack = testStack();
+    const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:us-east-1:111111111111:key/abcd');
+    new RotationOverdueCheck(stack, 'Check', { encryptionKey: key });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('the key arn:aws:kms:us-east-1:111111111111:key/abcd is imported'));
+    expect(warnings.map((w) => /\(([A-Za-z]+)\)/.exec(String(w.entry.data))![1]).sort())
+      .toEqual(['AllowCloudWatchLogsForTheRotationFunctionLogGroup', 'AllowEventBridgeToTheDeadLetterQueueViaSqs', 'AllowTheRotationFunctionDeadLetterQueueViaSqs']);
+  });
+
   test('refuses a grace period the check would refuse at every run: over 366 days, or not whole seconds', () => {
     expect(() => new RotationOverdueCheck(testStack(), 'C', { gracePeriod: Duration.days(367) })).toThrow(/gracePeriod must be whole seconds and at most 366 days, got 367 days/);
     expect(() => new RotationOverdueCheck(testStack(), 'C', { gracePeriod: Duration.millis(1500) })).toThrow(/gracePeriod must be whole seconds/);
     expect(() => new RotationOverdueCheck(testStack(), 'C', { gracePeriod: Duration.days(366) })).not.toThrow();
   });
 
-  test('refuses an interval under 5 minutes or not in whole minutes', () => {
-    expect(() => new RotationOverdueCheck(testStack(), 'C', { interval: Duration.minutes(2) })).toThrow(/interval must be a whole number of minutes, at least 5; got 2 minutes/);
+  test('refuses an interval under 5 minutes, over 1 day (the alarm period limit) or not in whole minutes', () => {
+    expect(() => new RotationOverdueCheck(testStack(), 'C', { interval: Duration.minutes(2) }))
+      .toThrow(/interval must be a whole number of minutes from 5 minutes to 1 day; got 2 minutes/);
+    expect(() => new RotationOverdueCheck(testStack(), 'C', { interval: Duration.minutes(24 * 60 + 1) })).toThrow(/from 5 minutes to 1 day/);
+    expect(() => new RotationOverdueCheck(testStack(), 'C', { interval: Duration.days(1) })).not.toThrow();
     expect(() => new RotationOverdueCheck(testStack(), 'C', { interval: Duration.seconds(330) })).toThrow(/interval must be a whole number of minutes/);
   });
 });
