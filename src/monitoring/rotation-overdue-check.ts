@@ -190,7 +190,8 @@ export class RotationOverdueCheck extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      timeout: Duration.minutes(5),
+      // Lambda's longest: an account with hundreds of thousands of secrets takes thousands of ListSecrets pages
+      timeout: Duration.minutes(15),
       handler: 'index.handler',
       code: overdueCheckCode(),
       role: role.withoutPolicyUpdates(),
