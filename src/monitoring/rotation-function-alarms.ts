@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { actionAlarm } from '../private/action-alarm';
 import { RotationFunction } from '../rotation/rotation-function';
 
 /** Thresholds of the alarms on one rotation function. */
@@ -104,16 +105,6 @@ export class RotationFunctionAlarms extends Construct {
 
   private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string,
     actions: cloudwatch.IAlarmAction[]): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      metric,
-      threshold,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: description.slice(0, 1024),
-    });
-    alarm.addAlarmAction(...actions);
-    alarm.addOkAction(...actions);
-    return alarm;
+    return actionAlarm(this, id, { metric, threshold, description, actions });
   }
 }

@@ -13,7 +13,9 @@ import { RotationFunctionAlarmOptions, RotationFunctionAlarms } from './rotation
 import { RotationEngineMetricOptions, RotationMetrics, RotationStepFailureMetricOptions } from './rotation-metrics';
 import { RotationNotificationTopic } from './rotation-notification-topic';
 import { RotationOverdueCheck, RotationOverdueCheckOptions } from './rotation-overdue-check';
+import { actionAlarm } from '../private/action-alarm';
 import { ERROR_CODES, ERROR_CODE_GUIDE, ErrorCode } from '../private/contract';
+import { encryptedDeadLetterQueue } from '../private/dead-letter-queue';
 import { addKeyStatement } from '../private/key-policy';
 import { addNagSuppressions } from '../private/nag-suppressions';
 import { ROTATION_EVENT_NAMES, ROTATION_FAILURE_EVENT_NAMES, SecretArnMatch, rotationEventPattern } from '../private/rotation-event-pattern';
@@ -209,12 +211,7 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
       : [new cloudwatchActions.SnsAction(this.topic)];
 
     const queueKey = this.encryptionKey;
-    const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: queueKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    const dlq = encryptedDeadLetterQueue(this, 'DeadLetterQueue', queueKey);
     this.deadLetterQueue = dlq;
     addKeyStatement(owner, this, queueKey, new iam.PolicyStatement({
       sid: 'AllowEventBridgeToTheMonitorDeadLetterQueueViaSqs',
@@ -306,17 +303,17 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
         'Rotation-enabled secrets have a schedule the overdue check cannot evaluate (no rotation rules, or an expression '
         + 'outside what Secrets Manager documents), so whether they are overdue is unknown. Its log names each one and the '
         + 'reason: give the secret a rate or documented cron schedule.', cloudwatch.TreatMissingData.IGNORE);
-      const notRunning = new cloudwatch.Alarm(this, 'OverdueCheckNotRunningAlarm', {
+      this.allAlarms.push(actionAlarm(this, 'OverdueCheckNotRunningAlarm', {
         metric: this.overdueCheck.metricRotationEnabledSecrets({ statistic: cloudwatch.Stats.SAMPLE_COUNT, period: interval }),
         threshold: 1,
         evaluationPeriods: 2,
         datapointsToAlarm: 2,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-        alarmDescription: 'The overdue check published nothing for two intervals: overdue secrets would go unnoticed. '
+        description: 'The overdue check published nothing for two intervals: overdue secrets would go unnoticed. '
           + 'Read its log group and dead-letter queue (a failed run, a missing route to Secrets Manager, a denied ListSecrets).',
-      });
-      this.addActions(notRunning);
+        actions: this.alarmActions,
+      }));
       this.alarm('OverdueCheckDeadLetterQueueAlarm', this.overdueCheck.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5),
       }), 1, 'Runs of the overdue check failed every retry. Read its log group, fix the cause, then purge its dead-letter queue.');
@@ -513,22 +510,9 @@ export class RotationMonitor extends Construct implements IRotationDashboardSour
 
   private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string,
     treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      metric,
-      threshold,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData,
-      alarmDescription: description.slice(0, 1024),
-    });
-    this.addActions(alarm);
-    return alarm;
-  }
-
-  private addActions(alarm: cloudwatch.Alarm): void {
-    alarm.addAlarmAction(...this.alarmActions);
-    alarm.addOkAction(...this.alarmActions);
+    const alarm = actionAlarm(this, id, { metric, threshold, description, treatMissingData, actions: this.alarmActions });
     this.allAlarms.push(alarm);
+    return alarm;
   }
 }
 

@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RotationEngineMetricOptions, RotationMetrics } from './rotation-metrics';
 import { MONITORING_FUNCTION_IDS, OVERDUE_ENV } from '../private/contract';
+import { encryptedDeadLetterQueue } from '../private/dead-letter-queue';
 import { addKeyStatement } from '../private/key-policy';
 import { addNagSuppressions } from '../private/nag-suppressions';
 import { deadLetterQueueKeyStatement, logGroupKeyStatement } from '../private/rotation-function-policy';
@@ -140,12 +141,7 @@ export class RotationOverdueCheck extends Construct {
     });
     addKeyStatement(owner, this, this.encryptionKey, logGroupKeyStatement(logGroupName));
 
-    const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    const dlq = encryptedDeadLetterQueue(this, 'DeadLetterQueue', this.encryptionKey);
     this.deadLetterQueue = dlq;
     addNagSuppressions(dlq.node.defaultChild as sqs.CfnQueue, [{
       id: 'Serverless-SQSRedrivePolicy',

@@ -13,6 +13,7 @@ import { RotationCode } from './rotation-code';
 import { RotationEngine } from './rotation-engine';
 import { PasswordPolicy } from '../password-policy';
 import { ENV, engineFamilyOf } from '../private/contract';
+import { encryptedDeadLetterQueue } from '../private/dead-letter-queue';
 import {
   MASTER_SECRET_TAG_VALUE, assertSameEnvironment, isKeyOfAnotherStack, masterSecretTagKey, secretOfAnotherStack,
 } from '../private/master-secret-access';
@@ -330,12 +331,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     });
     this.encryptionKey.addToResourcePolicy(logGroupKeyStatement(logGroupName), true);
 
-    const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    const dlq = encryptedDeadLetterQueue(this, 'DeadLetterQueue', this.encryptionKey);
     this.deadLetterQueue = dlq;
 
     const role = new iam.Role(this, 'Role', {
