@@ -35,6 +35,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // the MySQL and MariaDB handlers bundle it; the tests' MariaDB harness uses it too
     'mysql2@^3',
     '@types/pg@^8',
+    // the DocumentDB handlers bundle it: 6.16.0 is the last release that talks to wire version 7 (MongoDB 4.0, so
+    // DocumentDB 4.0); 6.17+ refuses servers below 4.2 and 7.x below 4.4
+    'mongodb@6.16.0',
+    // the DocumentDB test server encodes and decodes BSON with it (the driver's own major)
+    'bson@^6.10.3',
     '@aws-sdk/client-secrets-manager@^3',
     '@aws-sdk/client-rds@^3',
     // PostgreSQL binaries for the demo and tests on machines without a Debian server (spawned, never imported)
