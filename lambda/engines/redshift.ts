@@ -1,0 +1,351 @@
+import { Client, QueryConfig } from 'pg';
+import { classify as classifyWire, clientConfig } from './postgres';
+import { MD5_PASSWORD_HASH, assertRedshiftPassword, redshiftMd5Hash } from './redshift-password';
+import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, defaultPasswordPolicy } from '../../src/private/contract';
+import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RotationError } from '../kit/errors';
+import { faultPoint } from '../kit/fault-points';
+import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
+
+/**
+ * Amazon Redshift (provisioned and Serverless). Redshift speaks the PostgreSQL wire protocol, so the transport is the
+ * PostgreSQL dialect's (`pg` with the same options: the certificate chain and the host name verified unless the secret
+ * says `tls: disabled`; every call bounded by the step's deadline). Redshift's SQL is not PostgreSQL's, so the
+ * statements are this file's.
+ *
+ * Passwords. Set as the MD5 form `md5<hex(md5(password || username))>` (redshift-password.ts), so the password never
+ * appears in a statement, STL_QUERY or a log. The hash is inlined only after it matched its expected shape. Redshift
+ * checks its password rules on clear text only, so the handler checks them itself before hashing.
+ *
+ * Identifiers. Every user, group, role, database, schema, table and column name in a statement was quoted by the
+ * server (`quote_ident`, with the name as a bound parameter): nothing from the secret JSON or a catalog row is
+ * concatenated unquoted. Privilege words and object types come from an allow-list, never from the row as read.
+ *
+ * Case. Redshift folds identifiers to lower case, quoted or not, unless `enable_case_sensitive_identifier` is on
+ * (https://docs.aws.amazon.com/redshift/latest/dg/r_names.html), and the MD5 form is salted with the name as stored.
+ * So the own-password hash is salted with the name the server reports for the session (`session_user`), and a clone
+ * name that is not already lower case is refused: the name it would be stored under cannot be known beforehand.
+ *
+ * The master's session pins `search_path` to `pg_catalog, pg_temp` first and reads `pg_catalog` views only.
+ *
+ * Alternating users (`<user>` and `<user>_clone`). Redshift cannot make one user a member of another, so the clone is
+ * given, on every rotation, each privilege the original holds directly, read from the system views
+ * (https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_RELATION_PRIVILEGES.html and its siblings):
+ * - database privileges (SVV_DATABASE_PRIVILEGES), schema privileges (SVV_SCHEMA_PRIVILEGES, scope SCHEMA), table and
+ *   view privileges (SVV_RELATION_PRIVILEGES), column privileges (SVV_COLUMN_PRIVILEGES);
+ * - default privileges granted to the original (SVV_DEFAULT_PRIVILEGES,
+ *   https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_DEFAULT_PRIVILEGES.html), as ALTER DEFAULT PRIVILEGES FOR USER
+ *   <owner> [IN SCHEMA <schema>] GRANT ... TO <clone>;
+ * - role memberships (SVV_USER_GRANTS) and group memberships (PG_GROUP);
+ * - the CREATEDB attribute (PG_USER).
+ * Only what the clone lacks is granted; nothing is revoked (the handler revokes nothing it did not grant).
+ *
+ * Refused, with UNSUPPORTED_ACCOUNT and nothing changed: a superuser original (CREATEUSER makes a superuser in Redshift;
+ * its clone would be a second superuser); a privilege or role the original holds WITH GRANT/ADMIN OPTION (the clone
+ * could pass it on, and the master may lack the option itself); function and procedure privileges and scoped schema
+ * privileges (their statements need signatures and scopes the views do not give exactly); a privilege word outside the
+ * allow-list. Not copied: ownership. Objects the original owns stay its own; the clone reaches them only through grants.
+ *
+ * An alternate is an alternate: a current user `<x>_clone` counts as the clone of `<x>` only when it exists, is no
+ * superuser, and holds no privilege (of the kinds above) that `<x>` lacks. An existing `<x>_clone` that is a superuser
+ * or has CREATEDB while `<x>` has not is not the handler's clone: refused (CONFUSED_DEPUTY).
+ */
+
+const DEFAULTS = DATABASE_ENGINE_DEFAULTS.redshift;
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+export const redshift: DatabaseDialect = {
+  family: 'redshift',
+  engines: SECRET_ENGINES.redshift,
+  defaultPort: DEFAULTS.port,
+  defaultDbname: DEFAULTS.dbname,
+  maxUsernameLength: DEFAULTS.maxUsernameLength,
+  usernameLengthUnit: DEFAULTS.usernameLengthUnit,
+  cloneSuffix: CLONE_SUFFIX,
+  defaultProbe: 'SELECT 1',
+  defaultPasswordPolicy: defaultPasswordPolicy(DEFAULTS.excludeCharacters),
+  // a user cannot read another user's grants in Redshift's views; the master can
+  alternateCheckedBy: 'master',
+  connect,
+};
+
+/** What the session needs of a `pg` client; tests drive it over a scripted one. */
+export interface WireClient {
+  query(config: QueryConfig): Promise<{ rows: any[] }>;
+  end(): Promise<void>;
+}
+
+async function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind = 'application'): Promise<DatabaseSession> {
+  const budget = ctx.deadline.budget('Redshift connect');
+  const client = new Client(clientConfig(login, ctx, budget));
+  // a socket error after connect must not crash the process; the next query reports it
+  client.on('error', () => undefined);
+  try {
+    await ctx.deadline.run('Redshift connect', () => client.connect());
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw classify(err, 'connect');
+  }
+  const session = new RedshiftSession(client, ctx, kind);
+  if (kind === 'master') {
+    await session.pinSearchPath().catch(async (err) => {
+      await session.close();
+      throw err;
+    });
+  }
+  return session;
+}
+
+/** The PostgreSQL dialect's classification (same driver, same SQLSTATEs), in Redshift's words. */
+export function classify(err: unknown, during: string, kind?: SessionKind): RotationError {
+  const wire = classifyWire(err, during);
+  if (wire instanceof LoginFailedError) return new LoginFailedError('Redshift rejected the credential', wire.cause);
+  if (err instanceof RotationError) return err;
+  if (kind === 'master' && wire.cause?.code === INSUFFICIENT_PRIVILEGE) {
+    return new RotationError(ERROR_CODES.MASTER_NOT_PERMITTED,
+      `Redshift refused ${during} to the master user: it needs CREATE USER, ALTER USER and each privilege and role of the original user with the right to grant it`, wire.cause);
+  }
+  return new RotationError(wire.code, wire.message.replace('PostgreSQL', 'Redshift'), wire.cause);
+}
+
+/** Privilege words the handler puts in a GRANT; anything else read from a view is refused. */
+const PRIVILEGE_WORDS = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'DROP', 'ALTER', 'TRUNCATE', 'CREATE', 'USAGE', 'TEMP', 'TEMPORARY', 'RULE', 'TRIGGER', 'EXECUTE']);
+/** SVV_DEFAULT_PRIVILEGES object types and their ALTER DEFAULT PRIVILEGES words. */
+const DEFAULT_OBJECT_TYPES: Readonly<Record<string, string>> = { RELATION: 'TABLES', FUNCTION: 'FUNCTIONS', PROCEDURE: 'PROCEDURES' };
+
+export type PrivilegeKind = 'database' | 'schema' | 'table' | 'column' | 'default' | 'role' | 'group';
+
+/**
+ * One privilege a user holds directly. `names` are raw identifiers (quoted by the server when the statement is made);
+ * `key` compares privileges of two users.
+ */
+export interface Privilege {
+  readonly kind: PrivilegeKind;
+  /** An allow-listed word: a privilege (SELECT), or for default privileges `<privilege> ON <TABLES|FUNCTIONS|PROCEDURES>`. */
+  readonly what: string;
+  /** database; schema; schema, table; schema, table, column; owner[, schema]; role; group. */
+  readonly names: readonly string[];
+  readonly key: string;
+}
+
+/** The statement that gives `p` to `grantee`; every identifier passed in is already quoted by the server. */
+export function grantStatement(p: Privilege, quoted: readonly string[], grantee: string): string {
+  switch (p.kind) {
+    case 'database': return `GRANT ${p.what} ON DATABASE ${quoted[0]} TO ${grantee}`;
+    case 'schema': return `GRANT ${p.what} ON SCHEMA ${quoted[0]} TO ${grantee}`;
+    case 'table': return `GRANT ${p.what} ON ${quoted[0]}.${quoted[1]} TO ${grantee}`;
+    case 'column': return `GRANT ${p.what} (${quoted[2]}) ON ${quoted[0]}.${quoted[1]} TO ${grantee}`;
+    case 'default': return `ALTER DEFAULT PRIVILEGES FOR USER ${quoted[0]}${quoted.length > 1 ? ` IN SCHEMA ${quoted[1]}` : ''} GRANT ${p.what} TO ${grantee}`;
+    case 'role': return `GRANT ROLE ${quoted[0]} TO ${grantee}`;
+    case 'group': return `ALTER GROUP ${quoted[0]} ADD USER ${grantee}`;
+  }
+}
+
+function privilege(kind: PrivilegeKind, what: string, names: string[]): Privilege {
+  return { kind, what, names, key: JSON.stringify([kind, what, ...names]) };
+}
+
+function unsupported(problem: string): RotationError {
+  return new RotationError(ERROR_CODES.UNSUPPORTED_ACCOUNT, `The original user cannot be cloned: ${problem}`);
+}
+
+function word(value: unknown): string {
+  const w = String(value ?? '').trim().toUpperCase();
+  if (!PRIVILEGE_WORDS.has(w)) throw unsupported('it holds a privilege the handler does not copy');
+  return w;
+}
+
+function name(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new RotationError(ERROR_CODES.DATABASE_ERROR, 'A system view returned an empty name');
+  return value;
+}
+
+function noGrantOption(row: { g?: unknown }): void {
+  if (row.g === true || row.g === 't') throw unsupported('it holds a privilege or role WITH GRANT OPTION or WITH ADMIN OPTION');
+}
+
+/** A server-quoted identifier: a plain lower-case name or a double-quoted one with inner quotes doubled. */
+const QUOTED_IDENTIFIER = /^(?:[a-z_][a-z0-9_$]*|"(?:[^"]|"")+")$/s;
+
+interface UserRow {
+  readonly usename: string;
+  readonly usesuper: boolean;
+  readonly usecreatedb: boolean;
+}
+
+/** Exported for statement-level tests, which drive it over a scripted client. */
+export class RedshiftSession implements DatabaseSession {
+  constructor(private readonly client: WireClient, private readonly ctx: StepContext, private readonly kind: SessionKind = 'application') {}
+
+  public async pinSearchPath(): Promise<void> {
+    await this.query('set-search-path', 'SELECT pg_catalog.set_config(\'search_path\', \'pg_catalog, pg_temp\', false)');
+  }
+
+  /** The session's own user: salted with the name the server reports, which is the name it stores. */
+  public async setOwnPassword(_username: string, password: string): Promise<void> {
+    assertRedshiftPassword(password);
+    const [row] = await this.query('session-user', 'SELECT session_user AS name');
+    const stored = name(row?.name);
+    const [user] = await this.quote('own', [stored]);
+    await this.query('alter-user', `ALTER USER ${user} PASSWORD ${hashLiteral(password, stored)}`);
+  }
+
+  public async assertAlternateOf(alternate: string, original: string): Promise<void> {
+    const clone = await this.user(alternate);
+    const source = await this.user(original);
+    if (!clone || !source || clone.usesuper) {
+      throw new ConfusedDeputyError('the current user is named like the clone of the pending user but is not its clone');
+    }
+    const held = new Set((await this.privileges(original, false)).map((p) => p.key));
+    const extra = (await this.privileges(alternate, false)).filter((p) => !held.has(p.key));
+    if (extra.length > 0 || (clone.usecreatedb && !source.usecreatedb)) {
+      throw new ConfusedDeputyError('the current user is named like the clone of the pending user but holds privileges the pending user does not');
+    }
+  }
+
+  public async upsertAlternate(target: string, original: string, password: string): Promise<'created' | 'updated'> {
+    assertRedshiftPassword(password);
+    const source = await this.user(original);
+    if (!source) throw new ConfusedDeputyError('the original user does not exist on the server');
+    if (source.usesuper) throw unsupported('it is a superuser');
+    const cloning = target !== original;
+    if (cloning && target !== target.toLowerCase()) {
+      throw new InvalidSecretValueError('current', 'username must be lower case for alternating users on Redshift (Redshift folds user names to lower case)');
+    }
+    // read (and refuse) everything before the first change
+    const wanted = cloning ? await this.privileges(original, true) : [];
+    await this.query('begin', 'BEGIN');
+    try {
+      const existing = await this.user(target);
+      if (existing && cloning && (existing.usesuper || (existing.usecreatedb && !source.usecreatedb))) {
+        throw new ConfusedDeputyError('the alternate user exists with attributes the handler never grants; it is not a clone');
+      }
+      // the swing back salts with the original's stored name; a new clone's name is lower case, as it will be stored
+      const salt = existing ? existing.usename : target;
+      const [user] = await this.quote('user', [salt]);
+      if (existing) {
+        await this.query('alter-user', `ALTER USER ${user} PASSWORD ${hashLiteral(password, salt)}`);
+      } else {
+        await this.query('create-user', `CREATE USER ${user} PASSWORD ${hashLiteral(password, salt)}`);
+      }
+      if (cloning && source.usecreatedb && !existing?.usecreatedb) await this.query('grant-createdb', `ALTER USER ${user} CREATEDB`);
+      if (cloning) {
+        const held = new Set(existing ? (await this.privileges(target, false)).map((p) => p.key) : []);
+        for (const p of wanted.filter((w) => !held.has(w.key))) {
+          await this.query(`grant-${p.kind}`, grantStatement(p, await this.quote(p.kind, p.names), user));
+        }
+      }
+      await this.query('commit', 'COMMIT');
+      return existing ? 'updated' : 'created';
+    } catch (err) {
+      await this.client.query({ text: 'ROLLBACK' }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** As the master: the clone holds every privilege of the original (it may hold more: nothing is revoked). */
+  public async checkAlternate(original: string, alternate: string): Promise<void> {
+    const source = await this.user(original);
+    const clone = await this.user(alternate);
+    const outOfSync = (why: string) => new RotationError(ERROR_CODES.PRIVILEGES_OUT_OF_SYNC, `The alternate user does not hold the original user's privileges: ${why}`);
+    if (!source || !clone) throw outOfSync('a user is missing');
+    if (source.usecreatedb && !clone.usecreatedb) throw outOfSync('CREATEDB is missing');
+    const have = new Set((await this.privileges(alternate, false)).map((p) => p.key));
+    const missing = (await this.privileges(original, false)).filter((p) => !have.has(p.key)).length;
+    if (missing > 0) throw outOfSync(`${missing} privilege(s) missing`);
+  }
+
+  /** One statement in a read-only transaction that is rolled back (the extended protocol refuses a second statement). */
+  public async probe(sql: string): Promise<void> {
+    await this.query('probe-begin', 'BEGIN READ ONLY');
+    await this.query('probe', sql, [], true);
+    await this.query('probe-end', 'ROLLBACK');
+  }
+
+  public async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+
+  private async user(username: string): Promise<UserRow | undefined> {
+    const rows = await this.query('find-user', 'SELECT usename, usesuper, usecreatedb FROM pg_catalog.pg_user WHERE usename = $1', [username]);
+    if (rows.length === 0) return undefined;
+    return { usename: name(rows[0].usename), usesuper: rows[0].usesuper === true, usecreatedb: rows[0].usecreatedb === true };
+  }
+
+  /**
+   * The privileges `username` holds directly. `strict` (reading the original to copy it) refuses what cannot be copied;
+   * otherwise (comparing) such rows are left out of the comparison's sets and only the copyable kinds compared.
+   */
+  public async privileges(username: string, strict: boolean): Promise<Privilege[]> {
+    const result: Privilege[] = [];
+    const rows = (point: string, sql: string) => this.query(point, sql, [username]);
+    const each = async (point: string, sql: string, make: (row: any) => Privilege | undefined) => {
+      for (const row of await rows(point, sql)) {
+        try {
+          if (strict) noGrantOption(row);
+          const p = make(row);
+          if (p) result.push(p);
+        } catch (err) {
+          if (strict) throw err;
+        }
+      }
+    };
+    const byUser = 'identity_type = \'user\' AND identity_name = $1';
+    await each('read-database-privileges', `SELECT database_name AS a, privilege_type AS p, admin_option AS g FROM pg_catalog.svv_database_privileges WHERE ${byUser}`,
+      (r) => privilege('database', word(r.p), [name(r.a)]));
+    await each('read-schema-privileges', `SELECT namespace_name AS a, privilege_type AS p, admin_option AS g, privilege_scope AS s FROM pg_catalog.svv_schema_privileges WHERE ${byUser}`,
+      (r) => {
+        if (r.s !== undefined && r.s !== null && String(r.s).toUpperCase() !== 'SCHEMA') throw unsupported('it holds a scoped schema privilege');
+        return privilege('schema', word(r.p), [name(r.a)]);
+      });
+    await each('read-table-privileges', `SELECT namespace_name AS a, relation_name AS b, privilege_type AS p, admin_option AS g FROM pg_catalog.svv_relation_privileges WHERE ${byUser}`,
+      (r) => privilege('table', word(r.p), [name(r.a), name(r.b)]));
+    await each('read-column-privileges', `SELECT namespace_name AS a, relation_name AS b, column_name AS c, privilege_type AS p, admin_option AS g FROM pg_catalog.svv_column_privileges WHERE ${byUser}`,
+      (r) => privilege('column', word(r.p), [name(r.a), name(r.b), name(r.c)]));
+    const [functions] = await rows('read-function-privileges', `SELECT count(*) AS n FROM pg_catalog.svv_function_privileges WHERE ${byUser}`);
+    if (strict && Number(functions?.n ?? 0) > 0) throw unsupported('it holds function or procedure privileges');
+    await each('read-default-privileges', 'SELECT owner_name AS a, schema_name AS b, object_type AS o, privilege_type AS p, admin_option AS g '
+      + 'FROM pg_catalog.svv_default_privileges WHERE grantee_type = \'user\' AND grantee_name = $1',
+    (r) => {
+      const objects = DEFAULT_OBJECT_TYPES[String(r.o ?? '').toUpperCase()];
+      if (!objects) throw unsupported('it holds default privileges on an object type the handler does not copy');
+      return privilege('default', `${word(r.p)} ON ${objects}`, r.b === null || r.b === undefined || r.b === '' ? [name(r.a)] : [name(r.a), name(r.b)]);
+    });
+    await each('read-roles', 'SELECT role_name AS a, admin_option AS g FROM pg_catalog.svv_user_grants WHERE user_name = $1',
+      (r) => privilege('role', 'ROLE', [name(r.a)]));
+    await each('read-groups', 'SELECT g.groname AS a FROM pg_catalog.pg_group g, pg_catalog.pg_user u WHERE u.usename = $1 AND u.usesysid = ANY (g.grolist)',
+      (r) => privilege('group', 'GROUP', [name(r.a)]));
+    return result;
+  }
+
+  /** Identifiers quoted by the server (quote_ident over bound parameters), each checked for the shape it must have. */
+  private async quote(point: string, names: readonly string[]): Promise<string[]> {
+    const columns = names.map((_, i) => `pg_catalog.quote_ident($${i + 1}) AS q${i}`).join(', ');
+    const [row] = await this.query(`quote-${point}`, `SELECT ${columns}`, [...names]);
+    return names.map((_, i) => {
+      const quoted = row?.[`q${i}`];
+      if (typeof quoted !== 'string' || !QUOTED_IDENTIFIER.test(quoted)) {
+        throw new RotationError(ERROR_CODES.DATABASE_ERROR, 'The server returned a quoted identifier of an unexpected shape');
+      }
+      return quoted;
+    });
+  }
+
+  private async query(point: string, text: string, values: unknown[] = [], extended = false): Promise<any[]> {
+    let result;
+    try {
+      const config = (extended ? { text, values, queryMode: 'extended' } : { text, values }) as QueryConfig;
+      result = await this.ctx.deadline.run('Redshift query', () => this.client.query(config));
+    } catch (err) {
+      throw classify(err, point, this.kind);
+    }
+    await faultPoint(`redshift:${point}`);
+    return result.rows;
+  }
+}
+
+/** The MD5 form as a SQL literal, only after it matched its shape (hex digits: nothing to escape). */
+function hashLiteral(password: string, salt: string): string {
+  const hash = redshiftMd5Hash(password, salt);
+  if (!MD5_PASSWORD_HASH.test(hash)) throw new RotationError(ERROR_CODES.INTERNAL, 'The password hash has an unexpected shape');
+  return `'${hash}'`;
+}
