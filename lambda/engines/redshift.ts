@@ -30,8 +30,9 @@ import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, Step
  * Alternating users (`<user>` and `<user>_clone`). Redshift cannot make one user a member of another, so the clone is
  * given, on every rotation, each privilege the original holds directly, read from the system views
  * (https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_RELATION_PRIVILEGES.html and its siblings):
- * - database privileges (SVV_DATABASE_PRIVILEGES), schema privileges (SVV_SCHEMA_PRIVILEGES, scope SCHEMA), table and
- *   view privileges (SVV_RELATION_PRIVILEGES), column privileges (SVV_COLUMN_PRIVILEGES);
+ * - database privileges (SVV_DATABASE_PRIVILEGES, scope DATABASE), schema privileges (SVV_SCHEMA_PRIVILEGES, scope SCHEMA), table and
+ *   view privileges (SVV_RELATION_PRIVILEGES), column privileges (SVV_COLUMN_PRIVILEGES, which has no admin_option:
+ *   a column privilege held WITH GRANT OPTION is copied without it);
  * - default privileges granted to the original (SVV_DEFAULT_PRIVILEGES,
  *   https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_DEFAULT_PRIVILEGES.html), as ALTER DEFAULT PRIVILEGES FOR USER
  *   <owner> [IN SCHEMA <schema>] GRANT ... TO <clone>;
@@ -41,8 +42,8 @@ import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, Step
  *
  * Refused, with UNSUPPORTED_ACCOUNT and nothing changed: a superuser original (CREATEUSER makes a superuser in Redshift;
  * its clone would be a second superuser); a privilege or role the original holds WITH GRANT/ADMIN OPTION (the clone
- * could pass it on, and the master may lack the option itself); function and procedure privileges and scoped schema
- * privileges (their statements need signatures and scopes the views do not give exactly); a privilege word outside the
+ * could pass it on, and the master may lack the option itself); function and procedure privileges and scoped database and schema
+ * privileges (https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_DATABASE_PRIVILEGES.html) (their statements need signatures and scopes the views do not give exactly); a privilege word outside the
  * allow-list. Not copied: ownership. Objects the original owns stay its own; the clone reaches them only through grants.
  *
  * An alternate is an alternate: a current user `<x>_clone` counts as the clone of `<x>` only when it exists, is no
@@ -290,8 +291,11 @@ export class RedshiftSession implements DatabaseSession {
       }
     };
     const byUser = 'identity_type = \'user\' AND identity_name = $1';
-    await each('read-database-privileges', `SELECT database_name AS a, privilege_type AS p, admin_option AS g FROM pg_catalog.svv_database_privileges WHERE ${byUser}`,
-      (r) => privilege('database', word(r.p), [name(r.a)]));
+    await each('read-database-privileges', `SELECT database_name AS a, privilege_type AS p, admin_option AS g, privilege_scope AS s FROM pg_catalog.svv_database_privileges WHERE ${byUser}`,
+      (r) => {
+        if (r.s !== undefined && r.s !== null && String(r.s).toUpperCase() !== 'DATABASE') throw unsupported('it holds a scoped database privilege');
+        return privilege('database', word(r.p), [name(r.a)]);
+      });
     await each('read-schema-privileges', `SELECT namespace_name AS a, privilege_type AS p, admin_option AS g, privilege_scope AS s FROM pg_catalog.svv_schema_privileges WHERE ${byUser}`,
       (r) => {
         if (r.s !== undefined && r.s !== null && String(r.s).toUpperCase() !== 'SCHEMA') throw unsupported('it holds a scoped schema privilege');
@@ -299,7 +303,7 @@ export class RedshiftSession implements DatabaseSession {
       });
     await each('read-table-privileges', `SELECT namespace_name AS a, relation_name AS b, privilege_type AS p, admin_option AS g FROM pg_catalog.svv_relation_privileges WHERE ${byUser}`,
       (r) => privilege('table', word(r.p), [name(r.a), name(r.b)]));
-    await each('read-column-privileges', `SELECT namespace_name AS a, relation_name AS b, column_name AS c, privilege_type AS p, admin_option AS g FROM pg_catalog.svv_column_privileges WHERE ${byUser}`,
+    await each('read-column-privileges', `SELECT namespace_name AS a, relation_name AS b, column_name AS c, privilege_type AS p FROM pg_catalog.svv_column_privileges WHERE ${byUser}`,
       (r) => privilege('column', word(r.p), [name(r.a), name(r.b), name(r.c)]));
     const [functions] = await rows('read-function-privileges', `SELECT count(*) AS n FROM pg_catalog.svv_function_privileges WHERE ${byUser}`);
     if (strict && Number(functions?.n ?? 0) > 0) throw unsupported('it holds function or procedure privileges');

@@ -81,10 +81,10 @@ const forUser = (view: string, name: string) => new RegExp(`FROM pg_catalog\\.${
 function originalRules(name = 'app'): Rule[] {
   return [
     [forUser('pg_user', name), user(name, false, true)],
-    [forUser('svv_database_privileges', name), [{ a: 'dev', p: 'CREATE', g: false }]],
+    [forUser('svv_database_privileges', name), [{ a: 'dev', p: 'CREATE', g: false, s: 'DATABASE' }]],
     [forUser('svv_schema_privileges', name), [{ a: 'sales', p: 'USAGE', g: false, s: 'SCHEMA' }]],
     [forUser('svv_relation_privileges', name), [{ a: 'sales', b: 'orders', p: 'SELECT', g: false }]],
-    [forUser('svv_column_privileges', name), [{ a: 'sales', b: 'orders', c: 'email', p: 'UPDATE', g: false }]],
+    [forUser('svv_column_privileges', name), [{ a: 'sales', b: 'orders', c: 'email', p: 'UPDATE' }]],
     [forUser('svv_default_privileges', name), [
       { a: 'etl', b: 'sales', o: 'RELATION', p: 'SELECT', g: false },
       { a: 'etl', b: null, o: 'FUNCTION', p: 'EXECUTE', g: false },
@@ -277,6 +277,7 @@ describe('refusals: nothing is changed', () => {
     ['a role WITH ADMIN OPTION', [forUser('svv_user_grants', 'app'), [{ a: 'analyst', g: true }]]],
     ['a function privilege', [forUser('svv_function_privileges', 'app'), [{ n: '1' }]]],
     ['a scoped schema privilege', [forUser('svv_schema_privileges', 'app'), [{ a: 's', p: 'SELECT', g: false, s: 'TABLES' }]]],
+    ['a scoped database privilege', [forUser('svv_database_privileges', 'app'), [{ a: 'dev', p: 'USAGE', g: false, s: 'SCHEMAS' }]]],
     ['a privilege word outside the allow-list', [forUser('svv_relation_privileges', 'app'), [{ a: 's', b: 't', p: 'SELECT ON x TO public; --', g: false }]]],
     ['default privileges on an unknown object type', [forUser('svv_default_privileges', 'app'), [{ a: 'etl', b: null, o: 'MODEL', p: 'EXECUTE', g: false }]]],
   ] as Array<[string, Rule]>)('%s is UNSUPPORTED_ACCOUNT', async (_what, rule) => {
