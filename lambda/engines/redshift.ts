@@ -184,8 +184,8 @@ export class RedshiftSession implements DatabaseSession {
   /** The session's own user: salted with the name the server reports, which is the name it stores. */
   public async setOwnPassword(_username: string, password: string): Promise<void> {
     assertRedshiftPassword(password);
-    const [row] = await this.query('session-user', 'SELECT session_user AS name');
-    const stored = name(row?.name);
+    const [row] = await this.query('session-user', 'SELECT session_user AS session_name');
+    const stored = name(row?.session_name);
     const [user] = await this.quote('own', [stored]);
     await this.query('alter-user', `ALTER USER ${user} PASSWORD ${hashLiteral(password, stored)}`);
   }

@@ -149,10 +149,10 @@ describe('TLS options passed to pg', () => {
 
 describe('single user: the user sets its own password as the MD5 form', () => {
   test('salted with the name the server reports; the password appears in no statement and no bound value', async () => {
-    const { session: s, client } = session([[/^SELECT session_user/, [{ name: 'app' }]]], 'application');
+    const { session: s, client } = session([[/^SELECT session_user/, [{ session_name: 'app' }]]], 'application');
     await s.setOwnPassword('app', PASSWORD);
     expect(client.statements).toEqual([
-      'SELECT session_user AS name',
+      'SELECT session_user AS session_name',
       'SELECT pg_catalog.quote_ident($1) AS q0 -- ["app"]',
       `ALTER USER app PASSWORD '${redshiftMd5Hash(PASSWORD, 'app')}'`,
     ]);
@@ -160,7 +160,7 @@ describe('single user: the user sets its own password as the MD5 form', () => {
   });
 
   test('a name Redshift folded (the secret says App, the server stores app) is salted as stored', async () => {
-    const { session: s, client } = session([[/^SELECT session_user/, [{ name: 'app' }]]], 'application');
+    const { session: s, client } = session([[/^SELECT session_user/, [{ session_name: 'app' }]]], 'application');
     await s.setOwnPassword('App', PASSWORD);
     expect(client.statements).toContain(`ALTER USER app PASSWORD '${redshiftMd5Hash(PASSWORD, 'app')}'`);
   });
@@ -173,14 +173,14 @@ describe('single user: the user sets its own password as the MD5 form', () => {
 
   test('a hostile name is quoted by the server, passed as a bound value', async () => {
     const hostile = 'a"; DROP USER admin; --';
-    const { session: s, client } = session([[/^SELECT session_user/, [{ name: hostile }]]], 'application');
+    const { session: s, client } = session([[/^SELECT session_user/, [{ session_name: hostile }]]], 'application');
     await s.setOwnPassword(hostile, PASSWORD);
     expect(client.statements[1]).toBe(`SELECT pg_catalog.quote_ident($1) AS q0 -- ${JSON.stringify([hostile])}`);
     expect(client.statements[2]).toBe(`ALTER USER "a""; DROP USER admin; --" PASSWORD '${redshiftMd5Hash(PASSWORD, hostile)}'`);
   });
 
   test('a quoted identifier of an unexpected shape is refused, never run', async () => {
-    const { session: s, client } = session([[/^SELECT session_user/, [{ name: 'app' }]]], 'application', () => 'app PASSWORD NULL');
+    const { session: s, client } = session([[/^SELECT session_user/, [{ session_name: 'app' }]]], 'application', () => 'app PASSWORD NULL');
     await expect(s.setOwnPassword('app', PASSWORD)).rejects.toMatchObject({ code: 'DATABASE_ERROR' });
     expect(client.writes()).toEqual([]);
   });
