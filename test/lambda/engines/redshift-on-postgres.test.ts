@@ -2,6 +2,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { redshift } from '../../../lambda/engines/redshift';
 import { redshiftMd5Hash } from '../../../lambda/engines/redshift-password';
+import { singleUser } from '../../../lambda/kit/database';
 import { Deadline } from '../../../lambda/kit/deadline';
 import type { DatabaseLogin, StepContext } from '../../../lambda/kit/types';
 import { ENV } from '../../../src/private/contract';
@@ -112,5 +113,19 @@ describe('the Redshift dialect on PostgreSQL', () => {
     await expect(session.probe(`INSERT INTO ${name}_t VALUES (1)`)).rejects.toMatchObject({ code: 'DATABASE_ERROR', cause: { code: '25006' } });
     await session.close();
     expect(await server.query(`SELECT * FROM ${name}_t`)).toEqual([]);
+  });
+
+  test('the kit\'s single-user scheme over the dialect: setSecret changes the password, a retry finds it set, testSecret logs in', async () => {
+    const name = await createUser('Start1pw');
+    const engine = singleUser(redshift);
+    const json = (password: string) => JSON.stringify({ engine: 'redshift', host: server.host, port: server.port, username: name, password, dbname: 'postgres' });
+    const current = engine.parse(json('Start1pw'), 'current');
+    const pending = engine.parse(json('Next1pwXyz'), 'pending');
+    engine.checkTarget(current, pending, 'setSecret');
+    const args = { current, pending, previous: async () => undefined, ctx: ctx() };
+    expect(await engine.setPending(args)).toBe('password-changed');
+    expect(await engine.setPending(args)).toBe('already-set');
+    await engine.testPending(pending, ctx());
+    expect(await server.canLogin(name, 'Start1pw')).toBe(false);
   });
 });
