@@ -9,8 +9,10 @@ import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, Step
 /**
  * Amazon Redshift (provisioned and Serverless). Redshift speaks the PostgreSQL wire protocol, so the transport is the
  * PostgreSQL dialect's (`pg` with the same options: the certificate chain and the host name verified unless the secret
- * says `tls: disabled`; every call bounded by the step's deadline). Redshift's SQL is not PostgreSQL's, so the
- * statements are this file's.
+ * says `tls: disabled`; every call bounded by the step's deadline). Redshift's server certificates are issued by ACM
+ * and chain to Amazon's root CAs (https://docs.aws.amazon.com/redshift/latest/mgmt/connecting-ssl-support.html), which
+ * the Node.js runtime's trust store holds, so no CA bundle is needed; ROTATION_TLS_CA_BUNDLE still applies. Redshift's
+ * SQL is not PostgreSQL's, so the statements are this file's.
  *
  * Passwords. Set as the MD5 form `md5<hex(md5(password || username))>` (redshift-password.ts), so the password never
  * appears in a statement, STL_QUERY or a log. The hash is inlined only after it matched its expected shape. Redshift
@@ -98,9 +100,9 @@ async function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind
 
 /** The PostgreSQL dialect's classification (same driver, same SQLSTATEs), in Redshift's words. */
 export function classify(err: unknown, during: string, kind?: SessionKind): RotationError {
+  if (err instanceof RotationError) return err;
   const wire = classifyWire(err, during);
   if (wire instanceof LoginFailedError) return new LoginFailedError('Redshift rejected the credential', wire.cause);
-  if (err instanceof RotationError) return err;
   if (kind === 'master' && wire.cause?.code === INSUFFICIENT_PRIVILEGE) {
     return new RotationError(ERROR_CODES.MASTER_NOT_PERMITTED,
       `Redshift refused ${during} to the master user: it needs CREATE USER, ALTER USER and each privilege and role of the original user with the right to grant it`, wire.cause);
