@@ -1,4 +1,6 @@
+import { once } from 'events';
 import * as fs from 'fs';
+import * as net from 'net';
 import { MongoClient, MongoClientOptions, MongoServerError } from 'mongodb';
 import { DocumentDbServer } from './support/documentdb-server';
 
@@ -72,9 +74,12 @@ describe('DocumentDbServer with TLS', () => {
   test('SCRAM-SHA-256 is negotiated by default and logs in over TLS', async () => {
     const before = server.logins().length;
     await expect(adminCommand(server, app, { ping: 1 })).resolves.toMatchObject({ ok: 1 });
-    expect(server.logins().slice(before)).toEqual([
-      { user: 'app', db: 'admin', mechanism: 'SCRAM-SHA-256', tls: true, connectionId: expect.any(Number) },
-    ]);
+    const [login] = server.logins().slice(before);
+    expect(login).toEqual({ user: 'app', db: 'admin', mechanism: 'SCRAM-SHA-256', tls: true, connectionId: expect.any(Number) });
+    // The connection's handshake came as a legacy OP_QUERY ismaster; the login and the commands as OP_MSG (the
+    // driver's connect() pings once to prove the credentials, then the test's own ping).
+    expect(server.commands().filter((c) => c.connectionId === login.connectionId).map((c) => `${c.opCode} ${c.command}`))
+      .toEqual(['OP_QUERY ismaster', 'OP_MSG saslStart', 'OP_MSG saslContinue', 'OP_MSG ping', 'OP_MSG ping']);
   });
 
   test('SCRAM-SHA-1 logs in when asked for, and by default for a user that has only SHA-1 (DocumentDB 4.0)', async () => {
@@ -237,18 +242,25 @@ describe('DocumentDbServer when frozen', () => {
     expect(server.logins()).toEqual([]);
   });
 
-  test('a connected client\'s command times out, and stop() still ends every connection', async () => {
-    const client = new MongoClient(server.uri(), { ...CLIENT_OPTIONS, socketTimeoutMS: 1_000 });
-    try {
-      await client.connect();
+  test('a connected client\'s command times out at its socket timeout', async () => {
+    await withClient(server.uri(), async (client) => {
+      await client.db('admin').command({ ping: 1 });
       server.freeze();
       const error = await failure(client.db('admin').command({ ping: 1 }));
       expect(error.name).toBe('MongoNetworkTimeoutError');
-      expect(server.openConnections).toBeGreaterThan(0);
-    } finally {
-      await server.stop();
-      await client.close();
-    }
+    }, { socketTimeoutMS: 1_000 });
+  });
+
+  test('stop() ends connections that would stay open forever', async () => {
+    server.freeze();
+    // A raw TCP peer never gives up by itself: stop() resolves only if the server closes it.
+    const raw = net.connect(server.port, server.host);
+    raw.on('error', () => undefined);
+    await once(raw, 'connect');
+    const closed = once(raw, 'close');
+    expect(server.openConnections).toBe(1);
+    await server.stop();
+    await closed;
     expect(server.openConnections).toBe(0);
   });
 });

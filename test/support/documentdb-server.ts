@@ -8,7 +8,7 @@ import { ObjectId } from 'bson';
 import { CommandContext, CommandRecord, ConnectionState, LoginRecord, runCommand, ServerIdentity } from './documentdb/commands';
 import { ScramMechanism } from './documentdb/scram';
 import { RoleRef, StoredUserInfo, UserStore } from './documentdb/users';
-import { encodeReply, MessageReader, parseMessage } from './documentdb/wire';
+import { encodeReply, MessageReader, OP_QUERY, parseMessage } from './documentdb/wire';
 import { createTestCertificates, TestCertificates } from './tls';
 
 export type { CommandRecord, LoginRecord } from './documentdb/commands';
@@ -248,6 +248,7 @@ export class DocumentDbServer {
             connectionId: conn.id,
             authenticatedAs: [...conn.users].map(([db, user]) => `${user}@${db}`),
             ok: reply.ok === 1,
+            opCode: request.opCode === OP_QUERY ? 'OP_QUERY' : 'OP_MSG',
             ...(reply.ok === 1 ? {} : { code: reply.code as number }),
           });
           if (!request.noReply) socket.write(encodeReply(request, this.nextReplyId++, reply));

@@ -36,6 +36,8 @@ export interface CommandRecord {
   readonly authenticatedAs: string[];
   readonly ok: boolean;
   readonly code?: number;
+  /** The opcode that carried it: the driver's first handshake on a connection is OP_QUERY, the rest OP_MSG. */
+  readonly opCode: 'OP_QUERY' | 'OP_MSG';
 }
 
 /** Per-connection state. */
