@@ -288,6 +288,25 @@ describe('DocumentDbServer without TLS', () => {
     }
   });
 
+  test('offers only SCRAM-SHA-1 when asked to, as DocumentDB 4.0 does', async () => {
+    const server = await DocumentDbServer.start({ tls: false, mechanisms: ['SCRAM-SHA-1'] });
+    try {
+      // The driver asks which mechanisms the user has and picks SCRAM-SHA-1.
+      await withClient(server.uri(), async (client) => {
+        await client.db('admin').command({ createUser: 'svc', pwd: 'svc-password-1', roles: [] });
+        await expect(client.db('admin').command({ createUser: 'svc2', pwd: 'svc-password-2', roles: [], mechanisms: ['SCRAM-SHA-256'] }))
+          .rejects.toMatchObject({ code: 2, codeName: 'BadValue' });
+      });
+      expect(server.user('svc')!.mechanisms).toEqual(['SCRAM-SHA-1']);
+      expect(server.logins().map((l) => l.mechanism)).toEqual(['SCRAM-SHA-1']);
+      const sha256 = `${server.uri({ username: 'svc', password: 'svc-password-1' })}&authMechanism=SCRAM-SHA-256`;
+      await expect(withClient(sha256, (c) => c.db('admin').command({ ping: 1 })))
+        .rejects.toMatchObject({ code: 334, codeName: 'MechanismUnavailable' });
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('reports the configured wire version, e.g. 13 for DocumentDB 5.0', async () => {
     const server = await DocumentDbServer.start({ tls: false, maxWireVersion: 13 });
     try {

@@ -44,6 +44,11 @@ export interface DocumentDbServerOptions {
   readonly replicaSetName?: string;
   /** Default 7 (DocumentDB 4.0); 13 for DocumentDB 5.0. */
   readonly maxWireVersion?: number;
+  /**
+   * The SCRAM mechanisms the server offers, and gives users whose createUser names none. Default both, like
+   * DocumentDB 5.0.1 and later; `['SCRAM-SHA-1']` is DocumentDB 4.0, which has no SCRAM-SHA-256.
+   */
+  readonly mechanisms?: readonly ScramMechanism[];
   /** Users besides the master user. */
   readonly users?: readonly DocumentDbUserSeed[];
 }
@@ -87,7 +92,7 @@ export class DocumentDbServer {
   /** A `root` user on `admin` with a random password, like a cluster's master user. */
   readonly master: { readonly username: string; readonly password: string };
 
-  private readonly store = new UserStore();
+  private readonly store: UserStore;
   private readonly loginLog: LoginRecord[] = [];
   private readonly commandLog: CommandRecord[] = [];
   private readonly failures: Error[] = [];
@@ -110,6 +115,7 @@ export class DocumentDbServer {
     this.tls = certificates !== undefined;
     this.caCertPath = certificates?.caCertPath;
     this.caCertPem = certificates?.caCertPem;
+    this.store = new UserStore(options.mechanisms);
     this.master = { username: 'master', password: randomBytes(18).toString('base64url') };
     this.store.create('admin', this.master.username, this.master.password, [{ role: 'root', db: 'admin' }]);
     for (const seed of options.users ?? []) {

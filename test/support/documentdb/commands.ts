@@ -1,7 +1,7 @@
 import { Document, ObjectId } from 'bson';
 import { authenticationFailed, CommandFailure } from './errors';
 import {
-  finishConversation, isScramMechanism, parseClientFirst, SCRAM_MECHANISMS, ScramConversation, ScramMechanism,
+  finishConversation, isScramMechanism, parseClientFirst, ScramConversation, ScramMechanism,
   startConversation,
 } from './scram';
 import { checkRoleExists, isUserAdminOn, RoleRef, UserStore } from './users';
@@ -151,7 +151,7 @@ function helloReply(ctx: CommandContext, body: Document, command: 'hello' | 'isM
       const db = body.saslSupportedMechs.slice(0, dot);
       const user = body.saslSupportedMechs.slice(dot + 1);
       // MongoDB leaves the field out for a user it does not know.
-      const mechanisms = SCRAM_MECHANISMS.filter((m) => ctx.store.credential(db, user, m) !== undefined);
+      const mechanisms = ctx.store.supported.filter((m) => ctx.store.credential(db, user, m) !== undefined);
       if (mechanisms.length > 0) reply.saslSupportedMechs = mechanisms;
     }
   }
@@ -166,7 +166,7 @@ function buildInfo(identity: ServerIdentity): Document {
 function saslStart(ctx: CommandContext, conn: ConnectionState, db: string, body: Document): Document {
   conn.conversation = undefined;
   const mechanism = body.mechanism;
-  if (!isScramMechanism(mechanism)) {
+  if (!isScramMechanism(mechanism) || !ctx.store.supported.includes(mechanism)) {
     throw new CommandFailure('MechanismUnavailable',
       `Received authentication for mechanism ${String(mechanism).slice(0, 32)} which is not enabled`);
   }
@@ -243,6 +243,7 @@ function updateUser(ctx: CommandContext, conn: ConnectionState, db: string, body
   const mechanisms = mechanismsArg(body);
   if (roles) ctx.store.setRoles(db, name, roles);
   if (password !== undefined) ctx.store.setPassword(db, name, password, mechanisms);
+  else if (mechanisms) ctx.store.restrictMechanisms(db, name, mechanisms);
   return { ok: 1 };
 }
 

@@ -67,22 +67,36 @@ export function uniqueRoles(roles: readonly RoleRef[]): RoleRef[] {
 export class UserStore {
   private readonly users = new Map<string, StoredUser>();
 
+  /** `supported`: the mechanisms the server offers, and that a user gets when createUser names none. */
+  constructor(readonly supported: readonly ScramMechanism[] = SCRAM_MECHANISMS) {
+    if (supported.length === 0) throw new Error('A server needs at least one SCRAM mechanism');
+  }
+
   has(db: string, user: string): boolean {
     return this.users.has(key(db, user));
   }
 
-  create(db: string, user: string, password: string, roles: readonly RoleRef[], mechanisms: readonly ScramMechanism[] = SCRAM_MECHANISMS): void {
+  create(db: string, user: string, password: string, roles: readonly RoleRef[], mechanisms: readonly ScramMechanism[] = this.supported): void {
     if (this.has(db, user)) throw new CommandFailure('Location51003', `User "${user}@${db}" already exists`);
     roles.forEach(checkRoleExists);
     this.users.set(key(db, user), {
-      userId: new UUID(), user, db, roles: uniqueRoles(roles), credentials: credentialsFor(user, password, mechanisms),
+      userId: new UUID(), user, db, roles: uniqueRoles(roles), credentials: this.credentialsFor(user, password, mechanisms),
     });
   }
 
   /** Replaces the password (keeping the user's mechanisms unless others are given). */
   setPassword(db: string, user: string, password: string, mechanisms?: readonly ScramMechanism[]): void {
     const stored = this.get(db, user);
-    stored.credentials = credentialsFor(user, password, mechanisms ?? [...stored.credentials.keys()]);
+    stored.credentials = this.credentialsFor(user, password, mechanisms ?? [...stored.credentials.keys()]);
+  }
+
+  /** Without a new password, mechanisms can only be taken away (MongoDB cannot derive a credential without it). */
+  restrictMechanisms(db: string, user: string, mechanisms: readonly ScramMechanism[]): void {
+    const stored = this.get(db, user);
+    if (mechanisms.length === 0 || !mechanisms.every((m) => stored.credentials.has(m))) {
+      throw new CommandFailure('BadValue', 'mechanisms field must be a subset of previously set mechanisms');
+    }
+    stored.credentials = new Map([...stored.credentials].filter(([m]) => mechanisms.includes(m)));
   }
 
   setRoles(db: string, user: string, roles: readonly RoleRef[]): void {
@@ -147,6 +161,14 @@ export class UserStore {
     };
   }
 
+  private credentialsFor(user: string, password: string, mechanisms: readonly ScramMechanism[]): Map<ScramMechanism, ScramCredential> {
+    if (password.length === 0) throw new CommandFailure('BadValue', 'User passwords must not be empty');
+    if (mechanisms.length === 0) throw new CommandFailure('BadValue', 'mechanisms field must not be empty');
+    const unsupported = mechanisms.find((m) => !this.supported.includes(m));
+    if (unsupported) throw new CommandFailure('BadValue', `Unsupported authentication mechanism: ${unsupported}`);
+    return new Map(mechanisms.map((m) => [m, deriveCredential(m, user, password)]));
+  }
+
   private get(db: string, user: string): StoredUser {
     const stored = this.users.get(key(db, user));
     if (!stored) throw new CommandFailure('UserNotFound', `Could not find user "${user}" for db "${db}"`);
@@ -154,11 +176,6 @@ export class UserStore {
   }
 }
 
-function credentialsFor(user: string, password: string, mechanisms: readonly ScramMechanism[]): Map<ScramMechanism, ScramCredential> {
-  if (password.length === 0) throw new CommandFailure('BadValue', 'User passwords must not be empty');
-  if (mechanisms.length === 0) throw new CommandFailure('BadValue', 'mechanisms field must not be empty');
-  return new Map(mechanisms.map((m) => [m, deriveCredential(m, user, password)]));
-}
 
 function toInfo(stored: StoredUser): StoredUserInfo {
   return {
