@@ -288,6 +288,25 @@ describe('DocumentDbServer without TLS', () => {
     }
   });
 
+  test('closes a connection that sends bytes that are not a message, and keeps serving others', async () => {
+    const server = await DocumentDbServer.start({ tls: false });
+    try {
+      const raw = net.connect(server.port, server.host);
+      raw.on('error', () => undefined);
+      await once(raw, 'connect');
+      const closed = once(raw, 'close');
+      // A length field far beyond maxMessageSizeBytes: the server must not wait to buffer it.
+      const header = Buffer.alloc(16);
+      header.writeInt32LE(0x7fffffff, 0);
+      raw.write(header);
+      await closed;
+      expect(server.connectionFailures().map((e) => e.message)).toEqual(['invalid message length 2147483647']);
+      await expect(withClient(server.uri(), (c) => c.db('admin').command({ ping: 1 }))).resolves.toMatchObject({ ok: 1 });
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('offers only SCRAM-SHA-1 when asked to, as DocumentDB 4.0 does', async () => {
     const server = await DocumentDbServer.start({ tls: false, mechanisms: ['SCRAM-SHA-1'] });
     try {
