@@ -111,7 +111,9 @@ export function clientOptions(login: DatabaseLogin, ctx: StepContext, budgetMs: 
 }
 
 async function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind = 'application'): Promise<DatabaseSession> {
-  const budget = ctx.deadline.budget('DocumentDB connect');
+  // the driver's own bounds end a little before the deadline's guard, so its error (which tells a TLS failure from a
+  // silent server) arrives first; the guard still ends the call should the driver not
+  const budget = Math.max(50, Math.floor(ctx.deadline.budget('DocumentDB connect') * 0.9));
   const client = new MongoClient(connectionString(login), clientOptions(login, ctx, budget));
   // a monitor's socket error must not become an unhandled event; the next command reports it
   client.on('error', () => undefined);
