@@ -1,7 +1,7 @@
 import { documentdb } from '../../../lambda/engines/documentdb';
 import { alternatingUsers, singleUser } from '../../../lambda/kit/database';
 import { Deadline } from '../../../lambda/kit/deadline';
-import type { DatabaseCredential, DatabaseLogin, StepContext } from '../../../lambda/kit/types';
+import type { DatabaseCredential, DatabaseLogin, DatabaseSession, StepContext } from '../../../lambda/kit/types';
 import { ENV } from '../../../src/private/contract';
 import { DocumentDbServer, ScramMechanism } from '../../support/documentdb-server';
 
@@ -38,6 +38,17 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
     await server?.stop();
   });
 
+  // every session a test opens is closed even when the test fails half way, so no client outlives its test
+  const opened: DatabaseSession[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+  async function open(...args: Parameters<typeof documentdb.connect>): Promise<DatabaseSession> {
+    const session = await documentdb.connect(...args);
+    opened.push(session);
+    return session;
+  }
+
   const ctx = (env: NodeJS.ProcessEnv = { [ENV.TLS_CA_BUNDLE]: server.caCertPath }, callTimeoutMs = 20_000): StepContext => ({
     secretArn: 'arn', token: 't', deadline: new Deadline(() => 60_000, callTimeoutMs), secrets: undefined as never, env,
   });
@@ -54,7 +65,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
 
   test('logs in over verified TLS with the mechanism the server offers', async () => {
     const user = newUser('Start-pw-1');
-    const session = await documentdb.connect(login(user, 'Start-pw-1'), ctx());
+    const session = await open(login(user, 'Start-pw-1'), ctx());
     await session.probe('ping');
     await session.close();
     const logins = server.logins().filter((l) => l.user === user);
@@ -64,7 +75,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
 
   test('the user changes its own password; the new one logs in, the old one no longer', async () => {
     const user = newUser('Start-pw-1');
-    const session = await documentdb.connect(login(user, 'Start-pw-1'), ctx());
+    const session = await open(login(user, 'Start-pw-1'), ctx());
     await session.setOwnPassword(user, 'Next-pw-22');
     await session.close();
     expect(server.verifyPassword(user, 'admin', 'Next-pw-22')).toBe(true);
@@ -80,7 +91,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
 
   test('the master creates the clone with the original\'s roles', async () => {
     const user = newUser('Start-pw-1');
-    const master = await documentdb.connect(masterLogin(), ctx(), 'master');
+    const master = await open(masterLogin(), ctx(), 'master');
     expect(await master.upsertAlternate(`${user}_clone`, user, 'Clone-pw-1')).toBe('created');
     await master.checkAlternate(user, `${user}_clone`);
     await master.close();
@@ -91,7 +102,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
   test('an existing clone gets the original\'s roles again and a new password; the roles it has stay', async () => {
     const user = newUser('Start-pw-1');
     server.addUser({ user: `${user}_clone`, password: 'Old-clone-1', roles: [APP_ROLES[1]] });
-    const master = await documentdb.connect(masterLogin(), ctx(), 'master');
+    const master = await open(masterLogin(), ctx(), 'master');
     await expect(master.checkAlternate(user, `${user}_clone`)).rejects.toMatchObject({ code: 'PRIVILEGES_OUT_OF_SYNC' });
     expect(await master.upsertAlternate(`${user}_clone`, user, 'Clone-pw-2')).toBe('updated');
     await master.checkAlternate(user, `${user}_clone`);
@@ -105,7 +116,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
   test('a clone with a role the original lacks is refused before any change', async () => {
     const user = newUser('Start-pw-1');
     server.addUser({ user: `${user}_clone`, password: 'Old-clone-1', roles: [...APP_ROLES, { role: 'root', db: 'admin' }] });
-    const master = await documentdb.connect(masterLogin(), ctx(), 'master');
+    const master = await open(masterLogin(), ctx(), 'master');
     await expect(master.upsertAlternate(`${user}_clone`, user, 'Clone-pw-3')).rejects.toMatchObject({ code: 'CONFUSED_DEPUTY' });
     await expect(master.assertAlternateOf(`${user}_clone`, user)).rejects.toMatchObject({ code: 'CONFUSED_DEPUTY' });
     await master.close();
@@ -113,7 +124,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
   });
 
   test('an original that does not exist is refused and nothing is created', async () => {
-    const master = await documentdb.connect(masterLogin(), ctx(), 'master');
+    const master = await open(masterLogin(), ctx(), 'master');
     await expect(master.upsertAlternate('ghost_clone', 'ghost', 'Clone-pw-4')).rejects.toMatchObject({ code: 'CONFUSED_DEPUTY' });
     await master.close();
     expect(server.user('ghost_clone')).toBeUndefined();
@@ -122,7 +133,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
   test('a "master" without user-administration rights is MASTER_NOT_PERMITTED', async () => {
     const user = newUser('Start-pw-1');
     const weak = newUser('Weak-pw-1');
-    const session = await documentdb.connect(login(weak, 'Weak-pw-1'), ctx(), 'master');
+    const session = await open(login(weak, 'Weak-pw-1'), ctx(), 'master');
     await expect(session.upsertAlternate(`${user}_clone`, user, 'Clone-pw-5')).rejects.toMatchObject({ code: 'MASTER_NOT_PERMITTED', cause: { code: '13' } });
     await session.close();
   });
@@ -151,7 +162,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
       frozen.addUser({ user, password: 'Start-pw-1', roles: APP_ROLES });
       const context = ctx({ [ENV.TLS_CA_BUNDLE]: frozen.caCertPath }, 1_500);
       const l = { ...login(user, 'Start-pw-1'), port: frozen.port };
-      const session = await documentdb.connect(l, context);
+      const session = await open(l, context);
       frozen.freeze();
       const started = Date.now();
       await expect(session.setOwnPassword(user, 'Next-pw-22')).rejects.toMatchObject({ code: 'TIMEOUT' });
@@ -170,7 +181,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
     const collect = (p: Promise<unknown>) => p.then(() => failures.push(new Error('resolved')), (e) => failures.push(e));
     await collect(documentdb.connect(login(user, 'Canary-pw-Wrong'), ctx()));
     await collect(documentdb.connect(login(user, 'Canary-pw-Original'), ctx({}, 3_000)));
-    const weak = await documentdb.connect(login(user, 'Canary-pw-Original'), ctx(), 'master');
+    const weak = await open(login(user, 'Canary-pw-Original'), ctx(), 'master');
     await collect(weak.upsertAlternate(`${user}_clone`, user, 'Canary-pw-Clone'));
     await weak.close();
     expect(failures).toHaveLength(3);
@@ -188,7 +199,7 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
     const bad = engine.parse(json({ directConnection: 'yes' }), 'current');
     await expect(documentdb.connect(bad, ctx())).rejects.toMatchObject({ code: 'INVALID_SECRET_VALUE' });
     const direct = engine.parse(json({ directConnection: true }), 'current');
-    const session = await documentdb.connect(direct, ctx());
+    const session = await open(direct, ctx());
     await session.probe('ping');
     await session.close();
   });
