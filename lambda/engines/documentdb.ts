@@ -107,6 +107,8 @@ export function clientOptions(login: DatabaseLogin, ctx: StepContext, budgetMs: 
     maxPoolSize: 1,
     minPoolSize: 0,
     appName: 'cdk-secrets-platform-rotation',
+    // the driver's own logging stays off whatever MONGODB_LOG_* says: it would write hosts, users and replies
+    mongodbLogComponentSeverities: { default: 'off', command: 'off', topology: 'off', serverSelection: 'off', connection: 'off', client: 'off' },
   };
 }
 

@@ -192,6 +192,25 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
     }
   });
 
+  test('the driver logs nothing, even when MONGODB_LOG_ALL asks it to', async () => {
+    const user = newUser('Canary-pw-Log');
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    process.env.MONGODB_LOG_ALL = 'debug';
+    try {
+      const session = await open(login(user, 'Canary-pw-Log'), ctx());
+      await session.setOwnPassword(user, 'Canary-pw-Next');
+      await session.close();
+    } finally {
+      delete process.env.MONGODB_LOG_ALL;
+      spy.mockRestore();
+    }
+    expect(written).toEqual([]);
+  });
+
   test('directConnection must be a boolean; true connects without discovery', async () => {
     const user = newUser('Start-pw-1');
     const engine = singleUser(documentdb);
