@@ -1,5 +1,6 @@
 /**
- * Bundle size and cold load of every rotation function: what each cold start pays before the first step runs.
+ * Bundle size and cold load of every bundled function (the rotators and the overdue check): what each cold start pays
+ * before the first step runs.
  *
  *   npx ts-node --transpile-only --project bench/tsconfig.json bench/bundles.ts [runs]
  *
@@ -15,7 +16,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
-import { FUNCTION_IDS } from '../src/private/contract';
+import { FUNCTION_IDS, MONITORING_FUNCTION_IDS } from '../src/private/contract';
 
 const ROOT = path.join(__dirname, '..');
 const ASSETS = path.join(ROOT, 'assets');
@@ -58,7 +59,7 @@ function medianLoads(files: string[]): number[] {
 }
 
 function main(): void {
-  const ids = Object.values(FUNCTION_IDS);
+  const ids: string[] = [...Object.values(FUNCTION_IDS), ...Object.values(MONITORING_FUNCTION_IDS)];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bundles-'));
   try {
     const empty = path.join(dir, 'empty.js');
