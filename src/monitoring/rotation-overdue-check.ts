@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, Aws, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -15,9 +15,9 @@ import { MONITORING_FUNCTION_IDS, OVERDUE_ENV } from '../private/contract';
 import { encryptedDeadLetterQueue } from '../private/dead-letter-queue';
 import { addKeyStatement } from '../private/key-policy';
 import { addNagSuppressions } from '../private/nag-suppressions';
-import { deadLetterQueueKeyStatement, logGroupKeyStatement } from '../private/rotation-function-policy';
+import { deadLetterQueueKeyStatement, logGroupKeyStatement, networkInterfaceStatements } from '../private/rotation-function-policy';
 import { physicalFunctionName } from '../private/rotation-function-settings';
-import { NO_ROUTE_WARNING_ID, checkRouteToSecretsManager } from '../private/route-check';
+import { addRouteCheck } from '../private/route-check';
 import { IRotationFunction } from '../rotation/rotation-function';
 
 /**
@@ -208,7 +208,6 @@ export class RotationOverdueCheck extends Construct {
     });
     this.lambdaFunction.node.addDependency(policy);
 
-    const anyNetworkInterface = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:network-interface/*`;
     policy.addStatements(
       new iam.PolicyStatement({ sid: 'ListSecrets', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
       new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
@@ -225,26 +224,11 @@ export class RotationOverdueCheck extends Construct {
     const reasons = ['Resource::* only for actions without resource-level permissions: secretsmanager:ListSecrets, '
       + 'xray:PutTraceSegments, xray:PutTelemetryRecords' + (props.vpc ? ', ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets.' : '.')];
     if (props.vpc) {
-      policy.addStatements(
-        new iam.PolicyStatement({ sid: 'DescribeNetworkInterfaces', actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
-        new iam.PolicyStatement({
-          sid: 'ManageNetworkInterfaces',
-          actions: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-          resources: [anyNetworkInterface],
-        }),
-        new iam.PolicyStatement({
-          sid: 'CreateNetworkInterfacesInOwnSubnetsAndSecurityGroups',
-          actions: ['ec2:CreateNetworkInterface'],
-          resources: [
-            ...props.vpc.selectSubnets(props.vpcSubnets).subnetIds.map((sid) => `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:*:subnet/${sid}`),
-            ...this.lambdaFunction.connections.securityGroups.map((sg) => `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:*:security-group/${sg.securityGroupId}`),
-          ],
-        }),
-      );
-      findings.push('Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*');
-      reasons.push('ec2 on network-interface/*: Lambda creates and deletes the function\'s network interfaces with its role; '
-        + 'their ids are not known in advance. Subnets and security groups are named by id (any account, for shared VPCs).');
-      findings.push({ regex: '/^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:\\*:(subnet|security-group)\\/.+$/' });
+      const network = networkInterfaceStatements(props.vpc.selectSubnets(props.vpcSubnets).subnetIds,
+        this.lambdaFunction.connections.securityGroups.map((sg) => sg.securityGroupId));
+      policy.addStatements(...network.statements);
+      findings.push(...network.findings);
+      reasons.push(...network.reasons);
     } else {
       addNagSuppressions(this.lambdaFunction.node.defaultChild as lambda.CfnFunction, ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'].map((pack) => ({
         id: `${pack}-LambdaInsideVPC`,
@@ -268,15 +252,8 @@ export class RotationOverdueCheck extends Construct {
         : [],
     });
 
-    const vpc = props.vpc;
-    if (vpc) {
-      this.node.addValidation({
-        validate: () => {
-          const result = checkRouteToSecretsManager({ owner, scope: this, vpc, vpcSubnets: props.vpcSubnets });
-          if (result.warning) Annotations.of(this.lambdaFunction).addWarningV2(NO_ROUTE_WARNING_ID, result.warning);
-          return result.error ? [result.error] : [];
-        },
-      });
+    if (props.vpc) {
+      addRouteCheck({ owner, scope: this, vpc: props.vpc, vpcSubnets: props.vpcSubnets }, this.lambdaFunction);
     }
   }
 

@@ -36,6 +36,58 @@ export function anySecretArn(): string {
   return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:*`;
 }
 
+/** A function's network-interface permissions in a VPC, with the cdk-nag findings and reasons of their wildcards. */
+export interface NetworkInterfaceStatements {
+  readonly statements: iam.PolicyStatement[];
+  readonly findings: Array<string | { regex: string }>;
+  readonly reasons: string[];
+}
+
+/**
+ * What Lambda needs of a function's role to place it in a VPC: describe (no resource-level permissions), create network
+ * interfaces only in the function's own subnets and security groups, and manage the interfaces it created.
+ */
+export function networkInterfaceStatements(subnetIds: string[], securityGroupIds: string[]): NetworkInterfaceStatements {
+  const partition = Aws.PARTITION;
+  const region = Aws.REGION;
+  const anyNetworkInterface = `arn:${partition}:ec2:${region}:${Aws.ACCOUNT_ID}:network-interface/*`;
+  return {
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'DescribeNetworkInterfaces',
+        actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'CreateNetworkInterfacesInOwnSubnetsAndSecurityGroups',
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [
+          anyNetworkInterface,
+          // the account is a wildcard so subnets and security groups shared from another account (shared VPCs) work;
+          // the ids pin them
+          ...subnetIds.map((id) => `arn:${partition}:ec2:${region}:*:subnet/${id}`),
+          ...securityGroupIds.map((id) => `arn:${partition}:ec2:${region}:*:security-group/${id}`),
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ManageNetworkInterfaces',
+        actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: [anyNetworkInterface],
+      }),
+    ],
+    findings: [
+      `Resource::${nagArn(anyNetworkInterface)}`,
+      { regex: '/^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:\\*:(subnet|security-group)\\/.+$/' },
+    ],
+    reasons: [
+      `ec2 on ${nagArn(anyNetworkInterface)}: Lambda creates and deletes the function's network `
+        + 'interfaces with its role; their ids are not known in advance (the account and region are pinned).',
+      'ec2:CreateNetworkInterface on the function\'s own subnets and security groups by id; the account '
+        + 'is a wildcard so subnets and security groups shared from another account (shared VPC) work.',
+    ],
+  };
+}
+
 /** How cdk-nag renders `arn:${Aws.PARTITION}:...` in its findings. */
 export function nagArn(arn: string): string {
   return arn
@@ -55,7 +107,6 @@ export function rotationFunctionPolicy(props: RotationFunctionPolicyProps): Rota
   const account = Aws.ACCOUNT_ID;
   const anySecret = anySecretArn();
   const anyKey = `arn:${partition}:kms:${region}:${account}:key/*`;
-  const anyNetworkInterface = `arn:${partition}:ec2:${region}:${account}:network-interface/*`;
 
   const statements = [
     new iam.PolicyStatement({
@@ -115,35 +166,10 @@ export function rotationFunctionPolicy(props: RotationFunctionPolicyProps): Rota
   ];
 
   if (props.network) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'DescribeNetworkInterfaces',
-        actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'CreateNetworkInterfacesInOwnSubnetsAndSecurityGroups',
-        actions: ['ec2:CreateNetworkInterface'],
-        resources: [
-          anyNetworkInterface,
-          // the account is a wildcard so subnets and security groups shared from another account (shared VPCs) work;
-          // the ids pin them
-          ...props.network.subnetIds.map((id) => `arn:${partition}:ec2:${region}:*:subnet/${id}`),
-          ...props.network.securityGroupIds.map((id) => `arn:${partition}:ec2:${region}:*:security-group/${id}`),
-        ],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ManageNetworkInterfaces',
-        actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: [anyNetworkInterface],
-      }),
-    );
-    findings.push(`Resource::${nagArn(anyNetworkInterface)}`);
-    reasons.push(`ec2 on ${nagArn(anyNetworkInterface)}: Lambda creates and deletes the function's network `
-      + 'interfaces with its role; their ids are not known in advance (the account and region are pinned).');
-    findings.push({ regex: '/^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:\\*:(subnet|security-group)\\/.+$/' });
-    reasons.push('ec2:CreateNetworkInterface on the function\'s own subnets and security groups by id; the account '
-      + 'is a wildcard so subnets and security groups shared from another account (shared VPC) work.');
+    const network = networkInterfaceStatements(props.network.subnetIds, props.network.securityGroupIds);
+    statements.push(...network.statements);
+    findings.push(...network.findings);
+    reasons.push(...network.reasons);
   }
 
   for (const { statement, wildcardReason } of props.engineStatements) {

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 
@@ -162,4 +162,21 @@ function routeTableIdOf(subnet: ec2.ISubnet): string | undefined {
     // imported subnets without a route table id throw on access
     return undefined;
   }
+}
+
+/**
+ * Checks the route to Secrets Manager at synthesis (late, so endpoints and routes defined after the function, in any
+ * stack of the app, are seen): no route at all is an error; a route that may exist outside the app is a warning on
+ * `warnOn` (the Lambda function, so `Annotations.of(ancestor).acknowledgeWarning(...)` applies).
+ */
+export function addRouteCheck(input: RouteCheckInput, warnOn: IConstruct): void {
+  input.scope.node.addValidation({
+    validate: () => {
+      const result = checkRouteToSecretsManager(input);
+      if (result.warning) {
+        Annotations.of(warnOn).addWarningV2(NO_ROUTE_WARNING_ID, result.warning);
+      }
+      return result.error ? [result.error] : [];
+    },
+  });
 }

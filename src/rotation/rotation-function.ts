@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Annotations, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -26,7 +26,7 @@ import {
 import {
   MEMORY_SIZE_MB, RUNTIME_CA_BUNDLE, RotationFunctionSettings, conflictingSettings, physicalFunctionName, validateSettings,
 } from '../private/rotation-function-settings';
-import { NO_ROUTE_WARNING_ID, checkRouteToSecretsManager } from '../private/route-check';
+import { addRouteCheck } from '../private/route-check';
 
 /** Marks RotationFunction instances across copies of this library in one app. */
 const ROTATION_FUNCTION_SYMBOL = Symbol.for('cdk-secrets-platform.RotationFunction');
@@ -421,19 +421,8 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     addNagSuppressions(this.policy.node.defaultChild as iam.CfnManagedPolicy, [policy.wildcardSuppression]);
     addNagSuppressions(dlq.node.defaultChild as sqs.CfnQueue, [DEAD_LETTER_QUEUE_REDRIVE_SUPPRESSION]);
 
-    const vpc = props.vpc;
-    if (vpc) {
-      // late, so endpoints and routes defined after the function (in any stack of the app) are seen
-      this.node.addValidation({
-        validate: () => {
-          const result = checkRouteToSecretsManager({ owner, scope: this, vpc, vpcSubnets: props.vpcSubnets });
-          if (result.warning) {
-            // on the Lambda function, so Annotations.of(rotationFunction).acknowledgeWarning(...) (an ancestor) applies
-            Annotations.of(this.lambdaFunction).addWarningV2(NO_ROUTE_WARNING_ID, result.warning);
-          }
-          return result.error ? [result.error] : [];
-        },
-      });
+    if (props.vpc) {
+      addRouteCheck({ owner, scope: this, vpc: props.vpc, vpcSubnets: props.vpcSubnets }, this.lambdaFunction);
     }
   }
 
