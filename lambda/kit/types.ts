@@ -73,6 +73,11 @@ export interface DatabaseLogin {
   readonly username: string;
   readonly password: string;
   readonly tls: TlsMode;
+  /**
+   * The secret JSON the login came from (the application's or the master's), for connection options only one engine
+   * knows (DocumentDB's `directConnection`); absent for a login built without a secret.
+   */
+  readonly source?: SecretObject;
 }
 
 /** A parsed database secret: the login plus the rest of the JSON, which rotation carries over exactly as written. */

@@ -13,6 +13,10 @@ export const FUNCTION_IDS = {
   MYSQL_MULTI_USER: 'mysql-multi-user',
   MARIADB_SINGLE_USER: 'mariadb-single-user',
   MARIADB_MULTI_USER: 'mariadb-multi-user',
+  REDSHIFT_SINGLE_USER: 'redshift-single-user',
+  REDSHIFT_MULTI_USER: 'redshift-multi-user',
+  DOCUMENTDB_SINGLE_USER: 'documentdb-single-user',
+  DOCUMENTDB_MULTI_USER: 'documentdb-multi-user',
 } as const;
 
 export type FunctionId = typeof FUNCTION_IDS[keyof typeof FUNCTION_IDS];
@@ -233,6 +237,10 @@ export const BUNDLED_ENGINES = {
   [FUNCTION_IDS.MYSQL_MULTI_USER]: { family: 'mysql', scheme: ROTATION_SCHEMES.MULTI_USER },
   [FUNCTION_IDS.MARIADB_SINGLE_USER]: { family: 'mariadb', scheme: ROTATION_SCHEMES.SINGLE_USER },
   [FUNCTION_IDS.MARIADB_MULTI_USER]: { family: 'mariadb', scheme: ROTATION_SCHEMES.MULTI_USER },
+  [FUNCTION_IDS.REDSHIFT_SINGLE_USER]: { family: 'redshift', scheme: ROTATION_SCHEMES.SINGLE_USER },
+  [FUNCTION_IDS.REDSHIFT_MULTI_USER]: { family: 'redshift', scheme: ROTATION_SCHEMES.MULTI_USER },
+  [FUNCTION_IDS.DOCUMENTDB_SINGLE_USER]: { family: 'documentdb', scheme: ROTATION_SCHEMES.SINGLE_USER },
+  [FUNCTION_IDS.DOCUMENTDB_MULTI_USER]: { family: 'documentdb', scheme: ROTATION_SCHEMES.MULTI_USER },
 } as const satisfies { readonly [id in FunctionId]: BundledEngineRegistration };
 
 /** The engine families that have a bundled engine (each needs its construct-side family file). */

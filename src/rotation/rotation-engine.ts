@@ -117,9 +117,9 @@ const SECRET_ENGINE_VALUE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
  * What a rotation function rotates and how: the handler, the kind of secret (and database engines) it rotates,
  * whether it alternates users, the password policy it uses by default and the extra IAM permissions it needs.
  *
- * Bundled: PostgreSQL (and Aurora PostgreSQL), MySQL (and Aurora MySQL) and MariaDB, each single user and alternating
- * users. Secrets of the other families `SecretTemplate` writes (Redshift, DocumentDB, OAuth) have no bundled engine
- * yet: rotate them with `RotationEngine.custom(...)` and your own handler.
+ * Bundled: PostgreSQL (and Aurora PostgreSQL), MySQL (and Aurora MySQL), MariaDB, Amazon Redshift and Amazon
+ * DocumentDB, each single user and alternating users. OAuth secrets have no bundled engine yet: rotate them with
+ * `RotationEngine.custom(...)` and your own handler.
  */
 export class RotationEngine {
   /** PostgreSQL and Aurora PostgreSQL: the user in the secret changes its own password. */
@@ -148,6 +148,27 @@ export class RotationEngine {
    * account host, the original's grants), so the current credential keeps working.
    */
   public static readonly MARIADB_MULTI_USER = RotationEngine.bundled(FUNCTION_IDS.MARIADB_MULTI_USER);
+
+  /**
+   * Amazon Redshift (provisioned clusters and Redshift Serverless workgroups, `redshift`): the user in the secret changes
+   * its own password, sent as Redshift's MD5 hash, never in clear.
+   */
+  public static readonly REDSHIFT_SINGLE_USER = RotationEngine.bundled(FUNCTION_IDS.REDSHIFT_SINGLE_USER);
+
+  /**
+   * Amazon Redshift with alternating users: the master secret (`masterarn`, also a Redshift-managed admin secret)
+   * creates or updates a clone user and copies the original's privileges to it on every rotation.
+   */
+  public static readonly REDSHIFT_MULTI_USER = RotationEngine.bundled(FUNCTION_IDS.REDSHIFT_MULTI_USER);
+
+  /** Amazon DocumentDB (`mongo` or `docdb`): the user in the secret changes its own password (`updateUser`). */
+  public static readonly DOCUMENTDB_SINGLE_USER = RotationEngine.bundled(FUNCTION_IDS.DOCUMENTDB_SINGLE_USER);
+
+  /**
+   * Amazon DocumentDB (`mongo` or `docdb`) with alternating users: the master secret (`masterarn`, also a
+   * DocumentDB-managed master secret) creates or updates a clone user with the original's roles on every rotation.
+   */
+  public static readonly DOCUMENTDB_MULTI_USER = RotationEngine.bundled(FUNCTION_IDS.DOCUMENTDB_MULTI_USER);
 
   /**
    * An engine with your own handler code, run by the same hardened function and IAM policy.

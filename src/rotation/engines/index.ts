@@ -1,7 +1,9 @@
+import { DOCUMENTDB_FAMILY } from './documentdb';
 import { EngineFamily } from './engine-family';
 import { MARIADB_FAMILY } from './mariadb';
 import { MYSQL_FAMILY } from './mysql';
 import { POSTGRES_FAMILY } from './postgres';
+import { REDSHIFT_FAMILY } from './redshift';
 import { BundledEngineFamily } from '../../private/contract';
 
 /**
@@ -12,4 +14,6 @@ export const ENGINE_FAMILIES: { readonly [family in BundledEngineFamily]: Engine
   postgres: POSTGRES_FAMILY,
   mysql: MYSQL_FAMILY,
   mariadb: MARIADB_FAMILY,
+  redshift: REDSHIFT_FAMILY,
+  documentdb: DOCUMENTDB_FAMILY,
 };
