@@ -8,7 +8,7 @@ import { withEnv } from '../support/rotation-harness';
  * not be able to steer the objects a session opened with the master credential resolves, run more than a read-only
  * probe, or have a user that is merely named like a clone treated as one. The engine-neutral rules (control
  * characters, the master's transport, transport bound to AWSCURRENT, target checks in every step, fields carried over)
- * run for every engine in conformance.test.ts.
+ * run for every engine in the conformance suite (conformance/).
  */
 let f: PostgresRotationFixture;
 let master: { arn: string; username: string; password: string };

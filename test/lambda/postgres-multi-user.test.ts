@@ -1,7 +1,7 @@
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { PostgresRotationFixture, functionArn } from '../support/postgres-rotation-fixture';
 
-/** What only the alternating-users scheme does; the shared protocol is in conformance.test.ts. */
+/** What only the alternating-users scheme does; the shared protocol is in the conformance suite (conformance/). */
 const ID = 'postgres-multi-user';
 const ARN = functionArn(ID);
 let f: PostgresRotationFixture;

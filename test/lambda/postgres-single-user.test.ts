@@ -1,6 +1,6 @@
 import { PostgresRotationFixture, functionArn } from '../support/postgres-rotation-fixture';
 
-/** What only the single-user scheme does; the shared protocol is in conformance.test.ts. */
+/** What only the single-user scheme does; the shared protocol is in the conformance suite (conformance/). */
 const ARN = functionArn('postgres-single-user');
 let f: PostgresRotationFixture;
 

@@ -127,5 +127,5 @@ export const MARIADB_CONFORMANCE: ConformanceServerFactory<MariaDbConformanceSer
   start: (options) => MariaDbConformanceServer.start(options),
 };
 
-/** The name the conformance suite finds this engine's server by (test/lambda/conformance.test.ts). */
+/** The name the conformance suite finds this engine's server by (test/lambda/conformance/rows.ts). */
 export const CONFORMANCE_SERVER = MARIADB_CONFORMANCE;

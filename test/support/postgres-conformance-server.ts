@@ -107,5 +107,5 @@ export const POSTGRES_CONFORMANCE: ConformanceServerFactory<PostgresConformanceS
   start: (options) => PostgresConformanceServer.start(options),
 };
 
-/** The name the conformance suite finds this engine's server by (test/lambda/conformance.test.ts). */
+/** The name the conformance suite finds this engine's server by (test/lambda/conformance/rows.ts). */
 export const CONFORMANCE_SERVER = POSTGRES_CONFORMANCE;
