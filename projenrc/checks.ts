@@ -46,17 +46,15 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
   test.reset();
   test.spawn(systemDeps);
   if (bundle) test.spawn(bundle);
-  test.spawn(typecheck);
-  // the jsii compile proves src/ is a valid jsii surface
-  test.spawn(project.compileTask);
   // API.md is committed (as Construct Hub libraries do) and must match the compiled surface
   const docgenCheck = project.addTask('docgen:check', {
     description: 'Regenerate API.md and fail when the committed file was out of date',
     exec: 'node scripts/docgen-check.js',
   });
-  test.spawn(docgenCheck);
-  if (project.eslint) test.spawn(project.eslint.eslintTask);
-  test.spawn(integ);
+  // The checks are single-threaded: two lanes keep both cores busy. Lane 1 type-checks and lints; lane 2 proves src/ is
+  // a valid jsii surface (compile), that API.md matches it, and that the integ snapshots match the templates.
+  const lanes = [[typecheck.name, ...(project.eslint ? [project.eslint.eslintTask.name] : [])], [project.compileTask.name, docgenCheck.name, integ.name]];
+  test.exec(`node scripts/run-lanes.js ${lanes.map((lane) => `"${lane.join(' ')}"`).join(' ')}`);
   // two workers even on two cores: the long files wait on database servers more than they compute, and one worker
   // (jest's default there) leaves the conformance suite and everything else in one queue
   test.exec('node scripts/run-jest.js --maxWorkers=2', { receiveArgs: true });
