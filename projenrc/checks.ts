@@ -53,7 +53,10 @@ export function configureChecks(project: awscdk.AwsCdkConstructLibrary): void {
   });
   // The checks are single-threaded: two lanes keep both cores busy. Lane 1 type-checks and lints; lane 2 proves src/ is
   // a valid jsii surface (compile), that API.md matches it, and that the integ snapshots match the templates.
-  const lanes = [[typecheck.name, ...(project.eslint ? [project.eslint.eslintTask.name] : [])], [project.compileTask.name, docgenCheck.name, integ.name]];
+  const lanes = [
+    [typecheck.name, ...(project.eslint ? [project.eslint.eslintTask.name] : [])],
+    [project.compileTask.name, docgenCheck.name, integ.name],
+  ];
   test.exec(`node scripts/run-lanes.js ${lanes.map((lane) => `"${lane.join(' ')}"`).join(' ')}`);
   // two workers even on two cores: the long files wait on database servers more than they compute, and one worker
   // (jest's default there) leaves the conformance suite and everything else in one queue
