@@ -61,6 +61,7 @@ export const documentdb: DatabaseDialect = {
   defaultPasswordPolicy: defaultPasswordPolicy(DEFAULTS.excludeCharacters),
   // a user may read only its own entry with usersInfo; the original's roles are the master's to read
   alternateCheckedBy: 'master',
+  managedMasters: ['rds'],
   connect,
 };
 

@@ -74,4 +74,4 @@ export const MARIADB_FLAVOR: MysqlFlavor = {
   accountLocking: (version) => atLeast(version, 10, 4, 2),
 };
 
-export const mariadb: DatabaseDialect = mysqlDialect(MARIADB_FLAVOR);
+export const mariadb: DatabaseDialect = { ...mysqlDialect(MARIADB_FLAVOR), managedMasters: ['rds'] };

@@ -196,8 +196,8 @@ export function checkProbe(sql: string): void {
   }
 }
 
-/** The dialect of a flavor. */
-export function mysqlDialect(flavor: MysqlFlavor): DatabaseDialect {
+/** The dialect of a flavor; each flavor's file states the managed masters it accepts. */
+export function mysqlDialect(flavor: MysqlFlavor): Omit<DatabaseDialect, 'managedMasters'> {
   const defaults = DATABASE_ENGINE_DEFAULTS[flavor.family];
   return {
     family: flavor.family,

@@ -70,4 +70,4 @@ export const MYSQL_FLAVOR: MysqlFlavor = {
   accountLocking: (version) => atLeast(version, 5, 7, 6),
 };
 
-export const mysql: DatabaseDialect = mysqlDialect(MYSQL_FLAVOR);
+export const mysql: DatabaseDialect = { ...mysqlDialect(MYSQL_FLAVOR), managedMasters: ['rds'] };

@@ -43,6 +43,7 @@ export const postgres: DatabaseDialect = {
   cloneSuffix: CLONE_SUFFIX,
   defaultProbe: 'SELECT 1',
   defaultPasswordPolicy: defaultPasswordPolicy(DEFAULTS.excludeCharacters),
+  managedMasters: ['rds'],
   connect,
 };
 

@@ -68,6 +68,7 @@ export const redshift: DatabaseDialect = {
   defaultPasswordPolicy: defaultPasswordPolicy(DEFAULTS.excludeCharacters),
   // a user cannot read another user's grants in Redshift's views; the master can
   alternateCheckedBy: 'master',
+  managedMasters: ['redshift'],
   connect,
 };
 

@@ -231,7 +231,7 @@ export function alternatingUsers(dialect: DatabaseDialect): CredentialEngine<Dat
 
 /** The master's session for `target`'s server: refused before logging in when the master secret names another server. */
 async function masterSession(dialect: DatabaseDialect, target: DatabaseCredential, ctx: StepContext): Promise<DatabaseSession> {
-  const master = await resolveMaster(target, ctx, dialect.defaultDbname);
+  const master = await resolveMaster(target, ctx, dialect);
   assertSameServer(target, master, 'the master secret names another server');
   return dialect.connect(master, ctx, 'master').catch((err) => {
     if (err instanceof LoginFailedError) throw new LoginFailedError('The master credential does not log in', err.cause, ERROR_CODES.MASTER_LOGIN_FAILED);

@@ -115,6 +115,9 @@ export interface DatabaseSession {
   close(): Promise<void>;
 }
 
+/** Who manages a master secret that holds only `{username, password}`: the service whose API gives its host and port. */
+export type ManagedMasterKind = 'rds' | 'redshift';
+
 /** What an engine family supplies to the database schemes. */
 export interface DatabaseDialect {
   /** e.g. `postgres` */
@@ -135,6 +138,12 @@ export interface DatabaseDialect {
    * holds another's privileges itself, `master` when only the master can read another account's grants.
    */
   readonly alternateCheckedBy?: 'pending' | 'master';
+  /**
+   * The service-managed master secrets (`{username, password}` only, found by their tags) the engine accepts as
+   * `masterarn`: `rds` (RDS, Aurora and DocumentDB), `redshift` (provisioned Redshift and Redshift Serverless). A
+   * managed master of another kind is refused before any API call; a full database secret is always accepted.
+   */
+  readonly managedMasters: readonly ManagedMasterKind[];
   /** Opens a session; throws LoginFailedError when the server rejects the credential, other errors otherwise. */
   connect(login: DatabaseLogin, ctx: StepContext, kind?: SessionKind): Promise<DatabaseSession>;
 }
