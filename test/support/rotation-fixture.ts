@@ -4,6 +4,7 @@ import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand, Tag } 
 import type { ConformanceServer, ConformanceServerFactory } from './conformance-server';
 import { startAll, stopAll } from './lifecycle';
 import { LocalRds } from './local-rds';
+import { LocalRedshift } from './local-redshift';
 import { LocalSecretsManager, RotationOutcome } from './local-secrets-manager';
 import {
   ASSETS_DIR, BundledHandler, OutputCapture, lambdaContext, loadBundledHandler, setFaultHook, withEnv,
@@ -37,9 +38,15 @@ export interface FixtureUser {
 }
 
 /**
- * A real database server (any {@link ConformanceServer}) with verified TLS, the local Secrets Manager and RDS
- * endpoints, and every bundled handler registered as a rotation function under its function id, with all output
- * captured for the secret-material check (invariant 10).
+ * The Redshift endpoint started with each RDS endpoint by {@link RotationFixture.startParts}, found by the constructor:
+ * subclasses start the parts and pass the three they name to the constructor, and every fixture gets both endpoints.
+ */
+const redshiftBeside = new WeakMap<LocalRds, LocalRedshift>();
+
+/**
+ * A real database server (any {@link ConformanceServer}) with verified TLS, the local Secrets Manager, RDS and
+ * Redshift (with Redshift Serverless) endpoints, and every bundled handler registered as a rotation function under its
+ * function id, with all output captured for the secret-material check (invariant 10).
  */
 export class RotationFixture<S extends ConformanceServer = ConformanceServer> {
   public static async startOn<S extends ConformanceServer>(
@@ -49,15 +56,19 @@ export class RotationFixture<S extends ConformanceServer = ConformanceServer> {
     return new RotationFixture(server, sm, rds, options);
   }
 
-  /** The server and both endpoints; if one fails, the others are stopped (a test's afterAll has no fixture to stop them through). */
-  protected static startParts<S extends ConformanceServer>(
+  /** The server and the endpoints; if one fails, the others are stopped (a test's afterAll has no fixture to stop them through). */
+  protected static async startParts<S extends ConformanceServer>(
     factory: ConformanceServerFactory<S>, serverOptions: TestServerOptions,
   ): Promise<[S, LocalSecretsManager, LocalRds]> {
-    const starts = [factory.start(serverOptions), LocalSecretsManager.start({ maxRotationAttempts: 3 }), LocalRds.start()];
-    return startAll(starts) as Promise<[S, LocalSecretsManager, LocalRds]>;
+    const starts = [factory.start(serverOptions), LocalSecretsManager.start({ maxRotationAttempts: 3 }), LocalRds.start(), LocalRedshift.start()];
+    const [server, sm, rds, redshift] = await (startAll(starts) as Promise<[S, LocalSecretsManager, LocalRds, LocalRedshift]>);
+    redshiftBeside.set(rds, redshift);
+    return [server, sm, rds];
   }
 
   public readonly capture = new OutputCapture();
+  /** The local Redshift and Redshift Serverless endpoint (Redshift-managed admin secrets). */
+  public readonly redshift: LocalRedshift;
   /** Every password or token the tests made; none may appear in any output. */
   public readonly canaries = new Set<string>();
   /** Servers started with {@link startServer}, stopped with the fixture. */
@@ -70,6 +81,9 @@ export class RotationFixture<S extends ConformanceServer = ConformanceServer> {
     public readonly server: S, public readonly sm: LocalSecretsManager, public readonly rds: LocalRds, options: RotationFixtureOptions = {},
   ) {
     this.engine = options.engine;
+    const redshift = redshiftBeside.get(rds);
+    if (!redshift) throw new Error('the parts of a rotation fixture come from RotationFixture.startParts');
+    this.redshift = redshift;
     this.restoreEnv = withEnv({
       AWS_REGION: sm.region,
       AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
@@ -77,6 +91,9 @@ export class RotationFixture<S extends ConformanceServer = ConformanceServer> {
       AWS_SESSION_TOKEN: undefined,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
       AWS_ENDPOINT_URL_RDS: rds.endpoint,
+      // the SDK's service ids `Redshift` and `Redshift Serverless`, upper case, spaces as underscores
+      AWS_ENDPOINT_URL_REDSHIFT: redshift.endpoint,
+      AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS: redshift.endpoint,
       ROTATION_TLS_CA_BUNDLE: server.caCertPath,
       ROTATION_CALL_TIMEOUT_MS: '5000',
       ROTATION_PROBE_QUERY: undefined,
@@ -230,7 +247,7 @@ export class RotationFixture<S extends ConformanceServer = ConformanceServer> {
     setFaultHook(undefined);
     this.capture.stop();
     this.restoreEnv();
-    await stopAll([this.sm, this.rds, this.server, ...this.extraServers]);
+    await stopAll([this.sm, this.rds, this.redshift, this.server, ...this.extraServers]);
   }
 
   private async invokeWith(handler: BundledHandler, event: unknown, budgetMs?: number): Promise<void> {
