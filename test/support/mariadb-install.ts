@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { DataTemplate, dataDirIn, dataTemplate } from './data-template';
 import { usableInstallRoot } from './server-binaries';
 import { assertUserCanTraverse, findServerUser, isExecutableFile, runAsPrefix, ServerUser } from './server-user';
 
@@ -55,7 +56,7 @@ export interface ServerFiles {
 export function serverFiles(tempDir: string): ServerFiles {
   const file = (name: string) => path.join(tempDir, name);
   return {
-    dataDir: file('data'),
+    dataDir: dataDirIn(tempDir),
     errorLog: file('mariadb.log'),
     generalLog: file('general.log'),
     auditLog: file('audit.log'),
@@ -127,7 +128,20 @@ function superuserSql(password: string): string {
   ].join('\n');
 }
 
-/** mariadb-install-db into `<tempDir>/data`, as the server user, with the superuser's password set. */
+/**
+ * The data dir that servers on this install are copied from (see data-template.ts): mariadb-install-db runs once per
+ * process for each install and server user. `prefix` is the servers' temp dir prefix.
+ */
+export function mariadbDataTemplate(install: Install, prefix: string): Promise<DataTemplate> {
+  return dataTemplate({
+    prefix,
+    key: install.basedir, // the server user is part of every key; the install options (STORAGE_OPTIONS too) are fixed
+    user: install.user,
+    init: (dir, password) => initDataDir(install, dir, password),
+  });
+}
+
+/** mariadb-install-db into `<tempDir>/data` (a template's), as the server user, with the superuser's password set. */
 export async function initDataDir(install: Install, tempDir: string, password: string): Promise<void> {
   const { basedir, user } = install;
   const sqlFile = path.join(tempDir, 'superuser.sql');

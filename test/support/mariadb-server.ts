@@ -5,7 +5,10 @@ import * as net from 'net';
 import * as path from 'path';
 import * as mysql from 'mysql2';
 import * as mysqlPromise from 'mysql2/promise';
-import { initDataDir, Install, installFor, installOptions, serverEnv, ServerFiles, serverFiles, STORAGE_OPTIONS } from './mariadb-install';
+import { copyDataTemplate, DataTemplate } from './data-template';
+import {
+  Install, installFor, installOptions, mariadbDataTemplate, serverEnv, ServerFiles, serverFiles, STORAGE_OPTIONS,
+} from './mariadb-install';
 import { AuthorizedConnection, joinLogs, recordingSocket } from './mariadb-logs';
 import {
   launchOnFreePort, readPidFile, ServerProcess, signal, sleep, spawnLogged, sweepAbandonedDirs, terminate,
@@ -13,6 +16,7 @@ import {
 } from './server-process';
 import { createServerTls, ServerTls } from './server-tls';
 import { runAsPrefix } from './server-user';
+import { nativePasswordHash } from '../../lambda/engines/mysql-auth';
 
 export { MARIADB_INSTALL_ENTRIES } from './mariadb-install';
 export type { AuthorizedConnection } from './mariadb-logs';
@@ -50,7 +54,10 @@ interface Launched {
 interface ServerSetup {
   readonly install: Install;
   readonly tempDir: string;
+  /** The server's own superuser password, which replaces the template's once the server runs. */
   readonly password: string;
+  /** The superuser password the data dir was copied with. */
+  readonly templatePassword: string;
   readonly tls?: ServerTls;
   /** Connection ids of the harness's own connections, which authorizedConnections() leaves out. */
   readonly harnessIds: Set<number>;
@@ -79,7 +86,7 @@ export class MariaDbServer {
         portTaken: (tail) => /Address already in use/.test(tail),
         logPath: serverFiles(tempDir).errorLog,
         description: `MariaDB (${install.basedir})`,
-        redact: (text) => text.split(setup.password).join('<password>'),
+        redact: (text) => redactPasswords(text, setup),
       }, BIND_ADDRESS);
       return new MariaDbServer(setup, launched);
     });
@@ -201,6 +208,14 @@ export class MariaDbServer {
   }
 }
 
+/**
+ * The data dir that servers on this install are copied from (see data-template.ts). Exported for tests, which check
+ * that starts reuse it and that its password opens no server.
+ */
+export async function mariadbServerDataTemplate(options: Pick<MariaDbServerOptions, 'basedir'> = {}): Promise<DataTemplate> {
+  return mariadbDataTemplate(await installFor(options.basedir), TEMP_PREFIX);
+}
+
 /** The temp dir made ready for a start: data dir with the superuser's password, and the certificates. */
 async function prepare(
   install: Install, tempDir: string, options: MariaDbServerOptions, settings: string[],
@@ -213,15 +228,19 @@ async function prepare(
   const password = randomBytes(18).toString('base64url');
   // Independent steps; overlapping them saves a few hundred milliseconds per start.
   const tlsReady = options.tls === false ? undefined : createServerTls(tempDir, options.tls ?? {}, install.user, BIND_ADDRESS);
-  const dataReady = initDataDir(install, tempDir, password);
+  const dataReady = mariadbDataTemplate(install, TEMP_PREFIX).then(async (template) => {
+    await copyDataTemplate(template, tempDir, install.user);
+    return template;
+  });
   // Let both finish before a failure deletes the dir they write to.
   await Promise.allSettled([tlsReady, dataReady]);
   const tls = await tlsReady;
-  await dataReady;
+  const template = await dataReady;
   return {
     install,
     tempDir,
     password,
+    templatePassword: template.password,
     tls,
     harnessIds: new Set<number>(),
     requireTls: options.requireTls ?? false,
@@ -315,14 +334,36 @@ async function launch(setup: ServerSetup, port: number): Promise<Launched> {
     { cwd: tempDir, env: serverEnv(tempDir), logPath: files.errorLog });
   try {
     // Ready once the superuser logs in over TCP (with TLS verified when on), which is what every test needs.
-    const probeOptions = clientOptions({ port, tls: setup.tls, harnessIds: setup.harnessIds }, SUPERUSER, setup.password);
-    await waitUntilReady(child, 'mariadbd', () => probe(probeOptions), setup.readyTimeoutMs);
+    const templateLogin = clientOptions({ port, tls: setup.tls, harnessIds: setup.harnessIds }, SUPERUSER, setup.templatePassword);
+    await waitUntilReady(child, 'mariadbd', () => probe(templateLogin), setup.readyTimeoutMs);
+    await setSuperuserPassword(templateLogin, setup.password);
     return { port, child, serverPid: await readPidFile(files.pidFile) };
   } catch (err) {
     // With runuser the child is not mariadbd; the pid file names it once it got that far.
     await terminate(child, await readPidFile(files.pidFile).catch(() => child.pid), 'SIGKILL');
     throw err;
   }
+}
+
+/**
+ * Replaces the template's superuser password with the server's own on both root accounts, so that only
+ * `server.superuser.password` logs in. As the stored hash, and with this session's statements kept out of the
+ * general log: neither the password nor its hash is written anywhere.
+ */
+async function setSuperuserPassword(templateLogin: mysql.ConnectionOptions, password: string): Promise<void> {
+  const connection = await mysqlPromise.createConnection(templateLogin);
+  try {
+    await connection.query('SET SESSION sql_log_off = ON');
+    const hash = nativePasswordHash(password);
+    await connection.query(`ALTER USER 'root'@'localhost' IDENTIFIED BY PASSWORD '${hash}', 'root'@'%' IDENTIFIED BY PASSWORD '${hash}'`);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Hides both superuser passwords from text that goes into an error. */
+function redactPasswords(text: string, setup: ServerSetup): string {
+  return [setup.password, setup.templatePassword].reduce((redacted, secret) => redacted.split(secret).join('<password>'), text);
 }
 
 async function probe(options: mysql.ConnectionOptions): Promise<void> {

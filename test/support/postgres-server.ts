@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as tls from 'tls';
 import { promisify } from 'util';
 import { Client, ClientConfig, Pool } from 'pg';
+import { copyDataTemplate, DataTemplate, dataDirIn, dataTemplate } from './data-template';
 import { pathExists, usableInstallRoot } from './server-binaries';
 import {
   launchOnFreePort, readPidFile, ServerProcess, signal, spawnLogged, sweepAbandonedDirs, terminate, TestServerOptions,
@@ -14,6 +15,7 @@ import {
 } from './server-process';
 import { createServerTls, ServerTls } from './server-tls';
 import { assertUserCanTraverse, findServerUser, isExecutableFile, runAsPrefix, ServerUser } from './server-user';
+import { scramSha256Verifier } from '../../lambda/engines/postgres-scram';
 
 const execFileAsync = promisify(execFile);
 
@@ -84,18 +86,25 @@ export class PostgresServer {
     const [binaries] = await Promise.all([binariesFor(options.binDir), sweepPromise]);
     const serverUser = binaries.user;
     return withOwnedTempDir(TEMP_PREFIX, async (tempDir) => {
+      // The server's own: the template's is replaced by this one before start() returns.
       const password = randomBytes(18).toString('base64url');
       if (serverUser) await fs.promises.chown(tempDir, serverUser.uid, serverUser.gid);
       // Independent steps; overlapping them saves a few hundred milliseconds per start.
       const tlsReady = options.tls === false ? undefined : createServerTls(tempDir, options.tls ?? {}, serverUser, BIND_ADDRESS);
-      const clusterReady = initCluster(binaries, tempDir, password);
+      const clusterReady = templateFor(binaries).then(async (template) => {
+        await copyDataTemplate(template, tempDir, serverUser);
+        return template;
+      });
       // Let both finish before a failure deletes the dir they write to.
       await Promise.allSettled([tlsReady, clusterReady]);
       const serverTls = await tlsReady;
-      await clusterReady;
+      const template = await clusterReady;
       await writeConfig(tempDir, serverTls, options.requireTls ?? false, settings);
       const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-      const launched = await launch(binaries, tempDir, readyTimeoutMs, (port) => harnessConfig(port, password, serverTls));
+      const launched = await launch(binaries, tempDir, readyTimeoutMs, {
+        template: (port) => harnessConfig(port, template.password, serverTls),
+        own: password,
+      });
       return new PostgresServer({ binaries, tempDir, password, tls: serverTls, launched });
     });
   }
@@ -123,7 +132,7 @@ export class PostgresServer {
     this.caCertPem = props.tls?.certificates.caCertPem;
     this.binDir = props.binaries.binDir;
     this.version = props.binaries.version;
-    this.dataDir = dataDirOf(props.tempDir);
+    this.dataDir = dataDirIn(props.tempDir);
     this.logPath = logPathOf(props.tempDir);
     this.tls = props.tls;
     this.process = new ServerProcess({
@@ -191,6 +200,24 @@ export class PostgresServer {
   private connectionConfig(user: string, password: string, database: string): ClientConfig {
     return { ...harnessConfig(this.port, password, this.tls), user, database };
   }
+}
+
+/**
+ * The initialized cluster that servers on these binaries are copied from (see data-template.ts): initdb runs once
+ * per process for each binaries dir and server user. Exported for tests, which check that starts reuse it and that
+ * its password opens no server.
+ */
+export async function postgresDataTemplate(options: Pick<PostgresServerOptions, 'binDir'> = {}): Promise<DataTemplate> {
+  return templateFor(await binariesFor(options.binDir));
+}
+
+function templateFor(binaries: Binaries): Promise<DataTemplate> {
+  return dataTemplate({
+    prefix: TEMP_PREFIX,
+    key: binaries.binDir, // the server user is part of every key; the initdb options are fixed
+    user: binaries.user,
+    init: (dir, password) => initCluster(binaries, dir, password),
+  });
 }
 
 function binariesFor(requested: string | undefined): Promise<Binaries> {
@@ -300,21 +327,18 @@ async function serverVersion(binDir: string): Promise<string> {
   return match[1];
 }
 
-function dataDirOf(tempDir: string): string {
-  return path.join(tempDir, 'data');
-}
-
 function logPathOf(tempDir: string): string {
   return path.join(tempDir, 'postgres.log');
 }
 
+/** initdb into `<tempDir>/data` (a template's), with `password` as the superuser's. */
 async function initCluster(binaries: Binaries, tempDir: string, password: string): Promise<void> {
   const { user } = binaries;
   const pwfile = path.join(tempDir, 'pwfile');
   await fs.promises.writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   if (user) await fs.promises.chown(pwfile, user.uid, user.gid);
   const argv = [
-    path.join(binaries.binDir, 'initdb'), `--pgdata=${dataDirOf(tempDir)}`,
+    path.join(binaries.binDir, 'initdb'), `--pgdata=${dataDirIn(tempDir)}`,
     `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C',
     '--no-sync', // the cluster is thrown away, durability is irrelevant
   ];
@@ -333,7 +357,7 @@ async function initCluster(binaries: Binaries, tempDir: string, password: string
 async function writeConfig(
   tempDir: string, serverTls: ServerTls | undefined, requireTls: boolean, extraSettings: string[],
 ): Promise<void> {
-  const dataDir = dataDirOf(tempDir);
+  const dataDir = dataDirIn(tempDir);
   const settings = [
     `listen_addresses = ${quote(BIND_ADDRESS)}`,
     `unix_socket_directories = ${quote(tempDir)}`,
@@ -398,15 +422,24 @@ function verifiedTls(serverTls: ServerTls): tls.ConnectionOptions {
   return { ...base, checkServerIdentity: (_host, cert) => tls.checkServerIdentity(verifyName, cert) };
 }
 
+interface SuperuserPasswords {
+  /** The harness's connection with the template's password, which the server starts with. */
+  readonly template: (port: number) => ClientConfig;
+  /** The server's own, set before the server is handed out. */
+  readonly own: string;
+}
+
 function launch(
-  binaries: Binaries, tempDir: string, readyTimeoutMs: number, configFor: (port: number) => ClientConfig,
+  binaries: Binaries, tempDir: string, readyTimeoutMs: number, passwords: SuperuserPasswords,
 ): Promise<Launched> {
   return launchOnFreePort({
     start: async (port) => {
       const child = spawnServer(binaries, tempDir, port);
       try {
+        const config = passwords.template(port);
         // Short connect timeout: if another process took the port, notice postgres exiting soon.
-        await waitUntilReady(child, 'postgres', () => probeConnection({ ...configFor(port), connectionTimeoutMillis: 2_000 }), readyTimeoutMs);
+        await waitUntilReady(child, 'postgres', () => probeConnection({ ...config, connectionTimeoutMillis: 2_000 }), readyTimeoutMs);
+        await setSuperuserPassword(config, passwords.own);
         return { port, child, postmasterPid: await readPostmasterPid(tempDir) };
       } catch (err) {
         await terminate(child, await readPostmasterPid(tempDir).catch(() => child.pid), 'SIGINT');
@@ -421,9 +454,24 @@ function launch(
 }
 
 function spawnServer(binaries: Binaries, tempDir: string, port: number): ChildProcess {
-  const argv = [path.join(binaries.binDir, 'postgres'), '-D', dataDirOf(tempDir), '-p', String(port)];
+  const argv = [path.join(binaries.binDir, 'postgres'), '-D', dataDirIn(tempDir), '-p', String(port)];
   // Immediate shutdown (SIGQUIT) if this process dies without stop(): see runAsPrefix.
   return spawnLogged([...runAsPrefix(binaries.user, 'SIGQUIT'), ...argv], { cwd: tempDir, env: serverEnv(), logPath: logPathOf(tempDir) });
+}
+
+/**
+ * Replaces the template's superuser password with the server's own, so that only `server.superuser.password` logs
+ * in. As a SCRAM verifier: the password itself never reaches the server, its log or a statement a setting logs.
+ */
+async function setSuperuserPassword(templateConfig: ClientConfig, password: string): Promise<void> {
+  const client = new Client(templateConfig);
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${quote(scramSha256Verifier(password))}`);
+  } finally {
+    await client.end();
+  }
 }
 
 async function probeConnection(config: ClientConfig): Promise<void> {
@@ -435,7 +483,7 @@ async function probeConnection(config: ClientConfig): Promise<void> {
 
 function readPostmasterPid(tempDir: string): Promise<number> {
   // First line of postmaster.pid; with runuser the child we spawned is not the postmaster.
-  return readPidFile(path.join(dataDirOf(tempDir), 'postmaster.pid'));
+  return readPidFile(path.join(dataDirIn(tempDir), 'postmaster.pid'));
 }
 
 function isAuthFailure(err: unknown): boolean {
