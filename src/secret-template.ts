@@ -22,8 +22,8 @@ import { RotationEngine, SecretTemplateKind } from './rotation/rotation-engine';
 const PASSWORD_KEY = 'password';
 
 /**
- * TLS setting written into a database secret's `tls` field, read by the bundled rotation handlers (PostgreSQL, MySQL,
- * MariaDB; a custom engine's handler decides for itself whether it reads it).
+ * TLS setting written into a database secret's `tls` field, read by every bundled rotation handler (a custom engine's
+ * handler decides for itself whether it reads it).
  */
 export enum DatabaseTls {
   /** Verify the server certificate and host name (what the bundled handlers do when the field is absent). */
@@ -50,8 +50,8 @@ export enum OAuthClientAuthMethod {
 export interface DatabaseSecretOptions {
   /**
    * The database user the secret holds: non-empty, at most the engine's limit (PostgreSQL 63 bytes, MySQL and Aurora
-   * MySQL 32 characters, MariaDB 80 characters). With an alternating-users `rotationEngine`, the clone's name
-   * (`<username>_clone`) must fit that limit too.
+   * MySQL 32 characters, MariaDB 80 characters, Redshift 127 bytes, DocumentDB 63 characters). With an
+   * alternating-users `rotationEngine`, the clone's name (`<username>_clone`) must fit that limit too.
    */
   readonly username: string;
 
@@ -238,9 +238,9 @@ interface TemplateSpec {
  * bundled handlers read; OAuth fields are `client_id, client_secret, token_endpoint, issuer, auth_method, scope,
  * audience, refresh_token, adminsecretarn`.
  *
- * Bundled rotation engines exist for PostgreSQL, MySQL (and Aurora MySQL) and MariaDB secrets. Templates of the other
- * families (Redshift, DocumentDB, OAuth) are rotated by a `RotationEngine.custom(...)` handler; `SecretRotation` refuses
- * an engine that does not rotate the template's kind and engine value at synth.
+ * Bundled rotation engines exist for every database family (PostgreSQL, MySQL and Aurora MySQL, MariaDB, Redshift,
+ * DocumentDB). OAuth templates are rotated by a `RotationEngine.custom(...)` handler; `SecretRotation` refuses an engine
+ * that does not rotate the template's kind and engine value at synth.
  *
  * Use it as `template` of a `Secret`. Every factory validates its input and names the property that is wrong.
  */

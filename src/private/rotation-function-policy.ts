@@ -180,7 +180,8 @@ export function rotationFunctionPolicy(props: RotationFunctionPolicyProps): Rota
     }
     const wildcards = statement.resources.filter((r) => r.includes('*')).map((r) => `Resource::${nagArn(r)}`);
     if (wildcards.length > 0) {
-      findings.push(...wildcards);
+      // `Resource::*` is already there (GetRandomPassword); its reason gains the engine's sentence
+      findings.push(...wildcards.filter((w) => !findings.includes(w)));
       if (!reasons.includes(wildcardReason)) {
         reasons.push(wildcardReason);
       }

@@ -308,7 +308,9 @@ export class RotationEngine {
   /**
    * The IAM statements this engine needs beyond the standard rotation permissions (new objects on every call).
    *
-   * Alternating-user engines describe RDS instances and clusters to resolve host and port of RDS-managed master secrets.
+   * Alternating-user engines find host and port of a master secret managed by the database service, which holds only
+   * user name and password: RDS instances and clusters (PostgreSQL, MySQL, MariaDB), Redshift clusters and Redshift
+   * Serverless workgroups (Redshift), DocumentDB clusters (DocumentDB).
    */
   public policyStatements(): iam.PolicyStatement[] {
     return this.statements().map((s) => s.statement);

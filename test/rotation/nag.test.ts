@@ -40,7 +40,34 @@ function clearSuppressions(fn: RotationFunction): void {
   }
 }
 
-describe.each(BUNDLED_FAMILIES)('cdk-nag on %s engines: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless', (_family, single, alternating) => {
+/**
+ * The wildcard findings an alternating-users function adds per family (beyond `Resource::*`, which every function has):
+ * the describe calls that find a service-managed master secret's database. Keyed by the family's first engine value.
+ */
+const MASTER_RESOLUTION_FINDINGS: Record<string, string[]> = {
+  postgres: rdsDescribeFindings(),
+  mysql: rdsDescribeFindings(),
+  mariadb: rdsDescribeFindings(),
+  // redshift-serverless:ListNamespaces and ListWorkgroups are on `*`, a finding every function already has
+  redshift: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:cluster:*]'],
+  mongo: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:cluster:*]'],
+};
+
+function rdsDescribeFindings(): string[] {
+  return [
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:cluster:*]',
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]',
+  ];
+}
+
+/** The reason of the function's AwsSolutions-IAM5 suppression that applies to a finding. */
+function iam5Reason(fn: RotationFunction, finding: string): string | undefined {
+  const rules: Array<{ id: string; reason: string; applies_to?: unknown[] }> =
+    (fn.policy.node.defaultChild as CfnResource).getMetadata('cdk_nag').rules_to_suppress;
+  return rules.find((r) => r.id === 'AwsSolutions-IAM5' && (r.applies_to ?? []).includes(finding))?.reason;
+}
+
+describe.each(BUNDLED_FAMILIES)('cdk-nag on %s engines: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1, Serverless', (family, single, alternating) => {
   test('a VPC-placed platform reports nothing', () => {
     const { stack } = platformStack((s) => ({ vpc: importedVpc(s) }), single, alternating);
     expect(describeFindings(nagFindings(stack))).toEqual([]);
@@ -71,10 +98,7 @@ describe.each(BUNDLED_FAMILIES)('cdk-nag on %s engines: AwsSolutions, HIPAA, NIS
       `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]`,
       `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]`,
       `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*]`,
-      ...(multi ? [
-        `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:cluster:*]`,
-        `error /Platform/${name}/Policy/Resource: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*]`,
-      ] : []),
+      ...(multi ? MASTER_RESOLUTION_FINDINGS[family].map((f) => `error /Platform/${name}/Policy/Resource: ${f}`) : []),
     ];
     // the security group id is a GetAtt whose logical id ends in a hash: compare that line by prefix
     const normalize = (lines: string[]) => lines.map((l) => l.replace(/(security-group\/<[A-Za-z0-9]*SecurityGroup)[^\]]*\]/, '$1'));
@@ -83,6 +107,21 @@ describe.each(BUNDLED_FAMILIES)('cdk-nag on %s engines: AwsSolutions, HIPAA, NIS
       ...perFunction(functions[1].node.id, true),
     ].sort();
     expect(normalize(findings).sort()).toEqual(expected);
+  });
+
+  test('the wildcard reasons name every action on `*` and the family\'s describe calls', () => {
+    const { functions } = platformStack((s) => ({ vpc: importedVpc(s) }), single, alternating);
+    const [singleFn, multiFn] = functions;
+    const anyResource = iam5Reason(singleFn, 'Resource::*');
+    expect(anyResource).toMatch(/secretsmanager:GetRandomPassword, xray:PutTraceSegments, xray:PutTelemetryRecords, ec2:DescribeNetworkInterfaces/);
+    expect(anyResource).not.toMatch(/rds:|redshift/);
+    if (family === 'redshift') {
+      expect(iam5Reason(multiFn, 'Resource::*')).toMatch(/redshift-serverless:ListNamespaces and ListWorkgroups support no resource-level permissions/);
+    }
+    for (const finding of MASTER_RESOLUTION_FINDINGS[family]) {
+      const applies = finding.replace(/^AwsSolutions-IAM5\[(.*)\]$/, '$1');
+      expect(iam5Reason(multiFn, applies)).toMatch(/resolves? host and port of (RDS|Redshift|DocumentDB)-managed (master|admin) secrets/);
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import {
   ACCOUNT, BUNDLED, PARTITION, REGION, importedVpc, joinArn, onlyResource, policyStatements, secret, secretKey, testStack,
 } from './fixtures';
 import { RotationCode, RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation } from '../../src';
-import { ENV } from '../../src/private/contract';
+import { ENV, engineFamilyOf } from '../../src/private/contract';
 
 const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
 const MULTI = RotationEngine.POSTGRES_MULTI_USER;
@@ -28,6 +28,40 @@ function ref(template: Template, type: string): { Ref: string } {
 
 function getAtt(template: Template, type: string, attribute = 'Arn'): object {
   return { 'Fn::GetAtt': [onlyResource(template, type).id, attribute] };
+}
+
+const rdsArn = (resource: string) => joinArn('arn:', PARTITION, ':rds:', REGION, ':', ACCOUNT, `:${resource}`);
+
+/**
+ * The statements an alternating-users function adds per family: what finds host and port of a master secret managed by
+ * the database service (RDS instances and clusters; Redshift clusters and Serverless workgroups; DocumentDB clusters).
+ */
+const MASTER_RESOLUTION: Record<string, Record<string, object>> = {
+  postgres: rdsDescribe(),
+  mysql: rdsDescribe(),
+  mariadb: rdsDescribe(),
+  redshift: {
+    DescribeRedshiftClustersOfAdminSecrets: {
+      Action: 'redshift:DescribeClusters',
+      Resource: joinArn('arn:', PARTITION, ':redshift:', REGION, ':', ACCOUNT, ':cluster:*'),
+    },
+    ListRedshiftServerlessOfAdminSecrets: {
+      Action: ['redshift-serverless:ListNamespaces', 'redshift-serverless:ListWorkgroups'],
+      Resource: '*',
+    },
+  },
+  documentdb: {
+    DescribeDocumentDbClustersOfMasterSecrets: { Action: 'rds:DescribeDBClusters', Resource: rdsArn('cluster:*') },
+  },
+};
+
+function rdsDescribe(): Record<string, object> {
+  return {
+    DescribeRdsDatabasesOfMasterSecrets: {
+      Action: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
+      Resource: [rdsArn('db:*'), rdsArn('cluster:*')],
+    },
+  };
 }
 
 describe.each(BUNDLED)('RotationFunction hardening: %s', (_name, engine) => {
@@ -102,10 +136,11 @@ describe.each(BUNDLED)('RotationFunction hardening: %s', (_name, engine) => {
     });
   });
 
-  test('policy: GetRandomPassword, KMS only via Secrets Manager, own logs, own DLQ, X-Ray (alternating users: RDS describe); nothing else', () => {
+  test('policy: GetRandomPassword, KMS only via Secrets Manager, own logs, own DLQ, X-Ray (alternating users: the family\'s describe calls); nothing else', () => {
     const statements = policyStatements(template);
+    const resolution = engine.multiUser ? MASTER_RESOLUTION[engineFamilyOf(engine.secretEngines[0])!] : {};
     expect(Object.keys(statements).sort()).toEqual([
-      ...(engine.multiUser ? ['DescribeRdsDatabasesOfMasterSecrets'] : []),
+      ...Object.keys(resolution),
       'EncryptDeadLetterMessagesViaSqs',
       'GenerateRandomPasswords',
       'RotateSecretsThatNameThisFunction',
@@ -113,7 +148,7 @@ describe.each(BUNDLED)('RotationFunction hardening: %s', (_name, engine) => {
       'UseSecretKeysViaSecretsManager',
       'WriteOwnLogs',
       'WriteTraces',
-    ]);
+    ].sort());
     expect(statements.GenerateRandomPasswords).toMatchObject({ Action: 'secretsmanager:GetRandomPassword', Resource: '*' });
     expect(statements.UseSecretKeysViaSecretsManager).toMatchObject({
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -131,6 +166,9 @@ describe.each(BUNDLED)('RotationFunction hardening: %s', (_name, engine) => {
       Condition: { StringEquals: { 'kms:ViaService': joinArn('sqs.', REGION, '.amazonaws.com') } },
     });
     expect(statements.WriteTraces).toMatchObject({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+    for (const [sid, expected] of Object.entries(resolution)) {
+      expect(statements[sid]).toEqual({ Sid: sid, Effect: 'Allow', ...expected });
+    }
   });
 
   test('explicit log group: the function logs there, retention one year, encrypted with the key', () => {
@@ -234,6 +272,10 @@ describe('RotationFunction in a VPC', () => {
     MYSQL_MULTI_USER: 3306,
     MARIADB_SINGLE_USER: 3306,
     MARIADB_MULTI_USER: 3306,
+    REDSHIFT_SINGLE_USER: 5439,
+    REDSHIFT_MULTI_USER: 5439,
+    DOCUMENTDB_SINGLE_USER: 27017,
+    DOCUMENTDB_MULTI_USER: 27017,
   };
   test.each(BUNDLED)('%s: own security group: no ingress, egress HTTPS anywhere and the engine port within the VPC', (name, engine) => {
     const port = ports[name];

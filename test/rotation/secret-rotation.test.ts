@@ -6,6 +6,7 @@ import { BUNDLED_FAMILIES, importedVpc, onlyResource, secret, secretKey, testSta
 import {
   RotationEngine, RotationFunction, RotationSchedule, Secret, SecretRotation, SecretRotationProps, SecretTemplate, SecretTemplateKind,
 } from '../../src';
+import { SECRET_ENGINES } from '../../src/private/contract';
 
 const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
 const MULTI = RotationEngine.POSTGRES_MULTI_USER;
@@ -105,9 +106,9 @@ describe('SecretRotation', () => {
       rotationFunction: RotationFunction.shared(stack, SINGLE),
       rotationFunctionOptions: { timeout: Duration.seconds(30) },
     }), /rotationFunctionOptions only apply to the shared function/],
-    ['a custom single-user engine with masterSecret, suggesting a custom alternating-users engine', (stack) => {
+    ['a custom single-user engine of a database no bundled engine rotates, with masterSecret, suggesting a custom alternating-users engine', (stack) => {
       const key = secretKey(stack);
-      return { secret: secret(stack, 'S', key), engine: custom({ secretEngines: ['redshift'] }), masterSecret: secret(stack, 'M', key) };
+      return { secret: secret(stack, 'S', key), engine: custom({ secretEngines: ['oracle-ee'] }), masterSecret: secret(stack, 'M', key) };
     }, /masterSecret is not allowed for the single-user engine 'my-rotator' \(the user changes its own password\); use an alternating-users engine \(RotationEngine.custom\(\{ ..., multiUser: true \}\)\)/],
     ['a custom single-user MySQL engine with masterSecret, suggesting the bundled MySQL alternating-users engine', (stack) => {
       const key = secretKey(stack);
@@ -119,6 +120,18 @@ describe('SecretRotation', () => {
     expect(() => new SecretRotation(stack, 'Rotation', props(stack))).toThrow(message);
   });
 });
+
+/**
+ * The statements of an alternating-users function that find the database of a master secret managed by the database
+ * service, per family (keyed by the family's first engine value).
+ */
+const MASTER_RESOLUTION_SIDS: Record<string, string[]> = {
+  postgres: ['DescribeRdsDatabasesOfMasterSecrets'],
+  mysql: ['DescribeRdsDatabasesOfMasterSecrets'],
+  mariadb: ['DescribeRdsDatabasesOfMasterSecrets'],
+  redshift: ['DescribeRedshiftClustersOfAdminSecrets', 'ListRedshiftServerlessOfAdminSecrets'],
+  mongo: ['DescribeDocumentDbClustersOfMasterSecrets'],
+};
 
 describe.each(BUNDLED_FAMILIES)('%s engines and master secrets', (family, single, alternating) => {
   const template = (engine: RotationEngine, masterSecret?: secretsmanager.ISecret) => SecretTemplate.database({
@@ -137,7 +150,12 @@ describe.each(BUNDLED_FAMILIES)('%s engines and master secrets', (family, single
       Sid: 'ReadMasterSecrets',
       Resource: { Ref: stack.getLogicalId(master.node.defaultChild as secretsmanager.CfnSecret) },
     }));
-    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'DescribeRdsDatabasesOfMasterSecrets' }));
+    for (const sid of MASTER_RESOLUTION_SIDS[family]) {
+      expect(statements).toContainEqual(expect.objectContaining({ Sid: sid }));
+    }
+    const others = Object.entries(MASTER_RESOLUTION_SIDS).filter(([f]) => f !== family).flatMap(([, sids]) => sids)
+      .filter((sid) => !MASTER_RESOLUTION_SIDS[family].includes(sid));
+    expect(statements.filter((st: any) => others.includes(st.Sid))).toEqual([]);
   });
 
   test('alternating users need a master secret, in the template and in SecretRotation', () => {
@@ -165,10 +183,8 @@ function custom(props: { secretKind?: SecretTemplateKind; secretEngines?: string
 
 const DATABASE = { host: 'db.internal', username: 'app' };
 const OAUTH = { clientId: 'app', tokenEndpoint: 'https://idp.example.com/oauth2/token' };
-/** A template of every family that has no bundled engine, with the family the message names. */
+/** A template of every kind that has no bundled engine, with the kind the message names. */
 const UNBUNDLED: Array<[string, () => SecretTemplate, string]> = [
-  ['redshift', () => SecretTemplate.database({ ...DATABASE, engine: 'redshift' }), 'redshift secrets'],
-  ['docdb', () => SecretTemplate.database({ ...DATABASE, engine: 'docdb' }), 'documentdb secrets'],
   ['an OAuth client', () => SecretTemplate.oauthClient({ ...OAUTH, clientSecret: SecretValue.unsafePlainText('s') }), 'OAuth client secrets'],
   ['an OAuth refresh token', () => SecretTemplate.oauthRefreshToken({ ...OAUTH, refreshToken: SecretValue.unsafePlainText('t') }),
     'OAuth refresh token secrets'],
@@ -191,6 +207,9 @@ const BUNDLED: Array<[string, string[]]> = [
   ['mysql', ['MYSQL_SINGLE_USER', 'MYSQL_MULTI_USER']],
   ['aurora-mysql', ['MYSQL_SINGLE_USER', 'MYSQL_MULTI_USER']],
   ['mariadb', ['MARIADB_SINGLE_USER', 'MARIADB_MULTI_USER']],
+  ['redshift', ['REDSHIFT_SINGLE_USER', 'REDSHIFT_MULTI_USER']],
+  ['mongo', ['DOCUMENTDB_SINGLE_USER', 'DOCUMENTDB_MULTI_USER']],
+  ['docdb', ['DOCUMENTDB_SINGLE_USER', 'DOCUMENTDB_MULTI_USER']],
 ];
 
 describe('SecretRotation refuses an engine that does not rotate the secret\'s template', () => {
@@ -214,16 +233,20 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
     expect(message).not.toMatch(/RotationEngine\.POSTGRES/);
   });
 
-  test('the custom engine to declare for a database family lists the family\'s engine values', () => {
-    const stack = testStack();
-    const s = new Secret(stack, 'Secret', { template: SecretTemplate.database({ ...DATABASE, engine: 'docdb' }) });
-    expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER }))
-      .toThrow("use RotationEngine.custom({ id, code, secretEngines: ['mongo', 'docdb'] }) with your own handler");
+  test('every database engine value a template accepts has bundled engines to suggest', () => {
+    for (const value of Object.values(SECRET_ENGINES).flat()) {
+      expect(RotationEngine._suggest(SecretTemplateKind.DATABASE, value)).toMatch(/^use RotationEngine\.[A-Z_]+ or RotationEngine\.[A-Z_]+$/);
+    }
+  });
+
+  test('a database engine value without a bundled engine: the custom engine to declare lists the value', () => {
+    expect(RotationEngine._suggest(SecretTemplateKind.DATABASE, 'oracle-ee'))
+      .toBe("there is no bundled rotation engine for oracle-ee secrets yet; use RotationEngine.custom({ id, code, secretEngines: ['oracle-ee'] }) with your own handler");
   });
 
   test('the custom engine to declare for OAuth names its secretKind', () => {
     const stack = testStack();
-    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[2][1]() });
+    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[0][1]() });
     expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_MULTI_USER, masterSecret: secret(stack, 'M', secretKey(stack)) }))
       .toThrow('use RotationEngine.custom({ id, code, secretKind: SecretTemplateKind.OAUTH_CLIENT }) with your own handler');
   });
@@ -242,19 +265,20 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
       .toThrow(/engine 'my-rotator' rotates OAuth client secrets, but the secret's template is a database secret with engine 'postgres'/);
   });
 
-  test.each<[string, SecretTemplateKind | undefined, string[] | undefined, number]>([
-    ['its kind', SecretTemplateKind.OAUTH_CLIENT, undefined, 2],
-    ['its engine values', undefined, ['mongo', 'docdb'], 1],
-    ['nothing (not checked)', undefined, undefined, 2],
-  ])('a custom engine that declares %s rotates the template', (_name, secretKind, secretEngines, index) => {
+  test.each<[string, SecretTemplateKind | undefined, string[] | undefined, () => SecretTemplate]>([
+    ['its kind', SecretTemplateKind.OAUTH_CLIENT, undefined, UNBUNDLED[0][1]],
+    ['its engine values (a family with bundled engines too)', undefined, ['mongo', 'docdb'],
+      () => SecretTemplate.database({ ...DATABASE, engine: 'docdb' })],
+    ['nothing (not checked)', undefined, undefined, UNBUNDLED[0][1]],
+  ])('a custom engine that declares %s rotates the template', (_name, secretKind, secretEngines, template) => {
     const stack = testStack();
-    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[index][1]() });
+    const s = new Secret(stack, 'Secret', { template: template() });
     expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: custom({ secretKind, secretEngines }) })).not.toThrow();
   });
 
   test('Secret.addRotation refuses a bundled engine for an OAuth template', () => {
     const stack = testStack();
-    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[3][1]() });
+    const s = new Secret(stack, 'Secret', { template: UNBUNDLED[1][1]() });
     expect(() => s.addRotation({ engine: RotationEngine.POSTGRES_SINGLE_USER }))
       .toThrow(/engine 'postgres-single-user' rotates database secrets .*, but the secret's template is an OAuth refresh token secret; there is no bundled rotation engine for OAuth refresh token secrets yet/);
   });
@@ -263,7 +287,7 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
     const stack = testStack();
     const s = new Secret(stack, 'Secret', { template: UNBUNDLED[0][1]() });
     expect(() => new SecretRotation(stack, 'Rotation', { secret: s }))
-      .toThrow(/engine is required when rotationFunction is not given \(there is no bundled rotation engine for redshift secrets yet; use RotationEngine.custom/);
+      .toThrow(/engine is required when rotationFunction is not given \(there is no bundled rotation engine for OAuth client secrets yet; use RotationEngine.custom\(\{ id, code, secretKind: SecretTemplateKind.OAUTH_CLIENT \}\)/);
   });
 
   test.each(BUNDLED)('without an engine on %s, the message suggests its bundled engines', (engine, statics) => {

@@ -15,6 +15,12 @@ export const REDSHIFT_FAMILY: EngineFamily = {
   passwordPolicy: () => familyPasswordPolicy('redshift'),
 };
 
+/**
+ * `redshift:DescribeClusters` takes the optional resource type `cluster`
+ * (`arn:${Partition}:redshift:${Region}:${Account}:cluster:${ClusterName}`), so it is scoped to the account's clusters;
+ * `redshift-serverless:ListNamespaces` and `ListWorkgroups` have no resource type and need `*` (Service Authorization
+ * Reference, Amazon Redshift and Amazon Redshift Serverless).
+ */
 function describeRedshiftEndpointsOfAdminSecrets(): EngineStatement[] {
   return [
     {
