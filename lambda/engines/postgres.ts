@@ -1,9 +1,8 @@
-import { isIP } from 'net';
-import { Client, ClientConfig, QueryConfig } from 'pg';
+import { Client, QueryConfig } from 'pg';
+import { classifyWireError, connectWire } from './pg-connect';
 import { scramSha256Verifier } from './postgres-scram';
-import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
-import { caBundle } from '../kit/ca-bundle';
-import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
+import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, defaultPasswordPolicy } from '../../src/private/contract';
+import { ConfusedDeputyError, ERROR_CODES, RotationError } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
 
@@ -20,16 +19,9 @@ import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, Step
  * handler's clone: it is refused rather than given a new password.
  */
 
-/** SQLSTATEs of a rejected credential: invalid_password, invalid_authorization_specification. */
-const AUTH_FAILED = new Set(['28P01', '28000']);
 const INSUFFICIENT_PRIVILEGE = '42501';
-/** query_canceled: what statement_timeout raises. */
-const QUERY_CANCELED = '57014';
-/** What pg's own query_timeout rejects with (no code of its own). */
-const CLIENT_QUERY_TIMEOUT = 'Query read timeout';
-
-/** Node TLS error codes and pg's own message for a server without TLS: never a reason to retry in plaintext. */
-const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO/;
+/** How messages and deadline labels name the server. */
+const PRODUCT = 'PostgreSQL';
 
 const DEFAULTS = DATABASE_ENGINE_DEFAULTS.postgres;
 
@@ -47,61 +39,13 @@ export const postgres: DatabaseDialect = {
   connect,
 };
 
-async function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind = 'application'): Promise<DatabaseSession> {
-  const budget = ctx.deadline.budget('PostgreSQL connect');
-  const client = new Client(clientConfig(login, ctx, budget));
-  // a socket error after connect must not crash the process; the next query reports it
-  client.on('error', () => undefined);
-  try {
-    await ctx.deadline.run('PostgreSQL connect', () => client.connect());
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw classify(err, 'connect');
-  }
-  const session = new PostgresSession(client, ctx);
-  if (kind === 'master') {
-    // before anything else: no object the application user owns may be resolved in the master's session
-    await session.pinSearchPath().catch(async (err) => {
-      await session.close();
-      throw err;
-    });
-  }
-  return session;
-}
-
-/** TLS verifies the chain and the host name unless the secret explicitly says `tls: disabled`. */
-export function clientConfig(login: DatabaseLogin, ctx: StepContext, budgetMs: number): ClientConfig {
-  return {
-    host: login.host,
-    port: login.port,
-    database: login.dbname,
-    user: login.username,
-    password: login.password,
-    ssl: login.tls === TLS_MODES.DISABLED ? false : {
-      rejectUnauthorized: true,
-      ca: caBundle(ctx.env),
-      servername: isIP(login.host) ? undefined : login.host,
-    },
-    connectionTimeoutMillis: budgetMs,
-    query_timeout: budgetMs,
-    statement_timeout: budgetMs,
-    application_name: 'cdk-secrets-platform-rotation',
-  };
+function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind = 'application'): Promise<DatabaseSession> {
+  return connectWire(login, ctx, kind, { product: PRODUCT, classify, session: (client) => new PostgresSession(client, ctx) });
 }
 
 /** Maps a pg or socket error to a named error; the driver's message is never kept. */
 export function classify(err: unknown, during: string): RotationError {
-  if (err instanceof RotationError) return err;
-  const code = errorCode(err);
-  if (code && AUTH_FAILED.has(code)) return new LoginFailedError('PostgreSQL rejected the credential', err);
-  const message = err instanceof Error ? err.message : '';
-  if (code === QUERY_CANCELED || message === CLIENT_QUERY_TIMEOUT) {
-    return new RotationError(ERROR_CODES.TIMEOUT, `PostgreSQL ${during} did not complete within its time bound`, err);
-  }
-  if ((code && TLS_ERROR.test(code)) || /does not support SSL/.test(message)) {
-    return new RotationError(ERROR_CODES.TLS_FAILED, `TLS to PostgreSQL failed during ${during}`, err);
-  }
-  return new RotationError(ERROR_CODES.DATABASE_ERROR, `PostgreSQL ${during} failed`, err);
+  return classifyWireError(err, during, PRODUCT);
 }
 
 /** PostgreSQL 16+ lets a CREATEROLE user grant a role only with ADMIN OPTION on it (automatic for roles it created). */

@@ -1,8 +1,8 @@
-import { Client, QueryConfig } from 'pg';
-import { classify as classifyWire, clientConfig } from './postgres';
+import { QueryConfig } from 'pg';
+import { classifyWireError, connectWire } from './pg-connect';
 import { MD5_PASSWORD_HASH, assertRedshiftPassword, redshiftMd5Hash } from './redshift-password';
 import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, defaultPasswordPolicy } from '../../src/private/contract';
-import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RotationError } from '../kit/errors';
+import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, RotationError } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
 
@@ -55,6 +55,8 @@ import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, Step
 
 const DEFAULTS = DATABASE_ENGINE_DEFAULTS.redshift;
 const INSUFFICIENT_PRIVILEGE = '42501';
+/** How messages and deadline labels name the server. */
+const PRODUCT = 'Redshift';
 
 export const redshift: DatabaseDialect = {
   family: 'redshift',
@@ -78,37 +80,18 @@ export interface WireClient {
   end(): Promise<void>;
 }
 
-async function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind = 'application'): Promise<DatabaseSession> {
-  const budget = ctx.deadline.budget('Redshift connect');
-  const client = new Client(clientConfig(login, ctx, budget));
-  // a socket error after connect must not crash the process; the next query reports it
-  client.on('error', () => undefined);
-  try {
-    await ctx.deadline.run('Redshift connect', () => client.connect());
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw classify(err, 'connect');
-  }
-  const session = new RedshiftSession(client, ctx, kind);
-  if (kind === 'master') {
-    await session.pinSearchPath().catch(async (err) => {
-      await session.close();
-      throw err;
-    });
-  }
-  return session;
+function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind = 'application'): Promise<DatabaseSession> {
+  return connectWire(login, ctx, kind, { product: PRODUCT, classify, session: (client) => new RedshiftSession(client, ctx, kind) });
 }
 
-/** The PostgreSQL dialect's classification (same driver, same SQLSTATEs), in Redshift's words. */
+/** The wire protocol's classification (same driver, same SQLSTATEs); a refusal to the master is its own code. */
 export function classify(err: unknown, during: string, kind?: SessionKind): RotationError {
-  if (err instanceof RotationError) return err;
-  const wire = classifyWire(err, during);
-  if (wire instanceof LoginFailedError) return new LoginFailedError('Redshift rejected the credential', wire.cause);
-  if (kind === 'master' && wire.cause?.code === INSUFFICIENT_PRIVILEGE) {
+  const wire = classifyWireError(err, during, PRODUCT);
+  if (kind === 'master' && !(err instanceof RotationError) && wire.cause?.code === INSUFFICIENT_PRIVILEGE) {
     return new RotationError(ERROR_CODES.MASTER_NOT_PERMITTED,
       `Redshift refused ${during} to the master user: it needs CREATE USER, ALTER USER and each privilege and role of the original user with the right to grant it`, wire.cause);
   }
-  return new RotationError(wire.code, wire.message.replace('PostgreSQL', 'Redshift'), wire.cause);
+  return wire;
 }
 
 /** Privilege words the handler puts in a GRANT; anything else read from a view is refused. */
