@@ -46,6 +46,32 @@ const pgNodeStreams = {
 };
 
 /**
+ * The mongodb driver parses connection strings with mongodb-connection-string-url, which takes `URL` and
+ * `URLSearchParams` from the whatwg-url package: with its Unicode tables (tr46) about 280 KB of every DocumentDB bundle,
+ * loaded at init. Node.js has the same WHATWG URL standard built in (global `URL`, `URLSearchParams`), so the bundles
+ * use those. The importer is checked first, so a release that uses more of whatwg-url fails the build.
+ */
+const whatwgUrlBuiltin = {
+  name: 'whatwg-url-builtin',
+  setup(build) {
+    build.onResolve({ filter: /^whatwg-url$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]mongodb-connection-string-url[\\/]/.test(args.importer)) {
+        throw new Error(`${args.importer} requires whatwg-url: review the whatwg-url-builtin plugin in scripts/bundle.js`);
+      }
+      const used = [...new Set(fs.readFileSync(args.importer, 'utf8').match(/whatwg_url_1\.\w+/g) ?? [])].sort();
+      if (used.join() !== 'whatwg_url_1.URL,whatwg_url_1.URLSearchParams') {
+        throw new Error(`${args.importer} uses ${used.join(', ')} of whatwg-url: review the whatwg-url-builtin plugin in scripts/bundle.js`);
+      }
+      return { path: 'whatwg-url', namespace: 'whatwg-url-builtin' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'whatwg-url-builtin' }, () => ({
+      loader: 'js',
+      contents: "'use strict';\nmodule.exports = { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams };\n",
+    }));
+  },
+};
+
+/**
  * Modules a driver requires at load but only some connections use are shipped beside the bundle and loaded on first
  * use, so no cold start parses them for nothing. iconv-lite (about 480 KB of code pages) decodes only character sets
  * Node.js has no decoder for; the handlers connect with utf8mb4, so a rotation normally never loads it, yet it is kept
@@ -145,7 +171,7 @@ async function bundle(id) {
     external: ['@aws-sdk/*', 'pg-native'],
     // smaller bundles load faster at every cold start; names stay readable in errors (err.name, class names) and the
     // source map beside the bundle maps stack traces back (NODE_OPTIONS=--enable-source-maps)
-    plugins: [pgNodeStreams, lazyModules],
+    plugins: [pgNodeStreams, whatwgUrlBuiltin, lazyModules],
   });
   // files of an earlier build that this one no longer writes must not ship with it
   const written = new Set();
@@ -174,7 +200,11 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// required by the tests for its plugins; run as a script, it bundles
+module.exports = { whatwgUrlBuiltin };
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
