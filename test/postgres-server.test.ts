@@ -4,7 +4,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client, ClientConfig } from 'pg';
-import { embeddedPostgresBinDir, PostgresServer } from './support/postgres-server';
+import { dataTemplatesMade } from './support/data-template';
+import { startAll, stopAll } from './support/lifecycle';
+import { embeddedPostgresBinDir, PostgresServer, postgresDataTemplate } from './support/postgres-server';
 import { processesMentioning } from './support/processes';
 import { BINARIES_CACHE_PREFIX, ServerInstall, usableInstallRoot } from './support/server-binaries';
 import { assertUserCanTraverse, findServerUser, userCan } from './support/server-user';
@@ -179,6 +181,51 @@ describe('PostgresServer without TLS', () => {
       .rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await expect(server.stop()).resolves.toBeUndefined();
     await expect(server.query('SELECT 1')).rejects.toThrow(/stopped/);
+  });
+});
+
+describe('servers started from the data template', () => {
+  let withTls: PostgresServer;
+  let plain: PostgresServer;
+  let templatePassword: string;
+  let madeBefore: number;
+
+  beforeAll(async () => {
+    templatePassword = (await postgresDataTemplate()).password; // made here if this process has none yet
+    madeBefore = dataTemplatesMade();
+    // Statements logged: the password change must not put the password in the log.
+    [withTls, plain] = await startAll([PostgresServer.start({ settings: { log_statement: 'all' } }), PostgresServer.start({ tls: false })]);
+  });
+  afterAll(() => stopAll([withTls, plain].filter(Boolean)));
+
+  test('the template is made once per process: starts copy it', async () => {
+    expect(dataTemplatesMade()).toBe(madeBefore);
+    expect((await postgresDataTemplate()).password).toBe(templatePassword);
+  });
+
+  test('each server has its own superuser password and refuses the other\'s and the template\'s', async () => {
+    expect(withTls.superuser.password).not.toBe(plain.superuser.password);
+    expect(templatePassword).not.toBe(withTls.superuser.password);
+    for (const [server, other] of [[withTls, plain], [plain, withTls]]) {
+      await expect(server.canLogin('postgres', server.superuser.password)).resolves.toBe(true);
+      await expect(server.canLogin('postgres', other.superuser.password)).resolves.toBe(false);
+      await expect(server.canLogin('postgres', templatePassword)).resolves.toBe(false);
+    }
+  });
+
+  test('the password change leaves no password in the server log', async () => {
+    const log = fs.readFileSync(withTls.logPath, 'utf8');
+    expect(log).toMatch(/statement: ALTER ROLE postgres PASSWORD 'SCRAM-SHA-256\$/);
+    expect(log).not.toContain(withTls.superuser.password);
+    expect(log).not.toContain(templatePassword);
+  });
+
+  test('a copy serves TLS or plaintext as asked, and takes its own roles', async () => {
+    await expect(withTls.query(SSL_IN_USE)).resolves.toEqual([{ ssl: true }]);
+    await expect(plain.query(SSL_IN_USE)).resolves.toEqual([{ ssl: false }]);
+    await withTls.query("CREATE ROLE only_tls LOGIN PASSWORD 'only-secret'");
+    await expect(withTls.canLogin('only_tls', 'only-secret')).resolves.toBe(true);
+    await expect(plain.canLogin('only_tls', 'only-secret')).resolves.toBe(false);
   });
 });
 
