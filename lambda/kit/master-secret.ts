@@ -110,7 +110,7 @@ const KIND_NAMES: Record<ManagedMasterKind, string> = { rds: 'RDS-managed', reds
 
 /** `arn:<partition>:<service>:<region>:<account>:<resource>`, capturing partition, region, account and the resource's id. */
 function arnPattern(service: string, resource: string): RegExp {
-  return new RegExp(`^arn:(aws(?:-[a-z]+)*):${service}:([a-z0-9-]{1,32}):([0-9]{12}):${resource}$`);
+  return new RegExp(`^arn:(aws(?:-[a-z]{1,10}){0,3}):${service}:([a-z0-9-]{1,32}):([0-9]{12}):${resource}$`);
 }
 
 /**
@@ -129,7 +129,7 @@ async function managedEndpoint(masterArn: string, ctx: StepContext, accepted: re
   const parsed = value.length <= MAX_ARN_LENGTH ? owner.arn.exec(value) : null;
   if (!parsed) throw notResolved(`the ${owner.key} tag of the master secret is not an ARN of the expected form`);
   const [, partition, region, account, id] = parsed;
-  const secret = /^arn:(aws(?:-[a-z]+)*):secretsmanager:([a-z0-9-]{1,32}):([0-9]{12}):secret:/.exec(secretArn);
+  const secret = /^arn:(aws(?:-[a-z]{1,10}){0,3}):secretsmanager:([a-z0-9-]{1,32}):([0-9]{12}):secret:/.exec(secretArn);
   if (!secret || secret[1] !== partition || secret[2] !== region || secret[3] !== account) {
     throw notResolved(`the ${owner.key} tag of the master secret names another partition, region or account than the secret`);
   }
