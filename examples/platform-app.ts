@@ -1,12 +1,14 @@
 /**
- * A platform team's secrets stack: PostgreSQL credentials for three applications, encrypted with the team's own KMS
- * key and rotated by two shared functions (one per rotation scheme) that run in the VPC next to the databases, with
- * monitoring switched on for everything the stack rotates.
+ * A platform team's secrets stack: PostgreSQL credentials for three applications, a Redshift warehouse user and a
+ * DocumentDB catalog user, encrypted with the team's own KMS key and rotated by shared functions (one per engine and
+ * rotation scheme) that run in the VPC next to the databases, with monitoring switched on for everything the stack
+ * rotates.
  *
  * Synthesize it with `npx cdk synth --app "npx ts-node --prefer-ts-exts examples/platform-app.ts"`; `npm run demo` does.
  */
 import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   RotationEngine,
@@ -23,6 +25,10 @@ import {
 
 /** Where the applications' PostgreSQL cluster answers (inside the VPC). */
 const DATABASE = { host: 'apps.cluster-example.eu-west-1.rds.amazonaws.com', port: 5432, dbname: 'apps' };
+/** The analytics warehouse (a provisioned Redshift cluster whose admin password Redshift manages) and the catalog (DocumentDB). */
+const WAREHOUSE = { host: 'warehouse.cexample1234.eu-west-1.redshift.amazonaws.com', port: 5439, dbname: 'analytics' };
+const WAREHOUSE_ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift!warehouse-admin-AbCdEf';
+const CATALOG = { host: 'catalog.cluster-example.eu-west-1.docdb.amazonaws.com', port: 27017, dbname: 'admin' };
 
 export class PlatformSecretsStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps) {
@@ -54,6 +60,8 @@ export class PlatformSecretsStack extends Stack {
       allowFrom: [
         RotationFunction.shared(this, RotationEngine.POSTGRES_SINGLE_USER, rotationFunctionOptions),
         RotationFunction.shared(this, RotationEngine.POSTGRES_MULTI_USER, rotationFunctionOptions),
+        RotationFunction.shared(this, RotationEngine.REDSHIFT_MULTI_USER, rotationFunctionOptions),
+        RotationFunction.shared(this, RotationEngine.DOCUMENTDB_SINGLE_USER, rotationFunctionOptions),
       ],
     });
 
@@ -80,6 +88,35 @@ export class PlatformSecretsStack extends Stack {
       schedule: RotationSchedule.rate(Duration.days(7), { window: Duration.hours(4) }),
       rotationFunctionOptions,
     });
+
+    // Redshift, alternating users: the admin secret Redshift manages (ManageMasterPassword) creates and updates
+    // `bi_reader_clone` with `bi_reader`'s privileges; the function finds the cluster's endpoint through the Redshift API.
+    const warehouseAdmin = secretsmanager.Secret.fromSecretCompleteArn(this, 'WarehouseAdminSecret', WAREHOUSE_ADMIN_SECRET_ARN);
+    const warehouse = new Secret(this, 'WarehouseSecret', {
+      description: 'Redshift credential of bi_reader',
+      encryptionKey: key,
+      template: SecretTemplate.database({
+        engine: 'redshift', ...WAREHOUSE, username: 'bi_reader', rotationEngine: RotationEngine.REDSHIFT_MULTI_USER, masterSecret: warehouseAdmin,
+      }),
+    });
+    warehouse.addRotation({ schedule: RotationSchedule.rate(Duration.days(30)), rotationFunctionOptions });
+    // Without a route to the internet, that lookup goes through a Redshift API endpoint only this function may reach.
+    const redshiftRotation = RotationFunction.shared(this, RotationEngine.REDSHIFT_MULTI_USER, rotationFunctionOptions);
+    const redshiftApi = new ec2.InterfaceVpcEndpoint(this, 'RedshiftApiEndpoint', {
+      vpc,
+      service: ec2.InterfaceVpcEndpointAwsService.REDSHIFT,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      open: false,
+    });
+    redshiftApi.connections.allowFrom(redshiftRotation, ec2.Port.tcp(443), 'Redshift DescribeClusters from the Redshift rotation function');
+
+    // DocumentDB, single user: the catalog service's user changes its own password (TLS with the RDS CAs, rs0).
+    const catalog = new Secret(this, 'CatalogSecret', {
+      description: 'DocumentDB credential of catalog',
+      encryptionKey: key,
+      template: SecretTemplate.database({ engine: 'docdb', ...CATALOG, username: 'catalog', rotationEngine: RotationEngine.DOCUMENTDB_SINGLE_USER }),
+    });
+    catalog.addRotation({ schedule: RotationSchedule.rate(Duration.days(30)), rotationFunctionOptions });
 
     // One call, after the rotations: failed, abandoned and overdue rotations notify an encrypted topic (subscribe the
     // on-call address or chat integration to `monitor.topic`), every rotation function and error code has an alarm,

@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PlatformSecretsStack } from '../../examples/platform-app';
 import { ERROR_CODES } from '../../src/private/contract';
 import { nagFindings } from '../nag';
@@ -15,12 +15,26 @@ describe('examples/platform-app', () => {
     expect(findings).toEqual([]);
   });
 
-  test('four rotated secrets, two shared rotation functions and the overdue check, one customer-managed policy each', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
-    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 4);
-    template.resourceCountIs('AWS::Lambda::Function', 3);
-    template.resourceCountIs('AWS::IAM::ManagedPolicy', 3);
+  test('six rotated secrets, four shared rotation functions (PostgreSQL x2, Redshift, DocumentDB) and the overdue check, one customer-managed policy each', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 6);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 6);
+    template.resourceCountIs('AWS::Lambda::Function', 5);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 5);
     template.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test('the Redshift API endpoint admits HTTPS from the Redshift rotation function only', () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.eu-west-1.redshift', PrivateDnsEnabled: true });
+    const groups = template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('RedshiftApiEndpoint') } });
+    expect(Object.keys(groups)).toHaveLength(1);
+    const [group] = Object.values(groups);
+    expect(group.Properties.SecurityGroupIngress ?? []).toEqual([]);
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter((r) => JSON.stringify(r.Properties.GroupId).includes(Object.keys(groups)[0]));
+    expect(ingress.map((r) => [r.Properties.FromPort, r.Properties.ToPort, r.Properties.Description])).toEqual([
+      [443, 443, 'Redshift DescribeClusters from the Redshift rotation function'],
+    ]);
+    expect(ingress[0].Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).toMatch(/^RotationFunctionredshiftmultiuser[0-9a-f]{8}SecurityGroup/);
   });
 
   test('monitoring is on for everything it rotates: rules, topic, dashboard, and an alarm with an action for each function and code', () => {
@@ -29,7 +43,7 @@ describe('examples/platform-app', () => {
     template.resourceCountIs('AWS::Events::Rule', 4);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     // 4 per rotation function, 1 per error code, 5 for the monitor itself
-    expect(alarms).toHaveLength(2 * 4 + Object.keys(ERROR_CODES).length + 5);
+    expect(alarms).toHaveLength(4 * 4 + Object.keys(ERROR_CODES).length + 5);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
   });
 });
