@@ -2,14 +2,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as mysql from 'mysql2/promise';
+import { dataTemplatesMade } from './support/data-template';
 import { startAll, stopAll } from './support/lifecycle';
 import { greetingConnectionId, joinLogs } from './support/mariadb-logs';
-import { MARIADB_INSTALL_ENTRIES, MariaDbServer } from './support/mariadb-server';
+import { MARIADB_INSTALL_ENTRIES, MariaDbServer, mariadbServerDataTemplate } from './support/mariadb-server';
 import { processesMentioning } from './support/processes';
 import { BINARIES_CACHE_PREFIX } from './support/server-binaries';
 import { findServerUser, userCan } from './support/server-user';
 import { jsonLines, runSnippet } from './support/snippet';
 import { createTestCertificates } from './support/tls';
+import { nativePasswordHash } from '../lambda/engines/mysql-auth';
 
 /** Connects, runs one query, disconnects; rejects with the driver's or the TLS error. */
 async function queryOnce<T>(options: mysql.ConnectionOptions, sql: string): Promise<T[]> {
@@ -220,6 +222,65 @@ test('two servers run side by side, each with its own port, CA, data and account
   } finally {
     await stopAll([a, b]);
   }
+});
+
+describe('servers started from the data template', () => {
+  let withTls: MariaDbServer;
+  let plain: MariaDbServer;
+  let templatePassword: string;
+  let madeBefore: number;
+
+  beforeAll(async () => {
+    templatePassword = (await mariadbServerDataTemplate()).password; // made here if this process has none yet
+    madeBefore = dataTemplatesMade();
+    [withTls, plain] = await startAll([MariaDbServer.start(), MariaDbServer.start({ tls: false })]);
+  });
+  afterAll(() => stopAll([withTls, plain].filter(Boolean)));
+
+  /** Logs in as root@localhost through the server's unix socket: the other account that had the template's password. */
+  async function canLoginOnSocket(server: MariaDbServer, password: string): Promise<boolean> {
+    const socketPath = path.join(path.dirname(server.dataDir), 'mysqld.sock');
+    try {
+      await queryOnce({ socketPath, user: 'root', password }, 'SELECT 1');
+      return true;
+    } catch (err) {
+      if ((err as { errno?: number }).errno === 1045) return false;
+      throw err;
+    }
+  }
+
+  test('the template is made once per process: starts copy it', async () => {
+    expect(dataTemplatesMade()).toBe(madeBefore);
+    expect((await mariadbServerDataTemplate()).password).toBe(templatePassword);
+  });
+
+  test('each server has its own superuser password and refuses the other\'s and the template\'s, over TCP and the socket', async () => {
+    expect(withTls.superuser.password).not.toBe(plain.superuser.password);
+    expect(templatePassword).not.toBe(withTls.superuser.password);
+    for (const [server, other] of [[withTls, plain], [plain, withTls]]) {
+      await expect(server.canLogin('root', server.superuser.password)).resolves.toBe(true);
+      await expect(server.canLogin('root', other.superuser.password)).resolves.toBe(false);
+      await expect(server.canLogin('root', templatePassword)).resolves.toBe(false);
+      await expect(canLoginOnSocket(server, server.superuser.password)).resolves.toBe(true);
+      await expect(canLoginOnSocket(server, templatePassword)).resolves.toBe(false);
+    }
+  });
+
+  test('the password change leaves neither the password nor its hash in the general log', async () => {
+    const generalLog = fs.readFileSync(path.join(path.dirname(withTls.dataDir), 'general.log'), 'utf8');
+    expect(generalLog).toMatch(/Connect\troot@127\.0\.0\.1/); // the log is on, and saw the harness log in
+    for (const secret of [withTls.superuser.password, nativePasswordHash(withTls.superuser.password), templatePassword]) {
+      expect(generalLog).not.toContain(secret);
+    }
+  });
+
+  test('a copy serves TLS or plaintext as asked, and takes its own accounts', async () => {
+    await expect(withTls.query(TLS_CIPHER)).resolves.toEqual([{ cipher: expect.stringMatching(/./) }]);
+    await expect(plain.query(TLS_CIPHER)).resolves.toEqual([{ cipher: '' }]);
+    await withTls.query("CREATE USER 'only_tls'@'%' IDENTIFIED BY 'only-secret'");
+    await expect(withTls.canLogin('only_tls', 'only-secret')).resolves.toBe(true);
+    await expect(plain.canLogin('only_tls', 'only-secret')).resolves.toBe(false);
+  });
 });
 
 const IS_ROOT = process.getuid?.() === 0;
