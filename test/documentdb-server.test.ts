@@ -338,3 +338,137 @@ describe('DocumentDbServer without TLS', () => {
     }
   });
 });
+
+describe('DocumentDbServer: what the conformance suite relies on', () => {
+  let server: DocumentDbServer;
+  const reader = { username: 'reader', password: 'reader-password-1' };
+  const plainUser = { username: 'plain', password: 'plain-password-1' };
+
+  beforeAll(async () => {
+    server = await DocumentDbServer.start({
+      users: [
+        { user: reader.username, password: reader.password, roles: [{ role: 'read', db: 'orders' }] },
+        { user: plainUser.username, password: plainUser.password, roles: [] },
+      ],
+    });
+  });
+  afterAll(() => server?.stop());
+  afterEach(() => expect(server.connectionFailures()).toEqual([]));
+
+  test('each login records the application name the client gave in its handshake', async () => {
+    const before = server.logins().length;
+    await withClient(server.uri(reader), (c) => c.db('admin').command({ ping: 1 }), { appName: 'orders-service' });
+    await withClient(server.uri(reader), (c) => c.db('admin').command({ ping: 1 }));
+    const logins = server.logins().slice(before);
+    expect(logins.map((l) => l.appName)).toEqual(['orders-service', undefined]);
+    expect(logins[1]).not.toHaveProperty('appName');
+  });
+
+  test('stored credentials are salted SCRAM keys per mechanism that change with the password and never hold it', async () => {
+    server.addUser({ user: 'keys', password: 'keys-password-1', roles: [] });
+    const first = server.storedCredentials('keys')!;
+    expect(first).toHaveLength(2);
+    expect(first[0]).toMatch(/^SCRAM-SHA-1\$10000:[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$/);
+    expect(first[1]).toMatch(/^SCRAM-SHA-256\$15000:[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$/);
+    expect(first.join(' ')).not.toContain('keys-password-1');
+    server.setPassword('keys', 'admin', 'keys-password-2');
+    const second = server.storedCredentials('keys')!;
+    expect(second).toHaveLength(2);
+    expect(second[0]).not.toBe(first[0]);
+    expect(second[1]).not.toBe(first[1]);
+    expect(server.verifyPassword('keys', 'admin', 'keys-password-2')).toBe(true);
+    expect(server.storedCredentials('nobody')).toBeUndefined();
+  });
+
+  test('connectionStatus runs for anyone; listCollections and dbStats need a role that reads the database', async () => {
+    const unauthenticated = `mongodb://${server.address}/?replicaSet=rs0&retryWrites=false&tls=true&tlsCAFile=${server.caCertPath}`;
+    await withClient(unauthenticated, async (client) => {
+      await expect(client.db('admin').command({ connectionStatus: 1 })).resolves.toMatchObject({ authInfo: { authenticatedUsers: [] }, ok: 1 });
+      await expect(client.db('orders').command({ dbStats: 1 })).rejects.toMatchObject({ code: 13, codeName: 'Unauthorized' });
+      await expect(client.db('orders').command({ listCollections: 1 })).rejects.toMatchObject({ code: 13 });
+    });
+    await withClient(server.uri(reader), async (client) => {
+      await expect(client.db('admin').command({ connectionStatus: 1 })).resolves.toMatchObject({
+        authInfo: { authenticatedUsers: [{ user: 'reader', db: 'admin' }], authenticatedUserRoles: [{ role: 'read', db: 'orders' }] },
+      });
+      await expect(client.db('orders').command({ dbStats: 1 })).resolves.toMatchObject({ db: 'orders', collections: 0, ok: 1 });
+      await expect(client.db('orders').command({ listCollections: 1 })).resolves.toMatchObject({ cursor: { id: 0, firstBatch: [] }, ok: 1 });
+      // a role on orders reads nothing on admin
+      await expect(client.db('admin').command({ dbStats: 1 })).rejects.toMatchObject({ code: 13, codeName: 'Unauthorized' });
+      await expect(client.db('admin').command({ listCollections: 1 })).rejects.toMatchObject({ code: 13 });
+    });
+    // the master's root reads every database
+    await withClient(server.uri(), (client) => expect(client.db('admin').command({ dbStats: 1 })).resolves.toMatchObject({ ok: 1 }));
+  });
+
+  test('without user-admin rights dropUser and grantRolesToUser are Unauthorized (13) and change nothing', async () => {
+    await withClient(server.uri(reader), async (client) => {
+      await expect(client.db('admin').command({ dropUser: 'plain' })).rejects.toMatchObject({ code: 13, codeName: 'Unauthorized' });
+      await expect(client.db('admin').command({ grantRolesToUser: 'reader', roles: [{ role: 'root', db: 'admin' }] }))
+        .rejects.toMatchObject({ code: 13 });
+    });
+    expect(server.user('plain')).toBeDefined();
+    expect(server.user('reader')!.roles).toEqual([{ role: 'read', db: 'orders' }]);
+  });
+
+  test('the driver ends its sessions with endSessions when it closes, and the server answers', async () => {
+    const before = server.commands().length;
+    await withClient(server.uri(reader), (c) => c.db('admin').command({ ping: 1 }));
+    const ended = server.commands().slice(before).filter((c) => c.command === 'endSessions');
+    expect(ended).toEqual([expect.objectContaining({ ok: true, authenticatedAs: ['reader@admin'] })]);
+  });
+
+  test('a SCRAM-SHA-1 user named with a comma never logs in with the driver, which digests the escaped name', async () => {
+    // MongoDB digests "<name>:mongo:<password>" with the name itself; the driver digests the name as SCRAM escapes it
+    server.addUser({ user: 'a,b', password: 'comma-password-1', roles: [], mechanisms: ['SCRAM-SHA-1'] });
+    server.addUser({ user: 'c,d', password: 'comma-password-2', roles: [], mechanisms: ['SCRAM-SHA-256'] });
+    await expect(adminCommand(server, { username: 'a,b', password: 'comma-password-1' }, { ping: 1 })).rejects.toMatchObject({ code: 18 });
+    await expect(adminCommand(server, { username: 'c,d', password: 'comma-password-2' }, { ping: 1 })).resolves.toMatchObject({ ok: 1 });
+    expect(server.verifyPassword('a,b', 'admin', 'comma-password-1')).toBe(true);
+  });
+});
+
+describe('DocumentDbServer and plaintext', () => {
+  test('preferTLS serves TLS and plaintext clients on one port and records the transport of each', async () => {
+    const server = await DocumentDbServer.start({ tlsMode: 'preferTLS' });
+    try {
+      expect(server.tlsMode).toBe('preferTLS');
+      await expect(adminCommand(server, server.master, { ping: 1 })).resolves.toMatchObject({ ok: 1 });
+      const plaintextUri = server.uri().replace(/&tls=true&tlsCAFile=[^&]*/, '');
+      await expect(withClient(plaintextUri, (c) => c.db('admin').command({ ping: 1 }))).resolves.toMatchObject({ ok: 1 });
+      expect(server.logins().map((l) => l.tls)).toEqual([true, false]);
+      expect(server.connectionFailures()).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('preferTLS still verifies: a client that does not trust the server\'s CA gets no login', async () => {
+    const server = await DocumentDbServer.start({ tlsMode: 'preferTLS' });
+    try {
+      // TLS with the runtime's trust store only, which does not hold the test CA
+      const untrusting = `${server.uri().replace(/&tls=true&tlsCAFile=[^&]*/, '')}&tls=true`;
+      const error = await failure(withClient(untrusting, (c) => c.db('admin').command({ ping: 1 }), { serverSelectionTimeoutMS: 1_500 }));
+      expect(error.name).toBe('MongoServerSelectionError');
+      expect(error.message).toMatch(/certificate/);
+      expect(server.logins()).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a server without TLS closes a connection that opens with a TLS handshake, as MongoDB does', async () => {
+    const server = await DocumentDbServer.start({ tls: false });
+    try {
+      const tlsUri = `${server.uri()}&tls=true`;
+      const error = await failure(withClient(tlsUri, (c) => c.db('admin').command({ ping: 1 }), { serverSelectionTimeoutMS: 1_500 }));
+      expect(error.name).toBe('MongoServerSelectionError');
+      expect(error.message).toMatch(/before secure TLS connection was established/);
+      expect(server.refusedTlsHandshakes).toBeGreaterThan(0);
+      expect(server.connectionFailures()).toEqual([]);
+      expect(server.logins()).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { promises as fs } from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { Duplex } from 'stream';
 import * as tls from 'tls';
 import { ObjectId } from 'bson';
 import { CommandContext, CommandRecord, ConnectionState, LoginRecord, runCommand, ServerIdentity } from './documentdb/commands';
@@ -16,6 +17,10 @@ export type { ScramMechanism } from './documentdb/scram';
 export type { RoleRef, StoredUserInfo } from './documentdb/users';
 
 const BIND_ADDRESS = '127.0.0.1';
+/** A TLS record carrying a handshake (content type 22) of TLS 1.0 to 1.2 record-layer versions, which ClientHello uses. */
+function isTlsHandshake(first: Buffer): boolean {
+  return first.length >= 3 && first[0] === 0x16 && first[1] === 0x03 && first[2] >= 0x01 && first[2] <= 0x03;
+}
 const TEMP_PREFIX = 'documentdb-harness-';
 /** DocumentDB 4.0 speaks wire version 7 (MongoDB 4.0); DocumentDB 5.0 speaks 13. */
 const DEFAULT_MAX_WIRE_VERSION = 7;
@@ -38,6 +43,12 @@ export interface DocumentDbServerOptions {
    * `false` for a plaintext server. A certificate for other names makes the driver's host-name check fail.
    */
   readonly tls?: { readonly hostnames?: string[]; readonly ipAddresses?: string[] } | false;
+  /**
+   * With TLS on: `requireTLS` (default) accepts TLS connections only, as a DocumentDB cluster with TLS enabled does;
+   * `preferTLS` (MongoDB's net.tls.mode of that name) accepts TLS and plaintext on the same port, telling them apart by
+   * the first bytes, so a test can see whether a client downgraded.
+   */
+  readonly tlsMode?: 'requireTLS' | 'preferTLS';
   /** The name the server gives itself in `me`/`hosts`/`primary`, which the driver then connects to. Default `localhost`. */
   readonly advertisedHost?: string;
   /** Default `rs0`, as DocumentDB. */
@@ -82,11 +93,15 @@ export class DocumentDbServer {
   readonly host: string = BIND_ADDRESS;
   /** Set once listening. */
   port = 0;
+  /** The MongoDB version the server reports for its wire version (buildInfo). */
+  readonly version: string;
   /** The name in the handshake reply, and so the host the driver connects to after discovery. */
   readonly advertisedHost: string;
   readonly replicaSetName: string;
   readonly maxWireVersion: number;
   readonly tls: boolean;
+  /** How a TLS server treats plaintext (undefined without TLS). */
+  readonly tlsMode?: 'requireTLS' | 'preferTLS';
   readonly caCertPath?: string;
   readonly caCertPem?: string;
   /** A `root` user on `admin` with a random password, like a cluster's master user. */
@@ -101,6 +116,7 @@ export class DocumentDbServer {
   private nextConnectionId = 1;
   private nextReplyId = 1;
   private frozen = false;
+  private tlsHandshakesRefused = 0;
   private stopping?: Promise<void>;
   private identity?: ServerIdentity;
   private readonly electionId = new ObjectId();
@@ -112,6 +128,7 @@ export class DocumentDbServer {
     this.advertisedHost = options.advertisedHost ?? 'localhost';
     this.replicaSetName = options.replicaSetName ?? 'rs0';
     this.maxWireVersion = options.maxWireVersion ?? DEFAULT_MAX_WIRE_VERSION;
+    this.version = VERSIONS[this.maxWireVersion] ?? '4.0.0';
     this.tls = certificates !== undefined;
     this.caCertPath = certificates?.caCertPath;
     this.caCertPem = certificates?.caCertPem;
@@ -121,7 +138,9 @@ export class DocumentDbServer {
     for (const seed of options.users ?? []) {
       this.store.create(seed.db ?? 'admin', seed.user, seed.password, seed.roles ?? [], seed.mechanisms);
     }
-    this.server = keyPair ? this.tlsServer(keyPair) : net.createServer((socket) => this.serve(socket, false));
+    this.tlsMode = keyPair ? options.tlsMode ?? 'requireTLS' : undefined;
+    if (keyPair && this.tlsMode === 'preferTLS') this.server = net.createServer((socket) => this.servePreferTls(socket, keyPair));
+    else this.server = keyPair ? this.tlsServer(keyPair) : net.createServer((socket) => this.serve(socket, false));
     // Every raw socket, TLS or not, so stop() can end connections that never finished a TLS handshake too.
     this.server.on('connection', (socket: net.Socket) => this.track(socket));
   }
@@ -147,6 +166,11 @@ export class DocumentDbServer {
     this.store.create(seed.db ?? 'admin', seed.user, seed.password, seed.roles ?? [], seed.mechanisms);
   }
 
+  /** Sets a user's password directly (keeping its mechanisms), as if an administrator had run updateUser. */
+  setPassword(user: string, db: string, password: string): void {
+    this.store.setPassword(db, user, password);
+  }
+
   /** Users with their roles and mechanisms (on `db`, or everywhere). Never passwords. */
   users(db?: string): StoredUserInfo[] {
     return this.store.list(db);
@@ -154,6 +178,11 @@ export class DocumentDbServer {
 
   user(user: string, db = 'admin'): StoredUserInfo | undefined {
     return this.store.info(db, user);
+  }
+
+  /** The user's stored SCRAM credentials (derived keys, one per mechanism); undefined for a missing user. */
+  storedCredentials(user: string, db = 'admin'): string[] | undefined {
+    return this.store.storedCredentials(db, user);
   }
 
   /** Whether `password` is the user's current password (for every mechanism it has); false for a missing user. */
@@ -169,6 +198,14 @@ export class DocumentDbServer {
   /** Commands answered (names, not arguments), oldest first. */
   commands(): CommandRecord[] {
     return [...this.commandLog];
+  }
+
+  /**
+   * Connections a plaintext server closed because they opened with a TLS handshake (MongoDB without TLS closes them
+   * the same way, so the client's handshake ends at once instead of waiting for a reply).
+   */
+  get refusedTlsHandshakes(): number {
+    return this.tlsHandshakesRefused;
   }
 
   /** Why the server closed connections itself: unreadable messages, or its own bugs. Tests expect none. */
@@ -210,6 +247,44 @@ export class DocumentDbServer {
     return server;
   }
 
+  /**
+   * preferTLS: the first bytes decide. A TLS handshake is served by a TLS socket over a bridge that replays those bytes
+   * (a TLSSocket on the raw socket's handle would not see data already read); anything else is plaintext.
+   */
+  private servePreferTls(socket: net.Socket, keyPair: { key: Buffer; cert: Buffer }): void {
+    socket.once('data', (first: Buffer) => {
+      if (!isTlsHandshake(first)) {
+        socket.pause();
+        socket.unshift(first);
+        this.serve(socket, false);
+        socket.resume();
+        return;
+      }
+      const bridge = new Duplex({
+        read: () => socket.resume(),
+        write: (chunk, _encoding, done) => socket.write(chunk, done),
+        final: (done) => {
+          socket.end();
+          done();
+        },
+        destroy: (err, done) => {
+          socket.destroy();
+          done(err);
+        },
+      });
+      bridge.push(first);
+      socket.on('data', (chunk: Buffer) => {
+        if (!bridge.push(chunk)) socket.pause();
+      });
+      socket.on('end', () => bridge.push(null));
+      socket.on('close', () => bridge.destroy());
+      const secure = new tls.TLSSocket(bridge, { isServer: true, ...keyPair });
+      // as tlsClientError on a TLS server: a client that rejects the certificate ends the handshake
+      secure.on('error', () => secure.destroy());
+      this.serve(secure, true);
+    });
+  }
+
   private async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -223,7 +298,7 @@ export class DocumentDbServer {
       address: this.address,
       setName: this.replicaSetName,
       maxWireVersion: this.maxWireVersion,
-      version: VERSIONS[this.maxWireVersion] ?? '4.0.0',
+      version: this.version,
       electionId: this.electionId,
     };
   }
@@ -242,8 +317,16 @@ export class DocumentDbServer {
     const conn: ConnectionState = { id: this.nextConnectionId++, tls: overTls, users: new Map() };
     const reader = new MessageReader();
     const context: CommandContext = { identity: this.identity!, store: this.store, logins: this.loginLog };
+    let first = true;
     socket.on('data', (chunk: Buffer) => {
       if (this.frozen) return;
+      if (first && !overTls && isTlsHandshake(chunk)) {
+        // "SSL handshake received but server is started without SSL support": MongoDB closes the connection
+        this.tlsHandshakesRefused++;
+        socket.destroy();
+        return;
+      }
+      first = false;
       try {
         for (const message of reader.push(chunk)) {
           const request = parseMessage(message);

@@ -4,7 +4,7 @@ import {
   finishConversation, isScramMechanism, parseClientFirst, ScramConversation, ScramMechanism,
   startConversation,
 } from './scram';
-import { checkRoleExists, isUserAdminOn, RoleRef, UserStore } from './users';
+import { checkRoleExists, DatabaseAction, isUserAdminOn, mayRunOn, RoleRef, UserStore } from './users';
 
 /** What the handshake reply says about the server. */
 export interface ServerIdentity {
@@ -25,6 +25,8 @@ export interface LoginRecord {
   /** Whether the connection was TLS. */
   readonly tls: boolean;
   readonly connectionId: number;
+  /** The application name the client gave in its handshake (`client.application.name`), when it gave one. */
+  readonly appName?: string;
 }
 
 /** One command the server answered: its name, database and who was logged in. Never its arguments. */
@@ -47,6 +49,8 @@ export interface ConnectionState {
   /** Authenticated users, by database (MongoDB 4.0 allows one user per database on a connection). */
   readonly users: Map<string, string>;
   conversation?: ScramConversation;
+  /** From the first handshake's client metadata; MongoDB keeps the first and ignores later ones. */
+  appName?: string;
 }
 
 export interface CommandContext {
@@ -57,7 +61,7 @@ export interface CommandContext {
 
 /** Commands MongoDB runs without authentication. */
 const NO_AUTH_COMMANDS = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'buildInfo', 'buildinfo', 'saslStart',
-  'saslContinue', 'logout', 'endSessions']);
+  'saslContinue', 'logout', 'endSessions', 'connectionStatus']);
 
 const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
 const MAX_MESSAGE_SIZE_BYTES = 48_000_000;
@@ -68,10 +72,24 @@ const GENERIC_FIELDS = new Set(['lsid', 'txnNumber', 'writeConcern', 'comment', 
 type Handler = (ctx: CommandContext, conn: ConnectionState, db: string, body: Document) => Document;
 
 const HANDLERS: Record<string, Handler> = {
-  hello: (ctx, _conn, _db, body) => helloReply(ctx, body, 'hello'),
-  isMaster: (ctx, _conn, _db, body) => helloReply(ctx, body, 'isMaster'),
-  ismaster: (ctx, _conn, _db, body) => helloReply(ctx, body, 'isMaster'),
+  hello: (ctx, conn, _db, body) => helloReply(ctx, conn, body, 'hello'),
+  isMaster: (ctx, conn, _db, body) => helloReply(ctx, conn, body, 'isMaster'),
+  ismaster: (ctx, conn, _db, body) => helloReply(ctx, conn, body, 'isMaster'),
   ping: () => ({ ok: 1 }),
+  connectionStatus: (ctx, conn) => {
+    const authenticatedUsers = [...conn.users].map(([db, user]) => ({ user, db }));
+    const authenticatedUserRoles = authenticatedUsers.flatMap((u) => ctx.store.roles(u.db, u.user));
+    return { authInfo: { authenticatedUsers, authenticatedUserRoles }, ok: 1 };
+  },
+  listCollections: (ctx, conn, db) => {
+    requireAction(conn, ctx.store, 'listCollections', db);
+    // the server stores users, not data: every database is empty
+    return { cursor: { id: 0, ns: `${db}.$cmd.listCollections`, firstBatch: [] }, ok: 1 };
+  },
+  dbStats: (ctx, conn, db) => {
+    requireAction(conn, ctx.store, 'dbStats', db);
+    return { db, collections: 0, views: 0, objects: 0, avgObjSize: 0, dataSize: 0, storageSize: 0, indexes: 0, indexSize: 0, ok: 1 };
+  },
   buildInfo: (ctx) => buildInfo(ctx.identity),
   buildinfo: (ctx) => buildInfo(ctx.identity),
   endSessions: () => ({ ok: 1 }),
@@ -122,8 +140,10 @@ export function runCommand(ctx: CommandContext, conn: ConnectionState, db: strin
   }
 }
 
-function helloReply(ctx: CommandContext, body: Document, command: 'hello' | 'isMaster'): Document {
+function helloReply(ctx: CommandContext, conn: ConnectionState, body: Document, command: 'hello' | 'isMaster'): Document {
   const { identity } = ctx;
+  const appName: unknown = body.client?.application?.name;
+  if (conn.appName === undefined && typeof appName === 'string') conn.appName = appName;
   const reply: Document = {
     // hello names the primary flag isWritablePrimary; the legacy command ismaster.
     ...(command === 'hello' ? { isWritablePrimary: true } : { ismaster: true }),
@@ -188,7 +208,8 @@ function saslContinue(ctx: CommandContext, conn: ConnectionState, db: string, bo
   // A login can race a dropUser between the two steps: the user must still exist.
   if (!ctx.store.has(db, conversation.username)) throw authenticationFailed();
   conn.users.set(db, conversation.username);
-  ctx.logins.push({ user: conversation.username, db, mechanism: conversation.mechanism, tls: conn.tls, connectionId: conn.id });
+  const appName = conn.appName === undefined ? {} : { appName: conn.appName };
+  ctx.logins.push({ user: conversation.username, db, mechanism: conversation.mechanism, tls: conn.tls, connectionId: conn.id, ...appName });
   // done: true at once, which the driver's skipEmptyExchange option asks for.
   return { conversationId: 1, done: true, payload: Buffer.from(serverFinal), ok: 1 };
 }
@@ -256,6 +277,12 @@ function requireUserAdmin(conn: ConnectionState, store: UserStore, command: stri
   if (![db, ...roleDbs].every((d) => isUserAdminOn(roles, d))) {
     throw new CommandFailure('Unauthorized', `not authorized on ${db} to execute command { ${command}: ... }`);
   }
+}
+
+/** Throws Unauthorized unless a user on the connection holds a role that allows `action` on `db`. */
+function requireAction(conn: ConnectionState, store: UserStore, action: DatabaseAction, db: string): void {
+  const roles: RoleRef[] = [...conn.users].flatMap(([userDb, user]) => store.roles(userDb, user));
+  if (!mayRunOn(roles, action, db)) throw new CommandFailure('Unauthorized', `not authorized on ${db} to execute command { ${action}: ... }`);
 }
 
 function checkDigestPassword(body: Document): void {

@@ -48,6 +48,23 @@ export function isUserAdminOn(roles: readonly RoleRef[], db: string): boolean {
     || (r.db === db && (r.role === 'userAdmin' || r.role === 'dbOwner')));
 }
 
+/** Read-only actions on a database that some built-in roles allow (what the rotation probes may run). */
+export type DatabaseAction = 'listCollections' | 'dbStats';
+
+/** Roles on a database that allow both actions there (MongoDB's read and every role built on it, and dbAdmin). */
+const READING_DATABASE_ROLES = new Set(['read', 'readWrite', 'dbAdmin', 'dbOwner']);
+/** Roles on admin that allow them on every database; clusterMonitor (and clusterAdmin, which includes it) has dbStats only. */
+const READING_ANY_DATABASE_ROLES: Record<DatabaseAction, ReadonlySet<string>> = {
+  listCollections: new Set(['readAnyDatabase', 'readWriteAnyDatabase', 'dbAdminAnyDatabase', 'root']),
+  dbStats: new Set(['readAnyDatabase', 'readWriteAnyDatabase', 'dbAdminAnyDatabase', 'clusterMonitor', 'clusterAdmin', 'root']),
+};
+
+/** Whether these roles allow `action` on `db`, as MongoDB's built-in roles do. */
+export function mayRunOn(roles: readonly RoleRef[], action: DatabaseAction, db: string): boolean {
+  return roles.some((r) => (r.db === db && READING_DATABASE_ROLES.has(r.role))
+    || (r.db === 'admin' && READING_ANY_DATABASE_ROLES[action].has(r.role)));
+}
+
 function key(db: string, user: string): string {
   return `${db}\u0000${user}`;
 }
@@ -136,6 +153,20 @@ export class UserStore {
     const stored = this.users.get(key(db, user));
     if (!stored || stored.credentials.size === 0) return false;
     return [...stored.credentials].every(([mechanism, credential]) => credentialMatches(mechanism, credential, user, password));
+  }
+
+  /**
+   * The user's stored SCRAM credentials, one per mechanism in the order MongoDB lists them, each written
+   * `<mechanism>$<iterations>:<salt>$<StoredKey>:<ServerKey>` (base64); undefined for a missing user. Derived keys, never
+   * the password.
+   */
+  storedCredentials(db: string, user: string): string[] | undefined {
+    const stored = this.users.get(key(db, user));
+    if (!stored) return undefined;
+    return SCRAM_MECHANISMS.flatMap((m) => {
+      const c = stored.credentials.get(m);
+      return c ? [`${m}$${c.iterations}:${c.salt.toString('base64')}$${c.storedKey.toString('base64')}:${c.serverKey.toString('base64')}`] : [];
+    });
   }
 
   info(db: string, user: string): StoredUserInfo | undefined {
