@@ -15,6 +15,8 @@ import {
   SECRET_ENGINES,
   engineFamilyOf,
 } from './private/contract';
+import { ENGINE_FAMILIES } from './rotation/engines';
+import { EngineFamily, assertPasswordRules } from './rotation/engines/engine-family';
 // SecretTemplateKind lives with RotationEngine (what an engine rotates), so this file can import both without a cycle
 import { RotationEngine, SecretTemplateKind } from './rotation/rotation-engine';
 
@@ -97,7 +99,8 @@ export interface DatabaseSecretOptions {
 
   /**
    * How the password is generated, for the first value and (through `Secret.addRotation`) every rotation. It must
-   * exclude the engine's required characters and respect its longest password (64 for Redshift).
+   * exclude the engine's required characters, respect its longest password and guarantee its password rules (Redshift:
+   * 8 to 64 characters with an upper-case letter, a lower-case letter and a digit, none of `' " \ / @` or space).
    *
    * @default - `rotationEngine`'s default policy, or length 32 excluding the engine's characters
    */
@@ -557,6 +560,7 @@ function resolveEngine(owner: string, constructEngine: string | undefined, optio
 
 function resolvePasswordPolicy(owner: string, options: DatabaseSecretOptions, defaults: DatabaseEngineDefaults,
   family: DatabaseEngineFamily): PasswordPolicy {
+  const familyFile: EngineFamily | undefined = (ENGINE_FAMILIES as Partial<Record<DatabaseEngineFamily, EngineFamily>>)[family];
   const policy = options.passwordPolicy
     ?? options.rotationEngine?.defaultPasswordPolicy
     ?? new PasswordPolicy({ excludeCharacters: defaults.excludeCharacters });
@@ -567,6 +571,10 @@ function resolvePasswordPolicy(owner: string, options: DatabaseSecretOptions, de
   }
   if (policy.length > defaults.maxPasswordLength) {
     throw new Error(`${owner}: passwordPolicy.length must be at most ${defaults.maxPasswordLength} for ${family} secrets, got ${policy.length}`);
+  }
+  if (familyFile !== undefined) {
+    // the first value is generated with this policy, and Secret.addRotation hands it to the rotation function
+    assertPasswordRules(owner, 'passwordPolicy', familyFile, policy);
   }
   return policy;
 }

@@ -9,6 +9,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
+import { ENGINE_FAMILIES } from './engines';
+import { assertPasswordRules } from './engines/engine-family';
 import { RotationCode } from './rotation-code';
 import { RotationEngine } from './rotation-engine';
 import { PasswordPolicy } from '../password-policy';
@@ -73,7 +75,9 @@ export interface IRotationFunction extends IConstruct, iam.IGrantable {
  */
 export interface RotationFunctionOptions {
   /**
-   * How new passwords are generated (serialized into the function's environment).
+   * How new passwords are generated (serialized into the function's environment). For a bundled engine it must
+   * guarantee the database's password rules (Redshift: 8 to 64 characters with an upper-case letter, a lower-case
+   * letter and a digit, none of `' " \ / @` or space), checked at synth.
    *
    * @default - the engine's default policy (`engine.defaultPasswordPolicy`)
    */
@@ -307,6 +311,10 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     this.passwordPolicy = props.passwordPolicy ?? props.engine.defaultPasswordPolicy;
     const family = props.engine.isBundled ? engineFamilyOf(props.engine.secretEngines[0] ?? '') : undefined;
     this.settings = validateSettings(owner, props, props.engine.displayName, family);
+    if (family !== undefined) {
+      // a policy the database refuses would fail every rotation after it started; a custom engine's rules are its own
+      assertPasswordRules(owner, 'passwordPolicy', ENGINE_FAMILIES[family], this.passwordPolicy);
+    }
 
     if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
       throw new Error(`${owner}: vpcSubnets and securityGroups need vpc`);

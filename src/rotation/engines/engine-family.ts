@@ -14,13 +14,30 @@ export interface EngineStatement {
 }
 
 /**
+ * Password rules a database enforces beyond the registry's exclusions and longest password, checked against a
+ * `PasswordPolicy` at synth: a policy that can generate a password the database refuses would fail a rotation instead.
+ */
+export interface PasswordRules {
+  /** The rules in words, for messages, for example `8 to 64 characters, ...`. */
+  readonly description: string;
+  /**
+   * Each rule the policy cannot guarantee, naming the policy's property (`excludeNumbers is true, but ...`); empty when
+   * every password the policy generates follows the rules.
+   */
+  problems(policy: PasswordPolicy): string[];
+}
+
+/**
  * What an engine family adds on the construct side, beside its registry entries in `private/contract.ts`: the IAM
- * statements of its functions with their cdk-nag reasons, how it is named, and its default password policy.
+ * statements of its functions with their cdk-nag reasons, how it is named, its default password policy and the
+ * password rules of its database.
  */
 export interface EngineFamily {
   readonly family: BundledEngineFamily;
   /** How descriptions and messages name the family, for example `PostgreSQL`. */
   readonly displayName: string;
+  /** Password rules of the database that a policy must guarantee; none beyond the registry's exclusions and length. */
+  readonly passwordRules?: PasswordRules;
   /**
    * IAM statements a function of this family and scheme needs beyond the standard rotation permissions; new objects on
    * every call, so no two policies share a statement.
@@ -28,6 +45,22 @@ export interface EngineFamily {
   statements(scheme: RotationScheme): EngineStatement[];
   /** The family's default password policy (length 32, its required exclusions). */
   passwordPolicy(): PasswordPolicy;
+}
+
+/**
+ * Refuses a password policy that cannot guarantee the family's password rules, naming the property that holds the
+ * policy, the rules and every one the policy breaks.
+ *
+ * @param owner what the message starts with, for example `RotationFunction`
+ * @param property the property that holds the policy, for example `passwordPolicy`
+ */
+export function assertPasswordRules(owner: string, property: string, family: EngineFamily, policy: PasswordPolicy): void {
+  const rules = family.passwordRules;
+  const problems = rules?.problems(policy) ?? [];
+  if (rules !== undefined && problems.length > 0) {
+    throw new Error(`${owner}: ${property} cannot guarantee ${family.displayName}'s password rules (${rules.description}): `
+      + `${problems.join('; ')}`);
+  }
 }
 
 /**

@@ -91,8 +91,11 @@ describe.each(families)('%s family', (key, family) => {
     expect(family.statements(ROTATION_SCHEMES.MULTI_USER)[0].statement).not.toBe(statements[0].statement);
   });
 
-  test('its password policy is the registry\'s default for the family', () => {
+  test('its password policy is the registry\'s default for the family, and it follows the family\'s password rules', () => {
     const excluded = DATABASE_ENGINE_DEFAULTS[family.family].excludeCharacters;
     expect(family.passwordPolicy()._toContract()).toEqual(defaultPasswordPolicy(excluded));
+    expect(family.passwordRules?.problems(family.passwordPolicy()) ?? []).toEqual([]);
+    // only Redshift states rules beyond the registry's exclusions and longest password
+    expect(family.passwordRules !== undefined).toBe(key === 'redshift');
   });
 });
