@@ -66,6 +66,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       collectCoverage: false,
       // removes the cdk.out folders that Apps without an outdir leave in $TMPDIR
       setupFilesAfterEnv: ['<rootDir>/test/support/cdk-out-cleanup.ts'],
+      // the conformance files (minutes each) start first, so both workers finish together
+      testSequencer: '<rootDir>/test/support/test-sequencer.js',
     },
   },
 
