@@ -38,8 +38,12 @@ const AUTHENTICATION_FAILED = 18;
 const MECHANISM_UNAVAILABLE = 334;
 const UNAUTHORIZED = 13;
 
-/** Node TLS error codes and OpenSSL words in a nested driver error: never a reason to retry in plaintext. */
-const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO|altnames|certificate/;
+/**
+ * Node TLS error codes and OpenSSL words in a nested driver error: never a reason to retry in plaintext. A server without
+ * TLS closes the connection on the ClientHello (MongoDB does), which Node reports as a reset "before secure TLS
+ * connection was established": that too is TLS failing, not a slow server.
+ */
+const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO|altnames|certificate|before secure TLS connection was established/;
 /** Driver classes that mean a time bound ran out. */
 const TIMEOUT_CLASSES = new Set(['MongoServerSelectionError', 'MongoNetworkTimeoutError', 'MongoOperationTimeoutError', 'MongoWaitQueueTimeoutError']);
 
@@ -74,6 +78,18 @@ export function directConnectionOf(login: DatabaseLogin): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw new InvalidSecretValueError('database', 'directConnection must be true or false');
   return value;
+}
+
+/**
+ * A user name the driver can authenticate. SCRAM sends the name as `n=<name>,` with `,` written `=2C` and `=` written
+ * `=3D`; the `mongodb` driver escapes only the first of each, and for SCRAM-SHA-1 (DocumentDB 4.0's only mechanism) it
+ * digests the password with the escaped name where the server digested the name itself. A name with a `,` or a `=`
+ * therefore never logs in; it is refused before any connection, with its reason, instead of failing like a wrong password.
+ */
+export function checkUsername(username: string): void {
+  if (/[,=]/.test(username)) {
+    throw new InvalidSecretValueError('database', 'username must not contain "," or "=" (the mongodb driver cannot authenticate such a user)');
+  }
 }
 
 /** The connection string: the host and port only, after they were checked. */
@@ -115,6 +131,7 @@ async function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind
   // the driver's own bounds end a little before the deadline's guard, so its error (which tells a TLS failure from a
   // silent server) arrives first; the guard still ends the call should the driver not
   const budget = Math.max(50, Math.floor(ctx.deadline.budget('DocumentDB connect') * 0.9));
+  checkUsername(login.username);
   const client = new MongoClient(connectionString(login), clientOptions(login, ctx, budget));
   // a monitor's socket error must not become an unhandled event; the next command reports it
   client.on('error', () => undefined);

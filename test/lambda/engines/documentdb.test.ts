@@ -155,6 +155,28 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
     await expect(documentdb.connect(login(user, 'Start-pw-1'), ctx({}, 3_000))).rejects.toMatchObject({ code: 'TLS_FAILED' });
   });
 
+  test('a server without TLS closes the handshake: TLS_FAILED, not TIMEOUT, and no plaintext login', async () => {
+    const plain = await DocumentDbServer.start({ maxWireVersion, mechanisms, tls: false });
+    try {
+      const target = { ...login(plain.master.username, plain.master.password), port: plain.port };
+      await expect(documentdb.connect(target, ctx(undefined, 3_000))).rejects.toMatchObject({ code: 'TLS_FAILED' });
+      expect(plain.refusedTlsHandshakes).toBeGreaterThan(0);
+      expect(plain.logins()).toEqual([]);
+    } finally {
+      await plain.stop();
+    }
+  });
+
+  test.each([['a comma', 'app,user'], ['an equals sign', 'app=user'], ['both', 'x,n=master']])(
+    'a user name with %s is INVALID_SECRET_VALUE before any connection (the driver cannot authenticate it)', async (_what, username) => {
+      const commands = server.commands().length;
+      await expect(documentdb.connect(login(username, 'Start-pw-1'), ctx())).rejects.toMatchObject({
+        code: 'INVALID_SECRET_VALUE',
+        message: 'The database secret value is invalid: username must not contain "," or "=" (the mongodb driver cannot authenticate such a user)',
+      });
+      expect(server.commands().slice(commands)).toEqual([]);
+    });
+
   test('a frozen server fails the call within its bound, with TIMEOUT', async () => {
     const frozen = await DocumentDbServer.start({ maxWireVersion, mechanisms });
     try {
