@@ -329,6 +329,17 @@ describe('each engine accepts the managed masters of its own service, and refuse
     expect(rs.calls.slice(from)).toEqual([]);
   });
 
+  test('both RDS tags (an instance and its cluster): the instance is described, the cluster is not', async () => {
+    const instance = `arn:aws:rds:${REGION}:${ACCOUNT}:db:${unique('db')}`;
+    const cluster = `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:${unique('cl')}`;
+    rds.addInstance({ arn: instance, address: 'instance.example', port: 5432 });
+    rds.addCluster({ arn: cluster, address: 'cluster.example', port: 5432 });
+    const master = await managedMaster({ [RDS_CLUSTER_TAG]: cluster, [RDS_INSTANCE_TAG]: instance });
+    const from = rds.calls.length;
+    await expect(resolve(master, postgres)).resolves.toMatchObject({ host: 'instance.example' });
+    expect(rds.calls.slice(from).map((c) => c.action)).toEqual(['DescribeDBInstances']);
+  });
+
   test('a master without host and without an owner tag names the tags it looked for', async () => {
     const master = await managedMaster({ Team: 'data' });
     await expect(resolve(master)).rejects.toMatchObject({
