@@ -2,7 +2,7 @@ import { QueryConfig } from 'pg';
 import { classifyWireError, connectWire } from './pg-connect';
 import { MD5_PASSWORD_HASH, assertRedshiftPassword, redshiftMd5Hash } from './redshift-password';
 import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, defaultPasswordPolicy } from '../../src/private/contract';
-import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, RotationError } from '../kit/errors';
+import { ConfusedDeputyError, ERROR_CODES, RotationError } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
 
@@ -22,10 +22,13 @@ import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, Step
  * server (`quote_ident`, with the name as a bound parameter): nothing from the secret JSON or a catalog row is
  * concatenated unquoted. Privilege words and object types come from an allow-list, never from the row as read.
  *
- * Case. Redshift folds identifiers to lower case, quoted or not, unless `enable_case_sensitive_identifier` is on
- * (https://docs.aws.amazon.com/redshift/latest/dg/r_names.html), and the MD5 form is salted with the name as stored.
- * So the own-password hash is salted with the name the server reports for the session (`session_user`), and a clone
- * name that is not already lower case is refused: the name it would be stored under cannot be known beforehand.
+ * Case. The MD5 form is salted with the user name as stored. Redshift folds database, schema, table and column names
+ * to lower case unless `enable_case_sensitive_identifier` is on, but keeps the case of a user name in double quotes
+ * whatever that setting says (https://docs.aws.amazon.com/redshift/latest/dg/r_enable_case_sensitive_identifier.html),
+ * and quote_ident double-quotes every name that is not plain lower case: a clone is stored under the name the pending
+ * secret gives it, which is its salt. The own-password hash is salted with the name the server reports for the session
+ * (`session_user`), so a user created unquoted (folded) under a secret that spells it in capitals still gets a hash
+ * that matches.
  *
  * The master's session pins `search_path` to `pg_catalog, pg_temp` first and reads `pg_catalog` views only.
  *
@@ -195,9 +198,6 @@ export class RedshiftSession implements DatabaseSession {
     if (!source) throw new ConfusedDeputyError('the original user does not exist on the server');
     if (source.usesuper) throw unsupported('it is a superuser');
     const cloning = target !== original;
-    if (cloning && target !== target.toLowerCase()) {
-      throw new InvalidSecretValueError('current', 'username must be lower case for alternating users on Redshift (Redshift folds user names to lower case)');
-    }
     // read (and refuse) everything before the first change
     const wanted = cloning ? await this.privileges(original, true) : [];
     await this.query('begin', 'BEGIN');
@@ -206,7 +206,7 @@ export class RedshiftSession implements DatabaseSession {
       if (existing && cloning && (existing.usesuper || (existing.usecreatedb && !source.usecreatedb))) {
         throw new ConfusedDeputyError('the alternate user exists with attributes the handler never grants; it is not a clone');
       }
-      // the swing back salts with the original's stored name; a new clone's name is lower case, as it will be stored
+      // the swing back salts with the original's stored name; a new clone is stored under the quoted name it is given
       const salt = existing ? existing.usename : target;
       const [user] = await this.quote('user', [salt]);
       if (existing) {
