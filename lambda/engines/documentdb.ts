@@ -1,6 +1,6 @@
 import { isIP } from 'net';
 import { Document, MongoClient, MongoClientOptions } from 'mongodb';
-import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
+import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, DOCUMENTDB_PROBE_COMMANDS, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
 import { caBundle } from '../kit/ca-bundle';
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RedactedCause, RotationError } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
@@ -48,7 +48,7 @@ const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTN
 const TIMEOUT_CLASSES = new Set(['MongoServerSelectionError', 'MongoNetworkTimeoutError', 'MongoOperationTimeoutError', 'MongoWaitQueueTimeoutError']);
 
 /** Read-only commands a probe may name (the probe is a command name, not a query). */
-export const PROBE_COMMANDS: readonly string[] = ['ping', 'connectionStatus', 'listCollections', 'dbStats', 'buildInfo'];
+export const PROBE_COMMANDS = DOCUMENTDB_PROBE_COMMANDS;
 
 /** A host name or an IP address: nothing that could add a host, credentials or options to a connection string. */
 const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;

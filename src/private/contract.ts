@@ -51,6 +51,13 @@ export function isQueryOnlyProbe(sql: string): boolean {
 /** The engine families whose probe must be a query ({@link isQueryOnlyProbe}). */
 export const QUERY_ONLY_PROBE_FAMILIES: readonly string[] = ['mysql', 'mariadb'];
 
+/**
+ * What {@link ENV.PROBE_QUERY} may be on DocumentDB, where the probe is not a query but the name of one read-only
+ * command, run with the pending credential on the authentication database (`ping` when unset). Checked at synth by
+ * `RotationFunction` and again by the handler before the probe runs (surrounding spaces are ignored).
+ */
+export const DOCUMENTDB_PROBE_COMMANDS: readonly string[] = ['ping', 'connectionStatus', 'listCollections', 'dbStats', 'buildInfo'];
+
 /** The password policy, serialized into {@link ENV.PASSWORD_POLICY}. Field names follow GetRandomPassword. */
 export interface PasswordPolicyContract {
   readonly passwordLength: number;

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { QUERY_ONLY_PROBE_FAMILIES, isQueryOnlyProbe } from './contract';
+import { DOCUMENTDB_PROBE_COMMANDS, QUERY_ONLY_PROBE_FAMILIES, isQueryOnlyProbe } from './contract';
 import { assertLiteral, isIntegerInRange } from './validation';
 
 /**
@@ -94,6 +94,12 @@ export function validateSettings(
     // the handler would refuse it at every testSecret; MySQL and MariaDB commit DDL even in a read-only transaction
     throw new Error(`${owner}: probeQuery for ${engineName} must be one query (SELECT, WITH, SHOW, DESCRIBE or EXPLAIN) `
       + 'without comments, \';\' or INTO OUTFILE/DUMPFILE: MySQL and MariaDB run DDL and account statements even in a read-only transaction');
+  }
+  if (props.probeQuery !== undefined && !Token.isUnresolved(props.probeQuery) && engineFamily === 'documentdb'
+    && !DOCUMENTDB_PROBE_COMMANDS.includes(props.probeQuery.trim())) {
+    // the handler would refuse it at every testSecret: a DocumentDB probe names a read-only command, it is not a query
+    throw new Error(`${owner}: probeQuery for ${engineName} must be the name of one read-only command (one of `
+      + `${DOCUMENTDB_PROBE_COMMANDS.join(', ')}), got ${JSON.stringify(props.probeQuery)}`);
   }
   if (props.usernameLengthLimit !== undefined) {
     assertLiteral(owner, 'usernameLengthLimit', props.usernameLengthLimit);

@@ -177,9 +177,11 @@ export interface RotationFunctionOptions {
    * SQL the handler runs with the pending credential in `testSecret` (`ROTATION_PROBE_QUERY`); use it to prove the
    * application's privileges. One statement, run in a read-only transaction that is rolled back. For MySQL and MariaDB,
    * which commit DDL and account statements even in a read-only transaction, it must be a query (`SELECT`, `WITH`,
-   * `SHOW`, `DESCRIBE` or `EXPLAIN`, without comments, `;` or `INTO OUTFILE`/`DUMPFILE`), checked at synth.
+   * `SHOW`, `DESCRIBE` or `EXPLAIN`, without comments, `;` or `INTO OUTFILE`/`DUMPFILE`), checked at synth. For
+   * DocumentDB the probe is not SQL but the name of one read-only command run on the authentication database: `ping`,
+   * `connectionStatus`, `listCollections`, `dbStats` or `buildInfo`, checked at synth.
    *
-   * @default - `SELECT 1`
+   * @default - `SELECT 1` (DocumentDB: `ping`)
    */
   readonly probeQuery?: string;
 

@@ -11,7 +11,7 @@ import {
   ACCOUNT, BUNDLED, PARTITION, REGION, importedVpc, joinArn, onlyResource, policyStatements, secret, secretKey, testStack,
 } from './fixtures';
 import { RotationCode, RotationEngine, RotationFunction, RotationFunctionOptions, SecretRotation } from '../../src';
-import { ENV, engineFamilyOf } from '../../src/private/contract';
+import { DOCUMENTDB_PROBE_COMMANDS, ENV, engineFamilyOf } from '../../src/private/contract';
 
 const SINGLE = RotationEngine.POSTGRES_SINGLE_USER;
 const MULTI = RotationEngine.POSTGRES_MULTI_USER;
@@ -467,6 +467,31 @@ describe('RotationFunction options', () => {
       }
       expect(() => new RotationFunction(testStack(), 'Rotation', { engine, probeQuery: 'SELECT 1 FROM app.accounts LIMIT 1' })).not.toThrow();
     });
+
+  const documentDb = [RotationEngine.DOCUMENTDB_SINGLE_USER, RotationEngine.DOCUMENTDB_MULTI_USER];
+  test.each(documentDb)('%s rejects a probe that is not one of the read-only commands the handler runs', (engine) => {
+    for (const probeQuery of ['SELECT 1', 'dropDatabase', 'ping; dropDatabase', '{"ping":1}', 'isMaster', 'PING']) {
+      expect(() => new RotationFunction(testStack(), 'Rotation', { engine, probeQuery })).toThrow(
+        `RotationFunction: probeQuery for ${engine.displayName} must be the name of one read-only command (one of ping, `
+        + `connectionStatus, listCollections, dbStats, buildInfo), got ${JSON.stringify(probeQuery)}`);
+    }
+  });
+
+  test.each(documentDb)('%s accepts every read-only command the handler runs, as the handler reads it', (engine) => {
+    for (const probeQuery of [...DOCUMENTDB_PROBE_COMMANDS, ' dbStats ']) {
+      const stack = testStack();
+      new RotationFunction(stack, 'Rotation', { engine, probeQuery });
+      expect(onlyResource(Template.fromStack(stack), 'AWS::Lambda::Function').resource.Properties.Environment.Variables[ENV.PROBE_QUERY])
+        .toBe(probeQuery);
+    }
+    expect(DOCUMENTDB_PROBE_COMMANDS).toEqual(['ping', 'connectionStatus', 'listCollections', 'dbStats', 'buildInfo']);
+  });
+
+  test('the DocumentDB command list is not applied to other engines', () => {
+    expect(() => new RotationFunction(testStack(), 'Rotation', { engine: SINGLE, probeQuery: 'SELECT 1 FROM app.accounts' })).not.toThrow();
+    expect(() => new RotationFunction(testStack(), 'Rotation', { engine: RotationEngine.REDSHIFT_SINGLE_USER, probeQuery: 'SELECT 1 FROM app.accounts' }))
+      .not.toThrow();
+  });
 
   test('a PostgreSQL probe may be any one statement: its read-only transaction holds back DDL', () => {
     expect(() => new RotationFunction(testStack(), 'Rotation', { engine: SINGLE, probeQuery: 'CREATE TABLE t (a int)' })).not.toThrow();
