@@ -11,13 +11,17 @@ import type { TestServerOptions } from '../../support/server-process';
 
 /** An ARN that names a master secret no test reads: steps fail before they would. */
 const UNUSED_MASTER = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:unused-AbCdEf';
-/** Stands for the server's own SQL-in-a-name (see ConformanceServer.sqlInjectionName) in a table built before it starts. */
-const SQL_IN_THE_NAME = Symbol('sql in the name');
+/**
+ * Stands for the server's own hostile name (ConformanceServer.sqlInjectionName: SQL for the SQL engines; operators,
+ * namespaces and connection-string characters for DocumentDB) in a table built before the server starts.
+ */
+const SQL_IN_THE_NAME = Symbol('the engine\'s statement syntax in the name');
 
 /**
  * The rotation protocol (docs/rotation.md invariants 1-14, 18) for the bundled engines of one family, every scheme:
- * the shipped bundle, driven by the local Secrets Manager, against a real server of its engine (or its stand-in) over
- * verified TLS. Called once by `<family>.test.ts`.
+ * the shipped bundle, driven by the local Secrets Manager, against a server of its engine over verified TLS: a real one,
+ * a stand-in that speaks its protocol (rows.ts STAND_INS), or for DocumentDB, which no machine here can run, the
+ * MongoDB wire-protocol test server (test/support/documentdb-server.ts). Called once by `<family>.test.ts`.
  */
 export function conformanceSuite(family: DatabaseEngineFamily): void {
   const familyRows = rows().filter((r) => r.family === family);
@@ -111,7 +115,7 @@ export function conformanceSuite(family: DatabaseEngineFamily): void {
       ['percent', 'app%user'],
       ['spaces', 'app user'],
       ['non-ASCII', 'ünïcødé_用户'],
-      ['SQL in the name', SQL_IN_THE_NAME],
+      ['the engine\'s statement syntax (SQL, a MongoDB operator) in the name', SQL_IN_THE_NAME],
     ])('usernames with %s rotate, and only that user is altered', async (_what, name) => {
       const username = f.unique(name === SQL_IN_THE_NAME ? f.server.sqlInjectionName : name);
       const bystander = await newUser();
