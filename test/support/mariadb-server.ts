@@ -216,7 +216,10 @@ export async function mariadbServerDataTemplate(options: Pick<MariaDbServerOptio
   return mariadbDataTemplate(await installFor(options.basedir), TEMP_PREFIX);
 }
 
-/** The temp dir made ready for a start: data dir with the superuser's password, and the certificates. */
+/**
+ * The temp dir made ready for a start: a copy of the data template (with the template's superuser password, which
+ * launch() replaces with the server's own), and the certificates.
+ */
 async function prepare(
   install: Install, tempDir: string, options: MariaDbServerOptions, settings: string[],
 ): Promise<ServerSetup> {

@@ -102,8 +102,8 @@ export class PostgresServer {
       await writeConfig(tempDir, serverTls, options.requireTls ?? false, settings);
       const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
       const launched = await launch(binaries, tempDir, readyTimeoutMs, {
-        template: (port) => harnessConfig(port, template.password, serverTls),
-        own: password,
+        templateConfig: (port) => harnessConfig(port, template.password, serverTls),
+        ownPassword: password,
       });
       return new PostgresServer({ binaries, tempDir, password, tls: serverTls, launched });
     });
@@ -422,24 +422,24 @@ function verifiedTls(serverTls: ServerTls): tls.ConnectionOptions {
   return { ...base, checkServerIdentity: (_host, cert) => tls.checkServerIdentity(verifyName, cert) };
 }
 
-interface SuperuserPasswords {
-  /** The harness's connection with the template's password, which the server starts with. */
-  readonly template: (port: number) => ClientConfig;
-  /** The server's own, set before the server is handed out. */
-  readonly own: string;
+interface SuperuserLogins {
+  /** The harness's connection with the template's superuser password, which the server starts with. */
+  readonly templateConfig: (port: number) => ClientConfig;
+  /** The server's own superuser password, set before the server is handed out. */
+  readonly ownPassword: string;
 }
 
 function launch(
-  binaries: Binaries, tempDir: string, readyTimeoutMs: number, passwords: SuperuserPasswords,
+  binaries: Binaries, tempDir: string, readyTimeoutMs: number, logins: SuperuserLogins,
 ): Promise<Launched> {
   return launchOnFreePort({
     start: async (port) => {
       const child = spawnServer(binaries, tempDir, port);
       try {
-        const config = passwords.template(port);
+        const config = logins.templateConfig(port);
         // Short connect timeout: if another process took the port, notice postgres exiting soon.
         await waitUntilReady(child, 'postgres', () => probeConnection({ ...config, connectionTimeoutMillis: 2_000 }), readyTimeoutMs);
-        await setSuperuserPassword(config, passwords.own);
+        await setSuperuserPassword(config, logins.ownPassword);
         return { port, child, postmasterPid: await readPostmasterPid(tempDir) };
       } catch (err) {
         await terminate(child, await readPostmasterPid(tempDir).catch(() => child.pid), 'SIGINT');
