@@ -14,7 +14,8 @@ import { runAsPrefix, ServerUser } from './server-user';
  *
  * Cleanup: a template lives as long as its process. A process 'exit' hook deletes it where that hook runs (scripts,
  * demos); inside jest it never runs (the sandboxed `process`), and the template, made with withOwnedTempDir under
- * its engine's temp prefix, is deleted by the first sweepAbandonedDirs of a later process once its owner is gone.
+ * its engine's temp prefix, is deleted once its owner is gone by the sweepAbandonedDirs of the next process that
+ * starts a server of that engine.
  */
 
 const execFileAsync = promisify(execFile);
@@ -69,6 +70,7 @@ const registry: Registry = anchor[REGISTRY_KEY] ??= { templates: new Map(), made
  * more than a start did without templates.
  */
 export async function dataTemplate(spec: DataTemplateSpec): Promise<DataTemplate> {
+  // The template lives in os.tmpdir(): a process that changes TMPDIR gets one there too.
   const key = [spec.prefix, spec.key, spec.user?.name ?? '', os.tmpdir()].join('\0');
   for (let cached = registry.templates.get(key); cached; cached = registry.templates.get(key)) {
     const template = await cached.catch(() => undefined);
