@@ -153,6 +153,55 @@ function noGrantOption(row: { g?: unknown }): void {
   if (row.g === true || row.g === 't') throw unsupported('it holds a privilege or role WITH GRANT OPTION or WITH ADMIN OPTION');
 }
 
+/**
+ * Every privilege the clone copies (and the kinds it refuses), for the users named $1 and $2, one branch per source:
+ * u the user, k the kind, a/b/c the names, p the privilege word, g its grant (or admin) option, s its scope, o the object
+ * type of default privileges. SVV_COLUMN_PRIVILEGES has no admin_option; PG_GROUP lists group members by user id.
+ */
+const PRIVILEGES_OF_TWO_USERS = [
+  'SELECT identity_name AS u, \'database\' AS k, database_name AS a, NULL AS b, NULL AS c, privilege_type AS p, admin_option AS g, privilege_scope AS s, NULL AS o '
+    + 'FROM pg_catalog.svv_database_privileges WHERE identity_type = \'user\' AND identity_name IN ($1, $2)',
+  'SELECT identity_name, \'schema\', namespace_name, NULL, NULL, privilege_type, admin_option, privilege_scope, NULL '
+    + 'FROM pg_catalog.svv_schema_privileges WHERE identity_type = \'user\' AND identity_name IN ($1, $2)',
+  'SELECT identity_name, \'table\', namespace_name, relation_name, NULL, privilege_type, admin_option, NULL, NULL '
+    + 'FROM pg_catalog.svv_relation_privileges WHERE identity_type = \'user\' AND identity_name IN ($1, $2)',
+  'SELECT identity_name, \'column\', namespace_name, relation_name, column_name, privilege_type, NULL, NULL, NULL '
+    + 'FROM pg_catalog.svv_column_privileges WHERE identity_type = \'user\' AND identity_name IN ($1, $2)',
+  'SELECT identity_name, \'function\', namespace_name, function_name, NULL, privilege_type, admin_option, NULL, NULL '
+    + 'FROM pg_catalog.svv_function_privileges WHERE identity_type = \'user\' AND identity_name IN ($1, $2)',
+  'SELECT grantee_name, \'default\', owner_name, schema_name, NULL, privilege_type, admin_option, NULL, object_type '
+    + 'FROM pg_catalog.svv_default_privileges WHERE grantee_type = \'user\' AND grantee_name IN ($1, $2)',
+  'SELECT user_name, \'role\', role_name, NULL, NULL, NULL, admin_option, NULL, NULL '
+    + 'FROM pg_catalog.svv_user_grants WHERE user_name IN ($1, $2)',
+  'SELECT u.usename, \'group\', g.groname, NULL, NULL, NULL, NULL, NULL, NULL '
+    + 'FROM pg_catalog.pg_group g, pg_catalog.pg_user u WHERE u.usename IN ($1, $2) AND u.usesysid = ANY (g.grolist)',
+].join(' UNION ALL ');
+
+/** One row of {@link PRIVILEGES_OF_TWO_USERS} as a privilege; undefined for a kind only counted against a clone. */
+function readPrivilege(r: any, strict: boolean): Privilege | undefined {
+  switch (r.k) {
+    case 'database':
+      if (r.s !== undefined && r.s !== null && String(r.s).toUpperCase() !== 'DATABASE') throw unsupported('it holds a scoped database privilege');
+      return privilege('database', word(r.p), [name(r.a)]);
+    case 'schema':
+      if (r.s !== undefined && r.s !== null && String(r.s).toUpperCase() !== 'SCHEMA') throw unsupported('it holds a scoped schema privilege');
+      return privilege('schema', word(r.p), [name(r.a)]);
+    case 'table': return privilege('table', word(r.p), [name(r.a), name(r.b)]);
+    case 'column': return privilege('column', word(r.p), [name(r.a), name(r.b), name(r.c)]);
+    case 'function':
+      if (strict) throw unsupported('it holds function or procedure privileges');
+      return undefined;
+    case 'default': {
+      const objects = DEFAULT_OBJECT_TYPES[String(r.o ?? '').toUpperCase()];
+      if (!objects) throw unsupported('it holds default privileges on an object type the handler does not copy');
+      return privilege('default', `${word(r.p)} ON ${objects}`, r.b === null || r.b === undefined || r.b === '' ? [name(r.a)] : [name(r.a), name(r.b)]);
+    }
+    case 'role': return privilege('role', 'ROLE', [name(r.a)]);
+    case 'group': return privilege('group', 'GROUP', [name(r.a)]);
+    default: throw new RotationError(ERROR_CODES.DATABASE_ERROR, 'A system view returned a row of an unknown kind');
+  }
+}
+
 /** A server-quoted identifier: a plain lower-case name or a double-quoted one with inner quotes doubled. */
 const QUOTED_IDENTIFIER = /^(?:[a-z_][a-z0-9_$]*|"(?:[^"]|"")+")$/s;
 
@@ -180,13 +229,15 @@ export class RedshiftSession implements DatabaseSession {
   }
 
   public async assertAlternateOf(alternate: string, original: string): Promise<void> {
-    const clone = await this.user(alternate);
-    const source = await this.user(original);
+    const found = await this.users(alternate, original);
+    const clone = found.get(alternate);
+    const source = found.get(original);
     if (!clone || !source || clone.usesuper) {
       throw new ConfusedDeputyError('the current user is named like the clone of the pending user but is not its clone');
     }
-    const held = new Set((await this.privileges(original, false)).map((p) => p.key));
-    const extra = (await this.privileges(alternate, false)).filter((p) => !held.has(p.key));
+    const privileges = await this.privilegesOf(original, alternate, false);
+    const held = new Set(privileges.get(original)!.map((p) => p.key));
+    const extra = privileges.get(alternate)!.filter((p) => !held.has(p.key));
     if (extra.length > 0 || (clone.usecreatedb && !source.usecreatedb)) {
       throw new ConfusedDeputyError('the current user is named like the clone of the pending user but holds privileges the pending user does not');
     }
@@ -194,15 +245,15 @@ export class RedshiftSession implements DatabaseSession {
 
   public async upsertAlternate(target: string, original: string, password: string): Promise<'created' | 'updated'> {
     assertRedshiftPassword(password);
-    const source = await this.user(original);
+    const source = (await this.users(original)).get(original);
     if (!source) throw new ConfusedDeputyError('the original user does not exist on the server');
     if (source.usesuper) throw unsupported('it is a superuser');
     const cloning = target !== original;
     // read (and refuse) everything before the first change
-    const wanted = cloning ? await this.privileges(original, true) : [];
+    const wanted = cloning ? (await this.privilegesOf(original, original, true)).get(original)! : [];
     await this.query('begin', 'BEGIN');
     try {
-      const existing = await this.user(target);
+      const existing = (await this.users(target)).get(target);
       if (existing && cloning && (existing.usesuper || (existing.usecreatedb && !source.usecreatedb))) {
         throw new ConfusedDeputyError('the alternate user exists with attributes the handler never grants; it is not a clone');
       }
@@ -216,9 +267,14 @@ export class RedshiftSession implements DatabaseSession {
       }
       if (cloning && source.usecreatedb && !existing?.usecreatedb) await this.query('grant-createdb', `ALTER USER ${user} CREATEDB`);
       if (cloning) {
-        const held = new Set(existing ? (await this.privileges(target, false)).map((p) => p.key) : []);
-        for (const p of wanted.filter((w) => !held.has(w.key))) {
-          await this.query(`grant-${p.kind}`, grantStatement(p, await this.quote(p.kind, p.names), user));
+        const held = new Set(existing ? (await this.privilegesOf(target, target, false)).get(target)!.map((p) => p.key) : []);
+        const missing = wanted.filter((w) => !held.has(w.key));
+        // every name of every grant quoted in one round trip
+        const quoted = missing.length > 0 ? await this.quote('grants', missing.flatMap((p) => p.names)) : [];
+        let next = 0;
+        for (const p of missing) {
+          const names = quoted.slice(next, next += p.names.length);
+          await this.query(`grant-${p.kind}`, grantStatement(p, names, user));
         }
       }
       await this.query('commit', 'COMMIT');
@@ -231,13 +287,15 @@ export class RedshiftSession implements DatabaseSession {
 
   /** As the master: the clone holds every privilege of the original (it may hold more: nothing is revoked). */
   public async checkAlternate(original: string, alternate: string): Promise<void> {
-    const source = await this.user(original);
-    const clone = await this.user(alternate);
+    const found = await this.users(original, alternate);
+    const source = found.get(original);
+    const clone = found.get(alternate);
     const outOfSync = (why: string) => new RotationError(ERROR_CODES.PRIVILEGES_OUT_OF_SYNC, `The alternate user does not hold the original user's privileges: ${why}`);
     if (!source || !clone) throw outOfSync('a user is missing');
     if (source.usecreatedb && !clone.usecreatedb) throw outOfSync('CREATEDB is missing');
-    const have = new Set((await this.privileges(alternate, false)).map((p) => p.key));
-    const missing = (await this.privileges(original, false)).filter((p) => !have.has(p.key)).length;
+    const privileges = await this.privilegesOf(original, alternate, false);
+    const have = new Set(privileges.get(alternate)!.map((p) => p.key));
+    const missing = privileges.get(original)!.filter((p) => !have.has(p.key)).length;
     if (missing > 0) throw outOfSync(`${missing} privilege(s) missing`);
   }
 
@@ -252,58 +310,36 @@ export class RedshiftSession implements DatabaseSession {
     await this.client.end().catch(() => undefined);
   }
 
-  private async user(username: string): Promise<UserRow | undefined> {
-    const rows = await this.query('find-user', 'SELECT usename, usesuper, usecreatedb FROM pg_catalog.pg_user WHERE usename = $1', [username]);
-    if (rows.length === 0) return undefined;
-    return { usename: name(rows[0].usename), usesuper: rows[0].usesuper === true, usecreatedb: rows[0].usecreatedb === true };
+  /** The users among `names` that exist (one or two names: one statement, one round trip). */
+  private async users(...names: [string] | [string, string]): Promise<Map<string, UserRow>> {
+    const rows = await this.query('find-user', 'SELECT usename, usesuper, usecreatedb FROM pg_catalog.pg_user WHERE usename IN ($1, $2)', [names[0], names[1] ?? names[0]]);
+    const found = new Map<string, UserRow>();
+    for (const row of rows) {
+      const usename = name(row.usename);
+      found.set(usename, { usename, usesuper: row.usesuper === true, usecreatedb: row.usecreatedb === true });
+    }
+    return found;
   }
 
   /**
-   * The privileges `username` holds directly. `strict` (reading the original to copy it) refuses what cannot be copied;
-   * otherwise (comparing) such rows are left out of the comparison's sets and only the copyable kinds compared.
+   * The privileges `a` and `b` (the same name for one user) hold directly, read from every view in one statement, so
+   * that one round trip and one snapshot serve both users. `strict` (reading the original to copy it) refuses what
+   * cannot be copied; otherwise (comparing) such rows are left out of the comparison's sets and only the copyable
+   * kinds compared.
    */
-  public async privileges(username: string, strict: boolean): Promise<Privilege[]> {
-    const result: Privilege[] = [];
-    const rows = (point: string, sql: string) => this.query(point, sql, [username]);
-    const each = async (point: string, sql: string, make: (row: any) => Privilege | undefined) => {
-      for (const row of await rows(point, sql)) {
-        try {
-          if (strict) noGrantOption(row);
-          const p = make(row);
-          if (p) result.push(p);
-        } catch (err) {
-          if (strict) throw err;
-        }
+  public async privilegesOf(a: string, b: string, strict: boolean): Promise<Map<string, Privilege[]>> {
+    const result = new Map<string, Privilege[]>([[a, []], [b, []]]);
+    for (const row of await this.query('read-privileges', PRIVILEGES_OF_TWO_USERS, [a, b])) {
+      const held = result.get(row.u);
+      if (!held) throw new RotationError(ERROR_CODES.DATABASE_ERROR, 'A system view returned a row of another user');
+      try {
+        if (strict) noGrantOption(row);
+        const p = readPrivilege(row, strict);
+        if (p) held.push(p);
+      } catch (err) {
+        if (strict) throw err;
       }
-    };
-    const byUser = 'identity_type = \'user\' AND identity_name = $1';
-    await each('read-database-privileges', `SELECT database_name AS a, privilege_type AS p, admin_option AS g, privilege_scope AS s FROM pg_catalog.svv_database_privileges WHERE ${byUser}`,
-      (r) => {
-        if (r.s !== undefined && r.s !== null && String(r.s).toUpperCase() !== 'DATABASE') throw unsupported('it holds a scoped database privilege');
-        return privilege('database', word(r.p), [name(r.a)]);
-      });
-    await each('read-schema-privileges', `SELECT namespace_name AS a, privilege_type AS p, admin_option AS g, privilege_scope AS s FROM pg_catalog.svv_schema_privileges WHERE ${byUser}`,
-      (r) => {
-        if (r.s !== undefined && r.s !== null && String(r.s).toUpperCase() !== 'SCHEMA') throw unsupported('it holds a scoped schema privilege');
-        return privilege('schema', word(r.p), [name(r.a)]);
-      });
-    await each('read-table-privileges', `SELECT namespace_name AS a, relation_name AS b, privilege_type AS p, admin_option AS g FROM pg_catalog.svv_relation_privileges WHERE ${byUser}`,
-      (r) => privilege('table', word(r.p), [name(r.a), name(r.b)]));
-    await each('read-column-privileges', `SELECT namespace_name AS a, relation_name AS b, column_name AS c, privilege_type AS p FROM pg_catalog.svv_column_privileges WHERE ${byUser}`,
-      (r) => privilege('column', word(r.p), [name(r.a), name(r.b), name(r.c)]));
-    const [functions] = await rows('read-function-privileges', `SELECT count(*) AS n FROM pg_catalog.svv_function_privileges WHERE ${byUser}`);
-    if (strict && Number(functions?.n ?? 0) > 0) throw unsupported('it holds function or procedure privileges');
-    await each('read-default-privileges', 'SELECT owner_name AS a, schema_name AS b, object_type AS o, privilege_type AS p, admin_option AS g '
-      + 'FROM pg_catalog.svv_default_privileges WHERE grantee_type = \'user\' AND grantee_name = $1',
-    (r) => {
-      const objects = DEFAULT_OBJECT_TYPES[String(r.o ?? '').toUpperCase()];
-      if (!objects) throw unsupported('it holds default privileges on an object type the handler does not copy');
-      return privilege('default', `${word(r.p)} ON ${objects}`, r.b === null || r.b === undefined || r.b === '' ? [name(r.a)] : [name(r.a), name(r.b)]);
-    });
-    await each('read-roles', 'SELECT role_name AS a, admin_option AS g FROM pg_catalog.svv_user_grants WHERE user_name = $1',
-      (r) => privilege('role', 'ROLE', [name(r.a)]));
-    await each('read-groups', 'SELECT g.groname AS a FROM pg_catalog.pg_group g, pg_catalog.pg_user u WHERE u.usename = $1 AND u.usesysid = ANY (g.grolist)',
-      (r) => privilege('group', 'GROUP', [name(r.a)]));
+    }
     return result;
   }
 

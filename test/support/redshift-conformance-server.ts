@@ -128,11 +128,9 @@ export class RedshiftConformanceServer implements ConformanceServer {
   public faultPoints(scheme: Scheme, _dialect?: DatabaseEngineFamily): string[] {
     return scheme === 'multi-user'
       ? [
-        'redshift:set-search-path', 'redshift:find-user', 'redshift:read-database-privileges', 'redshift:read-schema-privileges',
-        'redshift:read-table-privileges', 'redshift:read-column-privileges', 'redshift:read-function-privileges',
-        'redshift:read-default-privileges', 'redshift:read-roles', 'redshift:read-groups', 'redshift:begin', 'redshift:quote-user',
-        'redshift:create-user', 'redshift:grant-database', 'redshift:grant-schema', 'redshift:grant-table', 'redshift:grant-column',
-        'redshift:grant-default', 'redshift:grant-group', 'redshift:commit', 'redshift:probe',
+        'redshift:set-search-path', 'redshift:find-user', 'redshift:read-privileges', 'redshift:begin', 'redshift:quote-user',
+        'redshift:create-user', 'redshift:quote-grants', 'redshift:grant-database', 'redshift:grant-schema', 'redshift:grant-table',
+        'redshift:grant-column', 'redshift:grant-default', 'redshift:grant-group', 'redshift:commit', 'redshift:probe',
       ]
       : ['redshift:session-user', 'redshift:quote-own', 'redshift:alter-user', 'redshift:probe'];
   }

@@ -44,6 +44,18 @@ function quoteIdent(name: string): string {
 
 type Rule = [RegExp, unknown[] | Error];
 
+/** The sources of the privileges statement, by kind (each answered by the rules for its view). */
+const SOURCES: Record<string, string> = {
+  database: 'FROM pg_catalog.svv_database_privileges',
+  schema: 'FROM pg_catalog.svv_schema_privileges',
+  table: 'FROM pg_catalog.svv_relation_privileges',
+  column: 'FROM pg_catalog.svv_column_privileges',
+  function: 'FROM pg_catalog.svv_function_privileges',
+  default: 'FROM pg_catalog.svv_default_privileges',
+  role: 'FROM pg_catalog.svv_user_grants',
+  group: 'FROM pg_catalog.pg_group g, pg_catalog.pg_user u',
+};
+
 class ScriptedClient {
   public readonly statements: string[] = [];
   public readonly configs: QueryConfig[] = [];
@@ -56,10 +68,26 @@ class ScriptedClient {
     if (config.text.startsWith('SELECT pg_catalog.quote_ident(')) {
       return { rows: [Object.fromEntries(values.map((v, i) => [`q${i}`, this.quote(String(v))]))] };
     }
+    // the statements that read two users at once are answered one user (and one source) at a time by the rules
+    if (/ IN \(\$1, \$2\)/.test(config.text)) {
+      const names = [...new Set(values.map(String))];
+      if (config.text.startsWith('SELECT usename, usesuper, usecreatedb FROM pg_catalog.pg_user')) {
+        return { rows: names.flatMap((n) => this.answer(`SELECT usename, usesuper, usecreatedb FROM pg_catalog.pg_user WHERE usename = $1 -- ${JSON.stringify([n])}`)) };
+      }
+      return {
+        rows: names.flatMap((n) => Object.entries(SOURCES).flatMap(([k, from]) => {
+          expect(config.text).toContain(from);
+          return this.answer(`SELECT ... ${from} WHERE ... -- ${JSON.stringify([n])}`).map((row) => ({ ...(row as object), u: n, k }));
+        })),
+      };
+    }
+    return { rows: this.answer(line) };
+  }
+  private answer(line: string): unknown[] {
     const rule = this.rules.find(([pattern]) => pattern.test(line));
     const result = rule?.[1] ?? [];
     if (result instanceof Error) throw result;
-    return { rows: result };
+    return result;
   }
   public async end(): Promise<void> {}
   /** Statements that change something (no reads, no quoting). */
@@ -321,6 +349,16 @@ describe('an alternate is an alternate; the clone keeps the original\'s privileg
     const { session: s } = session(cloneRules());
     await expect(s.assertAlternateOf('app_clone', 'app')).resolves.toBeUndefined();
     await expect(s.checkAlternate('app', 'app_clone')).resolves.toBeUndefined();
+  });
+
+  test('both users are found in one statement and their privileges read in one, the names bound, never in the SQL', async () => {
+    const { session: s, client } = session(cloneRules());
+    await s.checkAlternate('app', 'app_clone');
+    expect(client.statements).toEqual([
+      'SELECT usename, usesuper, usecreatedb FROM pg_catalog.pg_user WHERE usename IN ($1, $2) -- ["app","app_clone"]',
+      expect.stringMatching(/^SELECT identity_name AS u, 'database' AS k, .* UNION ALL .* -- \["app","app_clone"\]$/),
+    ]);
+    expect(client.configs[1].text).not.toContain('app');
   });
 
   test('a current user named like a clone that holds more than the original is refused', async () => {
