@@ -199,8 +199,10 @@ async function createApplicationObjects(pg: PostgresServer): Promise<void> {
   ].join(';\n'), [], DATABASE);
 }
 
-export const REDSHIFT_CONFORMANCE: ConformanceServerFactory<RedshiftConformanceServer> = {
+export const REDSHIFT_CONFORMANCE: ConformanceServerFactory<RedshiftConformanceServer> & { readonly runsOn: string } = {
   family: 'redshift',
+  // the rows' titles say so (test/lambda/conformance/rows.ts)
+  runsOn: 'PostgreSQL',
   start: (options) => RedshiftConformanceServer.start(options),
 };
 

@@ -32,6 +32,12 @@ export const STAND_INS: Partial<Record<DatabaseEngineFamily, DatabaseEngineFamil
 };
 
 /**
+ * A family's own conformance server that is another engine's server set up as the family's (no Redshift can run here:
+ * its server is a PostgreSQL), naming that engine so the rows' titles say what they ran on.
+ */
+export type LabelledConformanceServer = ConformanceServerFactory & { readonly runsOn?: string };
+
+/**
  * Rows that fail a case because of their handler, with the failure; they run with CONFORMANCE_HELD_BACK=run and join
  * the suite once they pass every case. A held-back row is never a weakened test.
  */
@@ -67,7 +73,8 @@ export function rows(): Row[] {
     const server = serverFamily ? conformanceServer(serverFamily) : undefined;
     if (!built.has(id) || !serverFamily || !server) return [];
     if (HELD_BACK[id] && process.env.CONFORMANCE_HELD_BACK !== 'run') return [];
-    const title = serverFamily === family ? id : `${id} (on ${serverFamily})`;
+    const runsOn = serverFamily === family ? (server as LabelledConformanceServer).runsOn : serverFamily;
+    const title = runsOn ? `${id} (on ${runsOn})` : id;
     return [{ id, family, scheme, serverFamily, server, engine: SECRET_ENGINES[family][0], title }];
   });
 }
