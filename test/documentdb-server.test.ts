@@ -411,11 +411,27 @@ describe('DocumentDbServer: what the conformance suite relies on', () => {
     expect(server.user('reader')!.roles).toEqual([{ role: 'read', db: 'orders' }]);
   });
 
-  test('the driver ends its sessions with endSessions when it closes, and the server answers', async () => {
-    const before = server.commands().length;
-    await withClient(server.uri(reader), (c) => c.db('admin').command({ ping: 1 }));
-    const ended = server.commands().slice(before).filter((c) => c.command === 'endSessions');
-    expect(ended).toEqual([expect.objectContaining({ ok: true, authenticatedAs: ['reader@admin'] })]);
+  test('endSessions needs authentication and ends only the caller\'s own sessions', async () => {
+    await withClient(server.uri(reader), async (client) => {
+      const session = client.startSession();
+      const id = Buffer.from(session.id!.id.buffer).toString('hex');
+      const open = () => server.sessions().filter((s) => s.id === id);
+      try {
+        await client.db('admin').command({ ping: 1 }, { session });
+        expect(open()).toEqual([{ id, owner: 'reader@admin' }]);
+        // another user naming reader's session id ends nothing of reader's
+        await withClient(server.uri(plainUser), (other) => other.db('admin').command({ endSessions: [session.id] }));
+        expect(open()).toEqual([{ id, owner: 'reader@admin' }]);
+        await client.db('admin').command({ endSessions: [session.id] });
+        expect(open()).toEqual([]);
+      } finally {
+        await session.endSession();
+      }
+    });
+    const unauthenticated = `mongodb://${server.address}/?replicaSet=rs0&retryWrites=false&tls=true&tlsCAFile=${server.caCertPath}`;
+    await withClient(unauthenticated, async (client) => {
+      await expect(client.db('admin').command({ endSessions: [] })).rejects.toMatchObject({ code: 13, codeName: 'Unauthorized' });
+    });
   });
 
   test('a SCRAM-SHA-1 user named with a comma never logs in with the driver, which digests the escaped name', async () => {

@@ -109,6 +109,7 @@ export class DocumentDbServer {
 
   private readonly store: UserStore;
   private readonly loginLog: LoginRecord[] = [];
+  private readonly sessionLog = new Map<string, string>();
   private readonly commandLog: CommandRecord[] = [];
   private readonly failures: Error[] = [];
   private readonly sockets = new Set<net.Socket>();
@@ -193,6 +194,11 @@ export class DocumentDbServer {
   /** Successful logins, oldest first. */
   logins(): LoginRecord[] {
     return [...this.loginLog];
+  }
+
+  /** Logical sessions that authenticated commands used and their owner has not ended: id (hex) and owner (`user@db`). */
+  sessions(): { readonly id: string; readonly owner: string }[] {
+    return [...this.sessionLog].map(([key, owner]) => ({ id: key.split('\u0000')[0], owner }));
   }
 
   /** Commands answered (names, not arguments), oldest first. */
@@ -316,7 +322,7 @@ export class DocumentDbServer {
     this.track(socket);
     const conn: ConnectionState = { id: this.nextConnectionId++, tls: overTls, users: new Map() };
     const reader = new MessageReader();
-    const context: CommandContext = { identity: this.identity!, store: this.store, logins: this.loginLog };
+    const context: CommandContext = { identity: this.identity!, store: this.store, logins: this.loginLog, sessions: this.sessionLog };
     let first = true;
     socket.on('data', (chunk: Buffer) => {
       if (this.frozen) return;

@@ -1,4 +1,4 @@
-import { Document, ObjectId } from 'bson';
+import { Binary, Document, ObjectId } from 'bson';
 import { authenticationFailed, CommandFailure } from './errors';
 import {
   finishConversation, isScramMechanism, parseClientFirst, ScramConversation, ScramMechanism,
@@ -57,11 +57,33 @@ export interface CommandContext {
   readonly identity: ServerIdentity;
   readonly store: UserStore;
   readonly logins: LoginRecord[];
+  /** Logical sessions in use, keyed by session id and owner (see sessionKey), valued by owner. */
+  readonly sessions: Map<string, string>;
+}
+
+/**
+ * The hex of a session id (a UUID, BSON binary subtype 4), or undefined when it is not one. The server reads messages
+ * with promoteBuffers, which hands binary values over as bytes.
+ */
+function sessionId(value: unknown): string | undefined {
+  if (value instanceof Binary) return value.sub_type === Binary.SUBTYPE_UUID && value.length() === 16 ? Buffer.from(value.buffer).toString('hex') : undefined;
+  if (value instanceof Uint8Array && value.length === 16) return Buffer.from(value).toString('hex');
+  return undefined;
+}
+
+/** The users a connection is authenticated as, e.g. `app@admin`: whose sessions its commands use and end. */
+function ownerOf(conn: ConnectionState): string {
+  return [...conn.users].map(([db, user]) => `${user}@${db}`).sort().join(',');
+}
+
+/** MongoDB identifies a session by its id together with the authenticated user, so users never share one. */
+function sessionKey(id: string, conn: ConnectionState): string {
+  return `${id}\u0000${ownerOf(conn)}`;
 }
 
 /** Commands MongoDB runs without authentication. */
 const NO_AUTH_COMMANDS = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'buildInfo', 'buildinfo', 'saslStart',
-  'saslContinue', 'logout', 'endSessions', 'connectionStatus']);
+  'saslContinue', 'logout', 'connectionStatus']);
 
 const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
 const MAX_MESSAGE_SIZE_BYTES = 48_000_000;
@@ -92,7 +114,17 @@ const HANDLERS: Record<string, Handler> = {
   },
   buildInfo: (ctx) => buildInfo(ctx.identity),
   buildinfo: (ctx) => buildInfo(ctx.identity),
-  endSessions: () => ({ ok: 1 }),
+  endSessions: (ctx, conn, _db, body) => {
+    const ids: unknown = body.endSessions;
+    if (!Array.isArray(ids)) throw new CommandFailure('TypeMismatch', '"endSessions" must be an array');
+    // a session is its id and the users that started it: a user ends its own sessions and nobody else's
+    for (const item of ids) {
+      const id = sessionId((item as { id?: unknown } | null)?.id);
+      if (id === undefined) throw new CommandFailure('BadValue', 'A session must be a document with an "id" UUID');
+      ctx.sessions.delete(sessionKey(id, conn));
+    }
+    return { ok: 1 };
+  },
   logout: (_ctx, conn, db) => {
     conn.users.delete(db);
     return { ok: 1 };
@@ -133,6 +165,8 @@ export function runCommand(ctx: CommandContext, conn: ConnectionState, db: strin
     if (!NO_AUTH_COMMANDS.has(name) && conn.users.size === 0) {
       throw new CommandFailure('Unauthorized', `command ${name} requires authentication`);
     }
+    const lsid = sessionId((body.lsid as { id?: unknown } | undefined)?.id);
+    if (lsid !== undefined && conn.users.size > 0 && name !== 'endSessions') ctx.sessions.set(sessionKey(lsid, conn), ownerOf(conn));
     return handler(ctx, conn, db, body);
   } catch (err) {
     if (err instanceof CommandFailure) return err.toReply();
