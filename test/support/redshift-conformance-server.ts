@@ -23,9 +23,17 @@ const APP = { schema: 'app', table: 'items', column: 'note', owner: 'app_owner',
  *   syntax: TEMP on the database, USAGE on a schema, SELECT and INSERT on a table, UPDATE on one of its columns,
  *   default privileges (SELECT on the tables another user will create in the schema) and a group membership.
  *
- * What this stand-in does not have: Redshift roles (`GRANT ROLE r TO u` is not PostgreSQL; PostgreSQL's login-less
- * roles are its groups), so role memberships stay with the statement-level tests; user names are limited to 63 bytes
- * (NAMEDATALEN), not Redshift's 127.
+ * The dialect's statements run unchanged: `CREATE USER u PASSWORD 'md5…'` and `ALTER USER` (both store the MD5 form as
+ * given), `ALTER USER u CREATEDB`, `GRANT … ON DATABASE | SCHEMA | s.t`, `GRANT UPDATE (c) ON s.t`, `ALTER DEFAULT
+ * PRIVILEGES FOR USER o IN SCHEMA s GRANT … ON TABLES` (PostgreSQL reads FOR USER as FOR ROLE), `ALTER GROUP g ADD USER
+ * u`, PG_USER and PG_GROUP, `quote_ident`, `set_config`, `BEGIN READ ONLY`.
+ *
+ * What this stand-in does not have, left to the statement-level tests (test/lambda/engines/redshift.test.ts): Redshift
+ * roles (`GRANT ROLE r TO u` is not PostgreSQL; PostgreSQL's login-less roles are its groups); scoped privileges
+ * (privilege_scope other than DATABASE or SCHEMA) and Redshift's DROP and ALTER table privileges; user names of more
+ * than 63 bytes (NAMEDATALEN; Redshift allows 127). Redshift folds quoted schema, table and
+ * column names to lower case unless enable_case_sensitive_identifier is on, PostgreSQL never does: the dialect quotes
+ * names as the views give them (as stored), so both behave alike for it.
  */
 export class RedshiftConformanceServer implements ConformanceServer {
   public static async start(options: PostgresServerOptions = {}): Promise<RedshiftConformanceServer> {

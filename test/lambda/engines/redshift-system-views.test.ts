@@ -146,4 +146,23 @@ describe('the dialect\'s privilege copy on the stand-in', () => {
       await again.close();
     }
   });
+
+  test.each([
+    ['a superuser', (u: string) => `ALTER USER ${u} SUPERUSER`],
+    ['a function privilege', (u: string) => `GRANT EXECUTE ON FUNCTION app.refused_${u}() TO ${u}`],
+    ['a table privilege WITH GRANT OPTION', (u: string) => `GRANT DELETE ON app.items TO ${u} WITH GRANT OPTION`],
+  ])('an original holding %s is refused before any change, read through the views', async (_what, grant) => {
+    const original = await newUser('refused_');
+    await dev(`CREATE FUNCTION app.refused_${original.username}() RETURNS integer LANGUAGE sql AS 'SELECT 1'`);
+    await dev(grant(original.username));
+    await server.createMaster('refusing_master', 'Master1Pw9x').catch(() => undefined);
+    const before = await server.users();
+    const master = await redshift.connect(login('refusing_master', 'Master1Pw9x'), ctx(), 'master');
+    try {
+      await expect(master.upsertAlternate(`${original.username}_clone`, original.username, 'Clone1Pw9xyz')).rejects.toMatchObject({ code: 'UNSUPPORTED_ACCOUNT' });
+    } finally {
+      await master.close();
+    }
+    expect(await server.users()).toEqual(before);
+  });
 });
