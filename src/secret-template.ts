@@ -1,6 +1,8 @@
 import { SecretValue, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as docdb from 'aws-cdk-lib/aws-docdb';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as redshift from 'aws-cdk-lib/aws-redshift';
+import * as redshiftserverless from 'aws-cdk-lib/aws-redshiftserverless';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { PasswordPolicy } from './password-policy';
@@ -61,8 +63,9 @@ export interface DatabaseSecretOptions {
    * The secret's `engine` value: `postgres`, `aurora-postgresql`, `mysql`, `aurora-mysql`, `mariadb`, `redshift`,
    * `mongo` or `docdb`. Sets the default port, database and password exclusions.
    *
-   * @default - the first engine value of `rotationEngine`, or (for `fromDatabaseInstance`, `fromDatabaseCluster` and
-   * `fromDocDbCluster`) the engine of the database construct; one of them is required
+   * @default - the first engine value of `rotationEngine`, or (for `fromDatabaseInstance`, `fromDatabaseCluster`,
+   * `fromDocDbCluster`, `fromRedshiftCluster` and `fromRedshiftServerlessWorkgroup`) the engine of the database
+   * construct; one of them is required
    */
   readonly engine?: string;
 
@@ -77,8 +80,9 @@ export interface DatabaseSecretOptions {
   /**
    * The database name (non-empty, at most the engine's limit).
    *
-   * @default - the engine's default database: `postgres` (PostgreSQL), `dev` (Redshift), `admin` (DocumentDB); none
-   * for MySQL and MariaDB
+   * @default - the database construct's (`fromRedshiftCluster`: the cluster's `dbName`; `fromRedshiftServerlessWorkgroup`:
+   * the namespace's `dbName`), else the engine's default database: `postgres` (PostgreSQL), `dev` (Redshift), `admin`
+   * (DocumentDB, the authentication database); none for MySQL and MariaDB
    */
   readonly dbname?: string;
 
@@ -120,6 +124,19 @@ export interface DatabaseSecretTemplateProps extends DatabaseSecretOptions {
    * @default - the engine's default port: 5432 PostgreSQL, 3306 MySQL and MariaDB, 5439 Redshift, 27017 DocumentDB
    */
   readonly port?: number;
+}
+
+/**
+ * Options of {@link SecretTemplate.fromRedshiftServerlessWorkgroup}.
+ */
+export interface RedshiftServerlessSecretOptions extends DatabaseSecretOptions {
+  /**
+   * The workgroup's namespace, whose first database (`dbName`) becomes the secret's `dbname` unless `dbname` is given.
+   * Its name must be the workgroup's `namespaceName` when both are literal.
+   *
+   * @default - none: `dbname` or `dev` (the namespace's default first database)
+   */
+  readonly namespace?: redshiftserverless.CfnNamespace;
 }
 
 /**
@@ -298,6 +315,55 @@ export class SecretTemplate {
   }
 
   /**
+   * Database credentials for a provisioned Amazon Redshift cluster (`aws_redshift.CfnCluster`): engine `redshift`, host
+   * and port from the cluster's endpoint (`Endpoint.Address`, `Endpoint.Port`, resolved by CloudFormation), `dbname`
+   * the cluster's `dbName` unless `options.dbname` is given.
+   *
+   * For alternating users, `masterSecret` may be the cluster's Redshift-managed admin secret (`manageMasterPassword`:
+   * `Secret.fromSecretCompleteArn(scope, id, cluster.attrMasterPasswordSecretArn)`) or a full database secret of an
+   * admin user.
+   *
+   * @param cluster the Redshift cluster
+   * @param options user, database and rotation settings (`engine`, if given, must be `redshift`)
+   */
+  public static fromRedshiftCluster(cluster: redshift.CfnCluster, options: DatabaseSecretOptions): SecretTemplate {
+    const owner = 'SecretTemplate.fromRedshiftCluster';
+    // Endpoint.Port is a string attribute; in the secret's JSON it is written without quotes, a number
+    return SecretTemplate.databaseFrom(owner, cluster.attrEndpointAddress, Token.asNumber(cluster.attrEndpointPort),
+      SECRET_ENGINES.redshift[0], { ...options, dbname: options.dbname ?? literalOrToken(cluster.dbName) });
+  }
+
+  /**
+   * Database credentials for an Amazon Redshift Serverless workgroup (`aws_redshiftserverless.CfnWorkgroup`): engine
+   * `redshift`, host and port from the workgroup's endpoint (`Workgroup.Endpoint.Address`, `Workgroup.Endpoint.Port`),
+   * `dbname` from `options.dbname`, else the namespace's `dbName`, else `dev`.
+   *
+   * For alternating users, `masterSecret` may be the namespace's Redshift-managed admin secret (`manageAdminPassword`,
+   * imported by its ARN) or a full database secret of an admin user.
+   *
+   * @param workgroup the Redshift Serverless workgroup
+   * @param options user, database, namespace and rotation settings (`engine`, if given, must be `redshift`)
+   */
+  public static fromRedshiftServerlessWorkgroup(workgroup: redshiftserverless.CfnWorkgroup,
+    options: RedshiftServerlessSecretOptions): SecretTemplate {
+    const owner = 'SecretTemplate.fromRedshiftServerlessWorkgroup';
+    const namespace = options.namespace;
+    if (namespace !== undefined) {
+      const expected = workgroup.namespaceName;
+      const given = namespace.namespaceName;
+      if (expected === undefined) {
+        throw new Error(`${owner}: namespace is given but the workgroup names no namespaceName; leave out namespace or set the `
+          + 'workgroup\'s namespaceName');
+      }
+      if (!Token.isUnresolved(expected) && !Token.isUnresolved(given) && expected !== given) {
+        throw new Error(`${owner}: namespace '${given}' is not the workgroup's namespace '${expected}'`);
+      }
+    }
+    return SecretTemplate.databaseFrom(owner, workgroup.attrWorkgroupEndpointAddress, workgroup.attrWorkgroupEndpointPort,
+      SECRET_ENGINES.redshift[0], { ...options, dbname: options.dbname ?? literalOrToken(namespace?.dbName) });
+  }
+
+  /**
    * OAuth 2.0 client credentials: `{client_id, client_secret, token_endpoint | issuer, auth_method, scope?, audience?,
    * adminsecretarn?}`. Nothing is generated: the identity provider issues the client secret.
    *
@@ -404,6 +470,11 @@ export class SecretTemplate {
       throw new Error(`${owner}: port must be an integer from 1 to 65535, got ${effectivePort}`);
     }
     validateIdentifier(owner, 'username', options.username, defaults.maxUsernameLength, defaults.usernameLengthUnit, engine);
+    if (family === 'documentdb' && !Token.isUnresolved(options.username) && /[,=]/.test(options.username)) {
+      // the mongodb driver escapes SCRAM user names incompletely: such a user never logs in, and the handler refuses it
+      throw new Error(`${owner}: username must not contain ',' or '=' for engine '${engine}' (the mongodb driver cannot `
+        + `authenticate such a user), got ${JSON.stringify(options.username)}`);
+    }
     const dbname = options.dbname ?? defaults.dbname;
     if (options.dbname !== undefined) {
       validateIdentifier(owner, 'dbname', options.dbname, defaults.maxDbnameLength, defaults.dbnameLengthUnit, engine);
@@ -517,6 +588,11 @@ export class SecretTemplate {
     assertSecretSize(owner, property, literalJsonBytes(unwrapped), 'the JSON of the template');
     return { secretString: stack.toJsonString(unwrapped) };
   }
+}
+
+/** A construct property that is set (a literal or a token), or undefined when it is absent or empty. */
+function literalOrToken(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
 }
 
 function resolveEngine(owner: string, constructEngine: string | undefined, options: DatabaseSecretOptions): string {
