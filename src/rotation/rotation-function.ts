@@ -188,11 +188,12 @@ export interface RotationFunctionOptions {
   /**
    * The longest user name the database accepts, when the server allows another length than its engine and version imply.
    *
-   * Counted as the engine counts it (bytes for PostgreSQL, characters for MySQL and MariaDB), from 1 to 1024; set as
-   * `ROTATION_USERNAME_LENGTH_LIMIT`. Alternating-users handlers refuse a clone name beyond it before changing anything.
+   * Counted as the engine counts it (bytes for PostgreSQL and Redshift, characters for MySQL, MariaDB and DocumentDB),
+   * from 1 to 1024; set as `ROTATION_USERNAME_LENGTH_LIMIT`. Alternating-users handlers refuse a clone name beyond it
+   * before changing anything.
    *
    * @default - the engine's limit: PostgreSQL 63 bytes, MySQL 5.7+ and Aurora MySQL 32 characters (16 before 5.7, read
-   * from the server's version), MariaDB 80 characters
+   * from the server's version), MariaDB 80 characters, Redshift 127 bytes, DocumentDB 63 characters
    */
   readonly usernameLengthLimit?: number;
 }
