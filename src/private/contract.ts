@@ -430,8 +430,8 @@ export const ERROR_CODE_GUIDE: { readonly [code in ErrorCode]: ErrorCodeGuide } 
     action: 'Check the master secret (rotated by RDS or by another function?) and the master user on the database, then rotate.',
   },
   MASTER_NOT_RESOLVED: {
-    meaning: 'The master secret has no value or is not a JSON object with username and password, or (RDS-managed) its database cannot be found through its tags and the RDS API.',
-    action: 'Check masterarn, the master secret\'s value and the function\'s access to it (and to the RDS API for RDS-managed masters).',
+    meaning: 'The master secret has no value or is not a JSON object with username and password, or (service-managed) its database cannot be found through its tag and the RDS, Redshift or Redshift Serverless API, or it is managed by a service the engine does not accept.',
+    action: 'Check masterarn, the master secret\'s value and tags, and the function\'s access to it and to the owning service\'s API.',
   },
   MASTER_NOT_PERMITTED: {
     meaning: 'The master may not grant the user to the clone (PostgreSQL 16+ without ADMIN OPTION; MySQL/MariaDB: a privilege of the original it does not hold WITH GRANT OPTION, or CREATE USER); no clone was left with a working password and part of the privileges.',
