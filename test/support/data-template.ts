@@ -52,6 +52,8 @@ export interface DataTemplateSpec {
 
 interface Registry {
   readonly templates: Map<string, Promise<DataTemplate>>;
+  /** Every template dir made, for the one 'exit' hook that deletes them. */
+  readonly dirs: Set<string>;
   made: number;
 }
 
@@ -61,7 +63,7 @@ interface Registry {
  */
 const REGISTRY_KEY = Symbol.for('cdk-secrets-platform.test.data-templates');
 const anchor = os as unknown as { [REGISTRY_KEY]?: Registry };
-const registry: Registry = anchor[REGISTRY_KEY] ??= { templates: new Map(), made: 0 };
+const registry: Registry = anchor[REGISTRY_KEY] ??= { templates: new Map(), dirs: new Set(), made: 0 };
 
 /**
  * The template for `spec`, made on first use; concurrent callers share the one being made. A failed attempt is not
@@ -124,15 +126,21 @@ function makeTemplate(spec: DataTemplateSpec): Promise<DataTemplate> {
     const password = randomBytes(18).toString('base64url');
     await spec.init(dir, password);
     registry.made += 1;
-    process.once('exit', () => {
-      try {
-        fs.rmSync(dir, { recursive: true, force: true });
-      } catch {
-        // Best effort while the process exits; the sweep of a later process takes what is left.
-      }
-    });
+    if (registry.dirs.size === 0) process.once('exit', removeTemplates);
+    registry.dirs.add(dir);
     return { dir, dataDir: dataDirIn(dir), password };
   });
+}
+
+function removeTemplates(): void {
+  for (const dir of registry.dirs) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Best effort while the process exits; the sweep of a later process takes what is left.
+    }
+  }
+  registry.dirs.clear();
 }
 
 async function exists(file: string): Promise<boolean> {
