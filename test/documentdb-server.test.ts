@@ -2,6 +2,7 @@ import { once } from 'events';
 import * as fs from 'fs';
 import * as net from 'net';
 import { MongoClient, MongoClientOptions, MongoServerError } from 'mongodb';
+import { documentDbOptions } from './support/documentdb-conformance-server';
 import { DocumentDbServer } from './support/documentdb-server';
 
 /** Small enough that a test that waits for one stays quick, large enough for a loaded machine. */
@@ -486,5 +487,22 @@ describe('DocumentDbServer and plaintext', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('the DocumentDB conformance server\'s options', () => {
+  test('DocumentDB 4.0 by default (wire 7, SCRAM-SHA-1 only), with TLS and plaintext on one port unless TLS is required', () => {
+    expect(documentDbOptions({}, {})).toEqual({ tls: undefined, tlsMode: 'preferTLS', maxWireVersion: 7, mechanisms: ['SCRAM-SHA-1'] });
+    expect(documentDbOptions({ requireTls: true }, {})).toMatchObject({ tlsMode: 'requireTLS' });
+    expect(documentDbOptions({ tls: { hostnames: ['db.other.example'], ipAddresses: [] } }, {}))
+      .toMatchObject({ tls: { hostnames: ['db.other.example'], ipAddresses: [] } });
+    expect(() => documentDbOptions({ tls: false, requireTls: true }, {})).toThrow('A DocumentDB test server without TLS cannot require TLS');
+  });
+
+  test('CONFORMANCE_DOCUMENTDB_VERSION=5.0 is wire 13 with both mechanisms; an unknown version or setting is refused, never ignored', () => {
+    expect(documentDbOptions({}, { CONFORMANCE_DOCUMENTDB_VERSION: '5.0' })).toMatchObject({ maxWireVersion: 13, mechanisms: ['SCRAM-SHA-1', 'SCRAM-SHA-256'] });
+    expect(() => documentDbOptions({}, { CONFORMANCE_DOCUMENTDB_VERSION: '3.6' })).toThrow('CONFORMANCE_DOCUMENTDB_VERSION must be one of 4.0, 5.0');
+    expect(documentDbOptions({ settings: { maxWireVersion: 13, mechanisms: 'SCRAM-SHA-256' } }, {})).toMatchObject({ maxWireVersion: 13, mechanisms: ['SCRAM-SHA-256'] });
+    expect(() => documentDbOptions({ settings: { max_connections: 10 } }, {})).toThrow('Unknown DocumentDB test server settings: max_connections');
   });
 });
