@@ -44,6 +44,8 @@ const UNAUTHORIZED = 13;
  * connection was established": that too is TLS failing, not a slow server.
  */
 const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO|altnames|certificate|before secure TLS connection was established/;
+/** A certificate the runtime refused (chain or host name), as opposed to a connection reset during the handshake. */
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME|ALTNAME|altnames|certificate/;
 /** Driver classes that mean a time bound ran out. */
 const TIMEOUT_CLASSES = new Set(['MongoServerSelectionError', 'MongoNetworkTimeoutError', 'MongoOperationTimeoutError', 'MongoWaitQueueTimeoutError']);
 
@@ -135,11 +137,22 @@ async function connect(login: DatabaseLogin, ctx: StepContext, kind: SessionKind
   const client = new MongoClient(connectionString(login), clientOptions(login, ctx, budget));
   // a monitor's socket error must not become an unhandled event; the next command reports it
   client.on('error', () => undefined);
+  // the driver retries a server until its selection bound runs out, but a certificate it rejected once it rejects
+  // every time: the first such failure ends the attempt at once, with the TLS error as its reason
+  let certificateFailure: unknown;
+  const onHeartbeatFailed = (event: { failure?: unknown }) => {
+    if (certificateFailure !== undefined || !isCertificateFailure(event.failure)) return;
+    certificateFailure = event.failure;
+    client.close(true).catch(() => undefined);
+  };
+  client.on('serverHeartbeatFailed', onHeartbeatFailed);
   try {
     await ctx.deadline.run('DocumentDB connect', () => client.connect());
   } catch (err) {
     await closeBounded(client);
-    throw classify(err, 'connect', kind);
+    throw classify(certificateFailure ?? err, 'connect', kind);
+  } finally {
+    client.off('serverHeartbeatFailed', onHeartbeatFailed);
   }
   return new DocumentDbSession(client, login.dbname ?? DEFAULT_AUTH_DB, ctx, kind);
 }
@@ -189,6 +202,12 @@ function nested(err: unknown, depth = 0): { codes: string[]; messages: string[] 
     out.messages.push(...n.messages);
   }
   return out;
+}
+
+/** Whether an error (or one nested in it) is a refused server certificate: retrying cannot succeed. */
+function isCertificateFailure(err: unknown): boolean {
+  const inner = nested(err);
+  return inner.codes.some((c) => CERTIFICATE_ERROR.test(c)) || inner.messages.some((m) => CERTIFICATE_ERROR.test(m));
 }
 
 /** Maps a driver or socket error to a named error; only the class name and code survive. */

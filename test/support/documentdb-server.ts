@@ -118,6 +118,7 @@ export class DocumentDbServer {
   private nextReplyId = 1;
   private frozen = false;
   private tlsHandshakesRefused = 0;
+  private accepted = 0;
   private stopping?: Promise<void>;
   private identity?: ServerIdentity;
   private readonly electionId = new ObjectId();
@@ -219,6 +220,11 @@ export class DocumentDbServer {
     return [...this.failures];
   }
 
+  /** TCP connections accepted since the server started, whether or not their TLS handshake completed. */
+  get connectionsAccepted(): number {
+    return this.accepted;
+  }
+
   /** Connections open now. */
   get openConnections(): number {
     return [...this.sockets].filter((s) => !s.destroyed).length;
@@ -312,6 +318,7 @@ export class DocumentDbServer {
   private track(socket: net.Socket): void {
     if (this.sockets.has(socket)) return;
     this.sockets.add(socket);
+    if (!(socket instanceof tls.TLSSocket)) this.accepted++;
     // Resets from clients that give up (timeouts, failed TLS) must not become uncaught errors.
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.sockets.delete(socket));

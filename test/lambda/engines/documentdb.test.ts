@@ -150,6 +150,20 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
     }
   });
 
+  test('a refused certificate ends the attempt at the first failure instead of a retry per heartbeat until the bound', async () => {
+    const other = await DocumentDbServer.start({ maxWireVersion, mechanisms, tls: { hostnames: ['elsewhere.example'] } });
+    try {
+      const target = { ...login(other.master.username, other.master.password), port: other.port };
+      // a bound of 20 s: the driver would try again every half second until it ran out
+      await expect(documentdb.connect(target, ctx({ [ENV.TLS_CA_BUNDLE]: other.caCertPath }, 20_000))).rejects.toMatchObject({ code: 'TLS_FAILED' });
+      expect(other.connectionsAccepted).toBeGreaterThan(0);
+      expect(other.connectionsAccepted).toBeLessThanOrEqual(2);
+      expect(other.logins()).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('a CA the function does not trust is TLS_FAILED', async () => {
     const user = newUser('Start-pw-1');
     await expect(documentdb.connect(login(user, 'Start-pw-1'), ctx({}, 3_000))).rejects.toMatchObject({ code: 'TLS_FAILED' });
