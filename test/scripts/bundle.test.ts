@@ -29,18 +29,29 @@ test.each(bundles)('%s loads no file beside it at init and bundles no CA certifi
 const lazyFiles = bundles.flatMap((id) => fs.readdirSync(path.join(ASSETS_DIR, id))
   .filter((f) => f.endsWith('.js') && f !== 'index.js').map((f) => [id, f] as const));
 
-test('the MySQL-family bundles keep iconv-lite beside them, loaded on first use', () => {
-  expect(lazyFiles.filter(([id]) => /^(mysql|mariadb)-/.test(id)).map(([, f]) => f)).toEqual(expect.arrayContaining(['iconv-lite.js']));
+test('the MySQL-family bundles keep iconv-lite beside them, the DocumentDB ones saslprep, each loaded on first use', () => {
+  const lazyOf = (pattern: RegExp) => [...new Set(lazyFiles.filter(([id]) => pattern.test(id)).map(([, f]) => f))];
+  expect(lazyOf(/^(mysql|mariadb)-/)).toEqual(['iconv-lite.js']);
+  expect(lazyOf(/^documentdb-/)).toEqual(['mongodb-js-saslprep.js']);
   for (const [id, file] of lazyFiles) {
     expect(fs.readFileSync(path.join(ASSETS_DIR, id, 'index.js'), 'utf8')).toContain(`require("./${file}")`);
   }
 });
 
-test.each(lazyFiles)('%s/%s works on its own: it decodes a character set Node.js has no decoder for', (id, file) => {
+/** What each lazily loaded module must still do on its own, from its file beside the bundle. */
+const LAZY_BEHAVIOUR: Record<string, (module: any) => void> = {
+  // "Привет" in windows-1251: a character set Node.js has no decoder for
+  'iconv-lite.js': (iconv) => expect(iconv.getDecoder('cp1251').write(Buffer.from([0xcf, 0xf0, 0xe8, 0xe2, 0xe5, 0xf2]))).toBe('Привет'),
+  // RFC 4013's examples: a soft hyphen maps to nothing, U+00AA to "a", U+2168 to "IX"; a control character is refused
+  'mongodb-js-saslprep.js': ({ saslprep }) => {
+    expect([saslprep('I\u00ADX'), saslprep('\u00AA'), saslprep('\u2168')]).toEqual(['IX', 'a', 'IX']);
+    expect(() => saslprep('\u0007')).toThrow();
+  },
+};
+
+test.each(lazyFiles)('%s/%s works on its own', (id, file) => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const iconv = require(path.join(ASSETS_DIR, id, file));
-  // "Привет" in windows-1251
-  expect(iconv.getDecoder('cp1251').write(Buffer.from([0xcf, 0xf0, 0xe8, 0xe2, 0xe5, 0xf2]))).toBe('Привет');
+  LAZY_BEHAVIOUR[file](require(path.join(ASSETS_DIR, id, file)));
 });
 
 test.each(bundles)('%s ships with its source map beside it and no handler sources', (id) => {
