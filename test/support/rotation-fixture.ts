@@ -44,6 +44,24 @@ export interface FixtureUser {
 const redshiftBeside = new WeakMap<LocalRds, LocalRedshift>();
 
 /**
+ * The environment that sends the AWS SDK v3 clients of a handler (and of a test) to the local endpoints, with fixed test
+ * credentials: Secrets Manager, RDS, Redshift and Redshift Serverless.
+ */
+export function localAwsEnvironment(sm: LocalSecretsManager, rds: LocalRds, redshift: LocalRedshift): Record<string, string | undefined> {
+  return {
+    AWS_REGION: sm.region,
+    AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
+    AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
+    AWS_SESSION_TOKEN: undefined,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    AWS_ENDPOINT_URL_RDS: rds.endpoint,
+    // the SDK's service ids `Redshift` and `Redshift Serverless`, upper case, spaces as underscores
+    AWS_ENDPOINT_URL_REDSHIFT: redshift.endpoint,
+    AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS: redshift.endpoint,
+  };
+}
+
+/**
  * A real database server (any {@link ConformanceServer}) with verified TLS, the local Secrets Manager, RDS and
  * Redshift (with Redshift Serverless) endpoints, and every bundled handler registered as a rotation function under its
  * function id, with all output captured for the secret-material check (invariant 10).
@@ -85,15 +103,7 @@ export class RotationFixture<S extends ConformanceServer = ConformanceServer> {
     if (!redshift) throw new Error('the parts of a rotation fixture come from RotationFixture.startParts');
     this.redshift = redshift;
     this.restoreEnv = withEnv({
-      AWS_REGION: sm.region,
-      AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
-      AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
-      AWS_SESSION_TOKEN: undefined,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
-      AWS_ENDPOINT_URL_RDS: rds.endpoint,
-      // the SDK's service ids `Redshift` and `Redshift Serverless`, upper case, spaces as underscores
-      AWS_ENDPOINT_URL_REDSHIFT: redshift.endpoint,
-      AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS: redshift.endpoint,
+      ...localAwsEnvironment(sm, rds, redshift),
       ROTATION_TLS_CA_BUNDLE: server.caCertPath,
       ROTATION_CALL_TIMEOUT_MS: '5000',
       ROTATION_PROBE_QUERY: undefined,

@@ -14,6 +14,7 @@ import { stopAll } from '../../support/lifecycle';
 import { LocalRds } from '../../support/local-rds';
 import { LocalRedshift } from '../../support/local-redshift';
 import { LocalSecretsManager } from '../../support/local-secrets-manager';
+import { localAwsEnvironment } from '../../support/rotation-fixture';
 import { withEnv } from '../../support/rotation-harness';
 
 /**
@@ -35,16 +36,7 @@ let counter = 0;
 
 beforeAll(async () => {
   [sm, rds, rs] = await Promise.all([LocalSecretsManager.start(), LocalRds.start(), LocalRedshift.start()]);
-  restoreEnv = withEnv({
-    AWS_REGION: sm.region,
-    AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
-    AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
-    AWS_SESSION_TOKEN: undefined,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
-    AWS_ENDPOINT_URL_RDS: rds.endpoint,
-    AWS_ENDPOINT_URL_REDSHIFT: rs.endpoint,
-    AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS: rs.endpoint,
-  });
+  restoreEnv = withEnv(localAwsEnvironment(sm, rds, rs));
 });
 
 afterAll(async () => {
