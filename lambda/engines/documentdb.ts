@@ -1,7 +1,8 @@
 import { isIP } from 'net';
 import { Document, MongoClient, MongoClientOptions } from 'mongodb';
-import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, DOCUMENTDB_PROBE_COMMANDS, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy } from '../../src/private/contract';
+import { DATABASE_ENGINE_DEFAULTS, DOCUMENTDB_PROBE_COMMANDS, TLS_MODES } from '../../src/private/contract';
 import { caBundle } from '../kit/ca-bundle';
+import { registryDialectFields } from '../kit/dialect-defaults';
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RedactedCause, RotationError } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
@@ -56,15 +57,8 @@ export const PROBE_COMMANDS = DOCUMENTDB_PROBE_COMMANDS;
 const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 export const documentdb: DatabaseDialect = {
-  family: 'documentdb',
-  engines: SECRET_ENGINES.documentdb,
-  defaultPort: DEFAULTS.port,
-  defaultDbname: DEFAULTS.dbname,
-  maxUsernameLength: DEFAULTS.maxUsernameLength,
-  usernameLengthUnit: DEFAULTS.usernameLengthUnit,
-  cloneSuffix: CLONE_SUFFIX,
+  ...registryDialectFields('documentdb'),
   defaultProbe: 'ping',
-  defaultPasswordPolicy: defaultPasswordPolicy(DEFAULTS.excludeCharacters),
   // a user may read only its own entry with usersInfo; the original's roles are the master's to read
   alternateCheckedBy: 'master',
   managedMasters: ['rds'],

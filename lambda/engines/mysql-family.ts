@@ -2,9 +2,10 @@ import { isIP } from 'net';
 import * as mysql from 'mysql2';
 import { ed25519Sign } from './mysql-auth';
 import { ParsedGrant, atomsOf, grantStatement, significant } from './mysql-grants';
-import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, ENV, SECRET_ENGINES, TLS_MODES, defaultPasswordPolicy, isQueryOnlyProbe } from '../../src/private/contract';
+import { CLONE_SUFFIX, ENV, TLS_MODES, isQueryOnlyProbe } from '../../src/private/contract';
 import { caBundle } from '../kit/ca-bundle';
 import { usernameLengthLimit } from '../kit/database';
+import { registryDialectFields } from '../kit/dialect-defaults';
 import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
@@ -198,17 +199,9 @@ export function checkProbe(sql: string): void {
 
 /** The dialect of a flavor; each flavor's file states the managed masters it accepts. */
 export function mysqlDialect(flavor: MysqlFlavor): Omit<DatabaseDialect, 'managedMasters'> {
-  const defaults = DATABASE_ENGINE_DEFAULTS[flavor.family];
   return {
-    family: flavor.family,
-    engines: SECRET_ENGINES[flavor.family],
-    defaultPort: defaults.port,
-    defaultDbname: defaults.dbname,
-    maxUsernameLength: defaults.maxUsernameLength,
-    usernameLengthUnit: defaults.usernameLengthUnit,
-    cloneSuffix: CLONE_SUFFIX,
+    ...registryDialectFields(flavor.family),
     defaultProbe: 'SELECT 1',
-    defaultPasswordPolicy: defaultPasswordPolicy(defaults.excludeCharacters),
     // a user cannot read another account's grants; the master can
     alternateCheckedBy: 'master',
     connect: (login, ctx, kind) => connect(flavor, login, ctx, kind),

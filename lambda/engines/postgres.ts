@@ -1,7 +1,7 @@
 import { Client, QueryConfig } from 'pg';
 import { classifyWireError, connectWire } from './pg-connect';
 import { scramSha256Verifier } from './postgres-scram';
-import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, defaultPasswordPolicy } from '../../src/private/contract';
+import { registryDialectFields } from '../kit/dialect-defaults';
 import { ConfusedDeputyError, ERROR_CODES, RotationError } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
@@ -23,18 +23,9 @@ const INSUFFICIENT_PRIVILEGE = '42501';
 /** How messages and deadline labels name the server. */
 const PRODUCT = 'PostgreSQL';
 
-const DEFAULTS = DATABASE_ENGINE_DEFAULTS.postgres;
-
 export const postgres: DatabaseDialect = {
-  family: 'postgres',
-  engines: SECRET_ENGINES.postgres,
-  defaultPort: DEFAULTS.port,
-  defaultDbname: DEFAULTS.dbname,
-  maxUsernameLength: DEFAULTS.maxUsernameLength,
-  usernameLengthUnit: DEFAULTS.usernameLengthUnit,
-  cloneSuffix: CLONE_SUFFIX,
+  ...registryDialectFields('postgres'),
   defaultProbe: 'SELECT 1',
-  defaultPasswordPolicy: defaultPasswordPolicy(DEFAULTS.excludeCharacters),
   managedMasters: ['rds'],
   connect,
 };

@@ -1,7 +1,7 @@
 import { QueryConfig } from 'pg';
 import { classifyWireError, connectWire } from './pg-connect';
 import { MD5_PASSWORD_HASH, assertRedshiftPassword, redshiftMd5Hash } from './redshift-password';
-import { CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, SECRET_ENGINES, defaultPasswordPolicy } from '../../src/private/contract';
+import { registryDialectFields } from '../kit/dialect-defaults';
 import { ConfusedDeputyError, ERROR_CODES, RotationError } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
@@ -56,21 +56,13 @@ import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, Step
  * or has CREATEDB while `<x>` has not is not the handler's clone: refused (CONFUSED_DEPUTY).
  */
 
-const DEFAULTS = DATABASE_ENGINE_DEFAULTS.redshift;
 const INSUFFICIENT_PRIVILEGE = '42501';
 /** How messages and deadline labels name the server. */
 const PRODUCT = 'Redshift';
 
 export const redshift: DatabaseDialect = {
-  family: 'redshift',
-  engines: SECRET_ENGINES.redshift,
-  defaultPort: DEFAULTS.port,
-  defaultDbname: DEFAULTS.dbname,
-  maxUsernameLength: DEFAULTS.maxUsernameLength,
-  usernameLengthUnit: DEFAULTS.usernameLengthUnit,
-  cloneSuffix: CLONE_SUFFIX,
+  ...registryDialectFields('redshift'),
   defaultProbe: 'SELECT 1',
-  defaultPasswordPolicy: defaultPasswordPolicy(DEFAULTS.excludeCharacters),
   // a user cannot read another user's grants in Redshift's views; the master can
   alternateCheckedBy: 'master',
   managedMasters: ['redshift'],

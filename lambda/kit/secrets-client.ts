@@ -1,6 +1,7 @@
 import {
   DescribeSecretCommand,
   GetRandomPasswordCommand,
+  GetRandomPasswordCommandInput,
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
@@ -108,16 +109,8 @@ export class SecretsClient {
   }
 
   public async randomPassword(policy: PasswordPolicyContract): Promise<string> {
-    const out = await this.call('GetRandomPassword', (abortSignal) => this.client.send(new GetRandomPasswordCommand({
-      PasswordLength: policy.passwordLength,
-      ExcludeCharacters: policy.excludeCharacters || undefined,
-      ExcludePunctuation: policy.excludePunctuation,
-      ExcludeUppercase: policy.excludeUppercase,
-      ExcludeLowercase: policy.excludeLowercase,
-      ExcludeNumbers: policy.excludeNumbers,
-      IncludeSpace: policy.includeSpace,
-      RequireEachIncludedType: policy.requireEachIncludedType,
-    }), { abortSignal }));
+    const out = await this.call('GetRandomPassword', (abortSignal) =>
+      this.client.send(new GetRandomPasswordCommand(randomPasswordRequest(policy)), { abortSignal }));
     if (!out.RandomPassword) throw new RotationError(ERROR_CODES.SECRETS_MANAGER_ERROR, 'GetRandomPassword returned no password');
     return out.RandomPassword;
   }
@@ -143,4 +136,18 @@ export function sdkClient(): SecretsManagerClient {
   const key = `${process.env.AWS_REGION}|${process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER}|${process.env.AWS_ENDPOINT_URL}`;
   if (!cached || cached.key !== key) cached = { key, client: new SecretsManagerClient({ maxAttempts: 3 }) };
   return cached.client;
+}
+
+/** The GetRandomPassword request of a password policy: what every rotation sends, and what tests draw passwords with. */
+export function randomPasswordRequest(policy: PasswordPolicyContract): GetRandomPasswordCommandInput {
+  return {
+    PasswordLength: policy.passwordLength,
+    ExcludeCharacters: policy.excludeCharacters || undefined,
+    ExcludePunctuation: policy.excludePunctuation,
+    ExcludeUppercase: policy.excludeUppercase,
+    ExcludeLowercase: policy.excludeLowercase,
+    ExcludeNumbers: policy.excludeNumbers,
+    IncludeSpace: policy.includeSpace,
+    RequireEachIncludedType: policy.requireEachIncludedType,
+  };
 }

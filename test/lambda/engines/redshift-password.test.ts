@@ -1,4 +1,5 @@
 import { MD5_PASSWORD_HASH, redshiftMd5Hash, redshiftPasswordProblem } from '../../../lambda/engines/redshift-password';
+import { randomPasswordRequest } from '../../../lambda/kit/secrets-client';
 import { DATABASE_ENGINE_DEFAULTS, DEFAULT_EXCLUDE_CHARACTERS, defaultPasswordPolicy } from '../../../src/private/contract';
 import { generatePassword } from '../../support/local-secrets-manager/password';
 
@@ -7,16 +8,8 @@ describe('redshiftPasswordProblem', () => {
   test('10,000 passwords from GetRandomPassword with the Redshift default policy all pass', () => {
     const policy = defaultPasswordPolicy(DEFAULT_EXCLUDE_CHARACTERS.redshift);
     expect(policy.passwordLength).toBeLessThanOrEqual(DATABASE_ENGINE_DEFAULTS.redshift.maxPasswordLength);
-    const request = {
-      PasswordLength: policy.passwordLength,
-      ExcludeCharacters: policy.excludeCharacters,
-      ExcludePunctuation: policy.excludePunctuation,
-      ExcludeUppercase: policy.excludeUppercase,
-      ExcludeLowercase: policy.excludeLowercase,
-      ExcludeNumbers: policy.excludeNumbers,
-      IncludeSpace: policy.includeSpace,
-      RequireEachIncludedType: policy.requireEachIncludedType,
-    };
+    // the request every rotation sends for this policy
+    const request = randomPasswordRequest(policy);
     const failures = new Map<string, number>();
     for (let i = 0; i < 10_000; i++) {
       const problem = redshiftPasswordProblem(generatePassword(request));
