@@ -50,6 +50,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // tests
     'aws-sdk-client-mock@^4',
     'cdk-nag@2.38.2',
+    // a real OAuth 2.0 / OpenID Connect server for the OAuth rotators' tests (ESM only: started in a child process)
+    'oidc-provider@9.13.3',
     // `npm run demo` synthesizes examples/ with the CLI; the `latest` tag (3.0.0) is a broken old build
     'aws-cdk@2.1148.1',
     // integ/: snapshots verified offline in the test run; integ-runner 2.197.10 reads assemblies of aws-cdk-lib < 2.258

@@ -21,6 +21,28 @@ export const FUNCTION_IDS = {
 
 export type FunctionId = typeof FUNCTION_IDS[keyof typeof FUNCTION_IDS];
 
+/**
+ * Bundled OAuth 2.0 rotators; like the database ones each is `lambda/handlers/<id>.ts`, bundled to `assets/<id>/index.js`
+ * (`RotationEngine.<KEY>`). They rotate OAuth secrets ({@link OAuthSecretContract}), not database secrets, so they have
+ * no entry in {@link BUNDLED_ENGINES}.
+ */
+export const OAUTH_FUNCTION_IDS = {
+  /** One refresh exchange per rotation, in createSecret, its result stored at once. */
+  OAUTH_REFRESH_TOKEN: 'oauth-refresh-token',
+  /** A new client secret registered at the identity provider; the previous one retired after an overlap. */
+  OAUTH_CLIENT_SECRET: 'oauth-client-secret',
+} as const;
+
+export type OAuthFunctionId = typeof OAUTH_FUNCTION_IDS[keyof typeof OAUTH_FUNCTION_IDS];
+
+/** Every bundled rotation function id: database engines and OAuth rotators. */
+export type RotatorFunctionId = FunctionId | OAuthFunctionId;
+
+/** Every bundled rotation function id, database engines first. */
+export function rotatorFunctionIds(): RotatorFunctionId[] {
+  return [...Object.values(FUNCTION_IDS), ...Object.values(OAUTH_FUNCTION_IDS)];
+}
+
 /** Environment variables the constructs set on a rotation function and the handlers read. */
 export const ENV = {
   /** JSON of {@link PasswordPolicyContract}; drives GetRandomPassword for every rotation. */
@@ -37,6 +59,67 @@ export const ENV = {
    */
   USERNAME_LENGTH_LIMIT: 'ROTATION_USERNAME_LENGTH_LIMIT',
 } as const;
+
+/** Environment variables of the OAuth rotators (besides {@link ENV.CALL_TIMEOUT_MS} and {@link ENV.TLS_CA_BUNDLE}). */
+export const OAUTH_ENV = {
+  /**
+   * Client secrets: seconds the previous client secret stays valid after finishSecret made the new one current (0: it is
+   * retired at once). Shorter than the rotation period, so a secret is retired before the next rotation starts.
+   */
+  OVERLAP_SECONDS: 'ROTATION_OAUTH_OVERLAP_SECONDS',
+  /** Client secrets: JSON of {@link ClientSecretAdapterContract}, how the identity provider registers and retires secrets. */
+  CLIENT_SECRET_ADAPTER: 'ROTATION_OAUTH_CLIENT_SECRET_ADAPTER',
+  /**
+   * Refresh tokens: an https URL testSecret sends a GET to with the new access token as a Bearer token (any 2xx proves
+   * it). Unset: the OpenID Connect `userinfo_endpoint` from discovery when the secret names an `issuer`.
+   */
+  PROBE_URL: 'ROTATION_OAUTH_PROBE_URL',
+  /** `true` lets the handler reach `http://` endpoints on a loopback address (tests only); anything else means https only. */
+  ALLOW_LOOPBACK_HTTP: 'ROTATION_OAUTH_ALLOW_LOOPBACK_HTTP',
+} as const;
+
+/**
+ * The tag an OAuth rotator writes on the secret before an exchange it cannot repeat (a refresh-token exchange, a client
+ * secret the identity provider issues): `<rotation token> <nonce> <epoch ms>`. A retry that finds its rotation token here
+ * but no stored pending value knows the exchange happened and its result was lost.
+ */
+export const OAUTH_EXCHANGE_TAG = 'secrets-platform:oauth-exchange';
+
+/**
+ * How the client-secret rotator reaches the identity provider (serialized into {@link OAUTH_ENV.CLIENT_SECRET_ADAPTER}).
+ *
+ * - `rfc7592`: OAuth 2.0 Dynamic Client Registration Management. The admin secret holds `registration_client_uri` and
+ *   `registration_access_token`; the provider issues the new secret in its answer to a PUT of the client's metadata and
+ *   replaces the old one at once (no overlap: the protocol knows one secret per client).
+ * - `http`: a provider API that adds a secret the handler generated beside the current one and retires a secret at a
+ *   given time. URLs and JSON bodies are templates (see {@link HttpAdapterRequestContract}).
+ */
+export type ClientSecretAdapterContract =
+  | { readonly type: 'rfc7592' }
+  | {
+    readonly type: 'http';
+    /** Adds `{client_secret}` to the client; the current secret stays valid. Must succeed again for a secret already added. */
+    readonly add: HttpAdapterRequestContract;
+    /** Makes `{client_secret}` stop working at `{not_after}` (RFC 3339) or `{not_after_epoch}`; a secret already gone is success. */
+    readonly retire: HttpAdapterRequestContract;
+    /**
+     * How the admin credential authenticates: `bearer` sends the admin secret's `token`, `basic` its `username` and
+     * `password` (each form-urlencoded, then Base64).
+     */
+    readonly auth: 'bearer' | 'basic';
+  };
+
+/**
+ * One request of the `http` client-secret adapter. In `url` and in every string of `body`, `{client_id}`, `{client_secret}`,
+ * `{not_after}` and `{not_after_epoch}` are replaced (percent-encoded in the URL, as JSON strings in the body).
+ */
+export interface HttpAdapterRequestContract {
+  readonly method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** An https URL template. */
+  readonly url: string;
+  /** A JSON object template; absent: no body. */
+  readonly body?: Record<string, string>;
+}
 
 /**
  * What {@link ENV.PROBE_QUERY} may be on MySQL, Aurora MySQL and MariaDB, which commit DDL, account statements and
@@ -308,12 +391,20 @@ export const OAUTH_SECRET_FIELDS = {
   ACCESS_TOKEN: 'access_token',
   EXPIRES_AT: 'expires_at',
   ADMIN_SECRET_ARN: 'adminsecretarn',
+  /** `private_key_jwt`: the client's private key, PKCS #8 PEM (RSA: RS256; EC P-256: ES256). */
+  PRIVATE_KEY: 'private_key',
+  /** `private_key_jwt`: the `kid` of the key registered at the provider; absent: no `kid` header. */
+  KEY_ID: 'key_id',
+  /** RFC 7592 providers that rotate the registration access token: the newest one, kept with the client secret. */
+  REGISTRATION_ACCESS_TOKEN: 'registration_access_token',
 } as const;
 
 /** How an OAuth client authenticates at the token endpoint (`auth_method`; RFC 6749 section 2.3, OIDC Core 9). */
 export const OAUTH_AUTH_METHODS = {
   CLIENT_SECRET_BASIC: 'client_secret_basic',
   CLIENT_SECRET_POST: 'client_secret_post',
+  /** A JWT signed with the secret's `private_key` (RFC 7523, OIDC Core 9). */
+  PRIVATE_KEY_JWT: 'private_key_jwt',
   NONE: 'none',
 } as const;
 
@@ -337,6 +428,9 @@ export interface OAuthSecretContract {
   readonly expires_at?: number;
   /** ARN of a secret with an admin credential the identity provider needs to register a new client secret. */
   readonly adminsecretarn?: string;
+  /** `private_key_jwt` only: the client's PKCS #8 PEM private key and the `kid` it is registered under. */
+  readonly private_key?: string;
+  readonly key_id?: string;
 }
 
 /** The largest secret value Secrets Manager stores (SecretString or SecretBinary), in bytes. */
@@ -372,6 +466,14 @@ export const ERROR_CODES = {
   ACCESS_DENIED: 'ACCESS_DENIED',
   TIMEOUT: 'TIMEOUT',
   DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
+  /** OAuth: the provider refused the refresh token (`invalid_grant`): the chain is broken. */
+  OAUTH_INVALID_GRANT: 'OAUTH_INVALID_GRANT',
+  /** OAuth: an exchange that cannot be repeated ran, but its result was never stored. */
+  OAUTH_EXCHANGE_INTERRUPTED: 'OAUTH_EXCHANGE_INTERRUPTED',
+  /** OAuth: the token endpoint, discovery or the provider's admin API failed or answered something unusable. */
+  OAUTH_PROVIDER_ERROR: 'OAUTH_PROVIDER_ERROR',
+  /** OAuth: the previous client secret could not be retired after the new one became current. */
+  OAUTH_SECRET_NOT_RETIRED: 'OAUTH_SECRET_NOT_RETIRED',
   INTERNAL: 'INTERNAL',
 } as const;
 
@@ -476,6 +578,22 @@ export const ERROR_CODE_GUIDE: { readonly [code in ErrorCode]: ErrorCodeGuide } 
   DEADLINE_EXCEEDED: {
     meaning: 'The invocation ran out of time before the step finished.',
     action: 'Raise the function timeout or find the slow call; the next invocation resumes the step.',
+  },
+  OAUTH_INVALID_GRANT: {
+    meaning: 'The identity provider refused the stored refresh token (invalid_grant): it expired, was revoked, or was used twice and the provider revoked the whole chain. AWSCURRENT is unchanged but no longer works.',
+    action: 'Re-authorize the client (a new authorization-code grant), put the new refresh token as AWSCURRENT, then rotate; find who else used the token if it was replayed.',
+  },
+  OAUTH_EXCHANGE_INTERRUPTED: {
+    meaning: 'An earlier attempt of this rotation made a refresh exchange (or had the provider issue a client secret) but died before storing the result; exchanging again would use a consumed token. Nothing was sent.',
+    action: 'Re-authorize the client (or issue a new client secret at the provider), put the new value as AWSCURRENT (this cancels the rotation), then rotate.',
+  },
+  OAUTH_PROVIDER_ERROR: {
+    meaning: 'The token endpoint, OpenID discovery or the provider\'s client administration API failed or answered something unusable; the cause keeps the HTTP status or OAuth error code only.',
+    action: 'Check the provider\'s status, the endpoint URLs in the secret and the adapter settings, and the function\'s route to the provider.',
+  },
+  OAUTH_SECRET_NOT_RETIRED: {
+    meaning: 'The new client secret is current, but the previous one could not be retired at the provider; it stays valid past its overlap.',
+    action: 'Retire the previous client secret at the provider by hand (or fix the admin credential); the next rotation retries it.',
   },
   INTERNAL: {
     meaning: 'A failure the handler did not expect; the cause keeps only the error class.',
