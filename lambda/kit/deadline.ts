@@ -12,7 +12,8 @@ export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 export class Deadline {
   constructor(
     private readonly remainingMs: () => number,
-    private readonly callTimeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
+    /** The bound of one network call, before the remaining time shortens it. */
+    public readonly callTimeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
   ) {}
 
   /** Milliseconds the next call may take; throws when the invocation has no time left. */

@@ -1,6 +1,8 @@
-import { Deadline, callTimeoutFromEnv } from './deadline';
+import { Deadline, SAFETY_MARGIN_MS, callTimeoutFromEnv } from './deadline';
 import { ERROR_CODES, RotationError, errorName, toRotationError } from './errors';
 import { RotationContext, RotationEvent, Step, parseEvent } from './event';
+import { exchangeOnce } from './exchange';
+import { requestHadNoEffect } from './http';
 import { LogSink, consoleSink, formatStepLog } from './logger';
 import { checkPassword, policyFromEnv } from './password';
 import { rotationFinishedRecord, stepFailedRecord } from './rotation-metrics';
@@ -129,10 +131,24 @@ async function createSecret<T>(engine: CredentialEngine<T>, event: RotationEvent
   const current = engine.parse(await readCurrent(ctx), 'current');
   // never regenerate: the database may already hold the pending password
   if (await readPending(ctx) !== undefined) return 'pending-exists';
-  const policy = policyFromEnv(ctx.env, engine.defaultPasswordPolicy);
-  const password = await ctx.secrets.randomPassword(policy);
-  checkPassword(password, policy);
-  const value = await engine.nextValue(current, password, ctx);
+  let value: string;
+  if (engine.exchangePending && (engine.usesExchange?.(ctx) ?? true)) {
+    const exchanged = await exchangeOnce(ctx, {
+      readPending: () => readPending(ctx),
+      // one exchange (discovery and the token request) and the store, each bounded by the per-call limit
+      inFlightMs: 4 * ctx.deadline.callTimeoutMs + SAFETY_MARGIN_MS,
+      notMade: requestHadNoEffect,
+    }, () => engine.exchangePending!(current, ctx));
+    if (exchanged.kind === 'stored-meanwhile') return 'pending-exists';
+    value = exchanged.value;
+  } else if (engine.nextValue) {
+    const policy = policyFromEnv(ctx.env, engine.defaultPasswordPolicy);
+    const password = await ctx.secrets.randomPassword(policy);
+    checkPassword(password, policy);
+    value = await engine.nextValue(current, password, ctx);
+  } else {
+    throw new RotationError(ERROR_CODES.INTERNAL, 'The engine makes no pending value');
+  }
   engine.parse(value, 'pending');
   let stored: 'stored' | 'exists';
   try {
@@ -183,16 +199,23 @@ async function finishSecret<T>(engine: CredentialEngine<T>, stages: Record<strin
   // promote only a value that can be read and that works now (invariant: C never moves to an untested version)
   const { pending } = await checkedPending(engine, ctx, 'finishSecret');
   await engine.testPending(pending, ctx);
+  let action = 'promoted';
   try {
     await ctx.secrets.promote(ctx.secretArn, ctx.token, currentVersion);
   } catch (err) {
     if (!(err instanceof RotationError)) throw err;
     // a duplicate finishSecret, or our own call whose response was lost or timed out, may have promoted the token
     const now = await ctx.secrets.describe(ctx.secretArn).catch(() => undefined);
-    if (now?.versionStages[ctx.token]?.includes(AWSCURRENT)) return 'already-current';
-    throw err;
+    if (!now?.versionStages[ctx.token]?.includes(AWSCURRENT)) throw err;
+    action = 'already-current';
   }
-  return 'promoted';
+  if (engine.afterPromote) {
+    // the value that was current before: read by the version id the preamble saw holding AWSCURRENT
+    const before = currentVersion === undefined ? undefined
+      : await ctx.secrets.getValue(ctx.secretArn, { versionId: currentVersion });
+    if (before !== undefined) await engine.afterPromote(engine.parse(before, 'previous'), pending, ctx);
+  }
+  return action;
 }
 
 async function readCurrent(ctx: StepContext): Promise<string> {

@@ -5,6 +5,7 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
+  TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { Deadline } from './deadline';
@@ -24,6 +25,8 @@ export interface SecretMetadata {
   readonly tags: Record<string, string>;
   /** DeleteSecret was called and the recovery window has not ended. */
   readonly deleted: boolean;
+  /** When a rotation last finished (AWSCURRENT last moved by rotation); undefined when never. */
+  readonly lastRotatedDate?: Date;
 }
 
 const DENIED = new Set(['AccessDeniedException', 'DecryptionFailure', 'EncryptionFailure', 'KMSAccessDeniedException']);
@@ -58,6 +61,7 @@ export class SecretsClient {
       versionStages: out.VersionIdsToStages ?? {},
       tags,
       deleted: out.DeletedDate !== undefined,
+      lastRotatedDate: out.LastRotatedDate,
     };
   }
 
@@ -106,6 +110,15 @@ export class SecretsClient {
       RemoveFromVersionId: fromVersionId,
     }), { abortSignal }));
     await faultPoint('UpdateSecretVersionStage');
+  }
+
+  /** Sets one tag on the secret (TagResource), replacing its value if the key exists. */
+  public async tag(secretId: string, key: string, value: string): Promise<void> {
+    await this.call('TagResource', (abortSignal) => this.client.send(new TagResourceCommand({
+      SecretId: secretId,
+      Tags: [{ Key: key, Value: value }],
+    }), { abortSignal }));
+    await faultPoint('TagResource');
   }
 
   public async randomPassword(policy: PasswordPolicyContract): Promise<string> {

@@ -50,8 +50,21 @@ export interface CredentialEngine<T> {
   readonly defaultPasswordPolicy: PasswordPolicyContract;
   /** Parses and validates a secret value; throws InvalidSecretValueError naming the field, never echoing values. */
   parse(value: string, role: SecretRole): T;
-  /** The JSON of the pending version, built from the current value and a new password. */
-  nextValue(current: T, password: string, ctx: StepContext): string | Promise<string>;
+  /**
+   * The JSON of the pending version, built from the current value and a new password (generated with the function's
+   * policy). An engine has either this or {@link exchangePending}.
+   */
+  nextValue?(current: T, password: string, ctx: StepContext): string | Promise<string>;
+  /**
+   * For engines whose pending value comes from an exchange with another party that cannot be repeated (an OAuth refresh,
+   * a client secret the provider issues): does what is safe to repeat (discovery, reading an admin secret) and returns
+   * the one call that is not, which makes the whole pending JSON. The kit runs that call at most once per rotation token
+   * (`lambda/kit/exchange.ts`): it marks the secret before, stores the result at once, and fails a retry that finds the
+   * mark but no stored value with OAUTH_EXCHANGE_INTERRUPTED instead of exchanging again.
+   */
+  exchangePending?(current: T, ctx: StepContext): Promise<() => Promise<string>>;
+  /** For an engine with both ways, whether this function's configuration makes the value by exchange. @default true */
+  usesExchange?(ctx: StepContext): boolean;
   /**
    * Refuses (CONFUSED_DEPUTY) unless pending names what current allows: the same server, database and transport,
    * and the user (or alternate user) the scheme expects. The kit runs it before every step that logs in, because a
@@ -62,6 +75,12 @@ export interface CredentialEngine<T> {
   setPending(args: SetPendingArgs<T>): Promise<string>;
   /** testSecret: prove the pending credential works; throws otherwise. */
   testPending(pending: T, ctx: StepContext): Promise<void>;
+  /**
+   * finishSecret, right after AWSCURRENT moved to the token (by this call or a duplicate): work that must follow the
+   * promotion, such as retiring the previous client secret after its overlap. Never run for a late retry that finds the
+   * token already current before the step (the kit cannot tell whether it ran), so it must be safe to leave undone.
+   */
+  afterPromote?(previous: T, promoted: T, ctx: StepContext): Promise<void>;
 }
 
 /** Where and as whom to log in. */

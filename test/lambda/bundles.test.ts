@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RotationCode, RotationEngine } from '../../src';
 import {
-  BUNDLED_ENGINES, CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, FUNCTION_IDS, MONITORING_FUNCTION_IDS, SECRET_ENGINES, bundledEngineSpec,
+  BUNDLED_ENGINES, CLONE_SUFFIX, DATABASE_ENGINE_DEFAULTS, FUNCTION_IDS, MONITORING_FUNCTION_IDS, OAUTH_FUNCTION_IDS, SECRET_ENGINES,
+  bundledEngineSpec, rotatorFunctionIds,
 } from '../../src/private/contract';
 import { initLoad } from '../support/bundle-init';
 import { ASSETS_DIR } from '../support/rotation-harness';
@@ -21,6 +22,13 @@ test.each(Object.values(FUNCTION_IDS))('%s does not load the RDS client at init'
   expect(loaded.filter((f) => f.includes('@aws-sdk/client-rds'))).toEqual([]);
 });
 
+test.each(Object.values(OAUTH_FUNCTION_IDS))('%s loads the Secrets Manager client at init and nothing else from node_modules', (id) => {
+  const loaded = loadedAtInit(id);
+  expect(loaded.some((f) => f.includes('@aws-sdk/client-secrets-manager'))).toBe(true);
+  const packages = new Set(loaded.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)![1]));
+  expect([...packages].filter((p) => !/^@(aws-sdk|smithy|aws|aws-crypto)\//.test(p) || p === '@aws-sdk/client-rds')).toEqual([]);
+});
+
 test('the overdue check loads the AWS SDK at init and nothing else from node_modules (no driver, no RDS client)', () => {
   const loaded = loadedAtInit(MONITORING_FUNCTION_IDS.OVERDUE_CHECK);
   expect(loaded.some((f) => f.includes('@aws-sdk/client-secrets-manager'))).toBe(true);
@@ -35,8 +43,8 @@ describe('the engine registry is the one list of bundled engines', () => {
     expect(Object.keys(BUNDLED_ENGINES).sort()).toEqual(ids);
   });
 
-  test('every registry entry and every monitoring function has one handler entry and one bundle; no orphan entry or bundle exists', () => {
-    const expected = [...ids, ...Object.values(MONITORING_FUNCTION_IDS)].sort();
+  test('every registry entry, OAuth rotator and monitoring function has one handler entry and one bundle; no orphan entry or bundle exists', () => {
+    const expected = [...rotatorFunctionIds(), ...Object.values(MONITORING_FUNCTION_IDS)].sort();
     const entries = fs.readdirSync(path.join(ROOT, 'lambda', 'handlers')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
     const bundles = fs.readdirSync(ASSETS_DIR).filter((d) => fs.existsSync(path.join(ASSETS_DIR, d, 'index.js'))).sort();
     expect({ entries, bundles }).toEqual({ entries: expected, bundles: expected });
@@ -51,7 +59,9 @@ describe('the engine registry is the one list of bundled engines', () => {
       .filter((entry): entry is [string, RotationEngine] => entry[1] instanceof RotationEngine)
       .map(([name, engine]) => [name, engine.id]);
     const expected = Object.keys(BUNDLED_ENGINES).map((id) => [id.toUpperCase().replace(/-/g, '_'), id]);
-    expect(statics.sort()).toEqual(expected.sort());
+    // the OAuth rotators are statics too, named like their ids
+    const oauth = Object.entries(OAUTH_FUNCTION_IDS);
+    expect(statics.sort()).toEqual([...expected, ...oauth].sort());
     // the contract's FUNCTION_IDS keys are the same names
     expect(Object.entries(FUNCTION_IDS).sort()).toEqual(expected.sort());
   });

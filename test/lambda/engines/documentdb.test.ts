@@ -286,14 +286,14 @@ describe.each(VARIANTS)('the DocumentDB dialect on $name', ({ maxWireVersion, me
     const context: StepContext = { ...ctx(), secrets };
     const json = (username: string, password: string) => JSON.stringify({ engine: 'mongo', host: 'localhost', port: server.port, username, password, masterarn });
     const current = engine.parse(json(user, 'Start-pw-1'), 'current');
-    const pending = engine.parse(await engine.nextValue(current, 'Clone-pw-6', context), 'pending');
+    const pending = engine.parse(await engine.nextValue!(current, 'Clone-pw-6', context), 'pending');
     expect(pending.username).toBe(`${user}_clone`);
     engine.checkTarget(current, pending, 'setSecret');
     expect(await engine.setPending({ current, pending, previous: async () => undefined, ctx: context })).toBe('created');
     await engine.testPending(pending, context);
     expect(server.user(`${user}_clone`)?.roles).toEqual(APP_ROLES);
     // next rotation: current is the clone, pending the original
-    const back = engine.parse(await engine.nextValue(pending as DatabaseCredential, 'Back-pw-7', context), 'pending');
+    const back = engine.parse(await engine.nextValue!(pending as DatabaseCredential, 'Back-pw-7', context), 'pending');
     expect(back.username).toBe(user);
     expect(await engine.setPending({ current: pending, pending: back, previous: async () => undefined, ctx: context })).toBe('updated');
     await engine.testPending(back, context);
