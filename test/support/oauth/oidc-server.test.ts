@@ -316,8 +316,24 @@ describe('registration management (RFC 7592)', () => {
 });
 
 describe('process lifecycle', () => {
-  function ourTempDirs(): string[] {
-    return fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('oidc-server-'));
+  /** oidc-provider children of this process (not of other test files that may run beside this one). */
+  function ourChildren(): string[] {
+    return processesMentioning('oidc-provider-process.mjs').filter((line) => parentOf(Number(line.split(':')[0])) === process.pid);
+  }
+
+  /** Runs `use` with os.tmpdir() pointing at a fresh folder, so what a failed start leaves there is ours alone. */
+  async function inPrivateTmp(use: () => Promise<void>): Promise<string[]> {
+    const previous = process.env.TMPDIR;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oauth-private-tmp-'));
+    process.env.TMPDIR = dir;
+    try {
+      await use();
+      return fs.readdirSync(dir);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   test('close() stops the child, deletes the temp dir, and can be called again', async () => {
@@ -347,25 +363,30 @@ describe('process lifecycle', () => {
   });
 
   test('a failed start rejects promptly with the stderr tail and leaves nothing behind', async () => {
-    const dirsBefore = ourTempDirs();
+    let error: unknown;
     const started = Date.now();
-    // client_secret_post without a secret: oidc-provider refuses the configuration.
-    const error = await startOidcServer({
-      clients: [{ client_id: 'broken', token_endpoint_auth_method: 'client_secret_post', client_secret: undefined }],
-    }).then(() => undefined, (err: unknown) => err);
+    const left = await inPrivateTmp(async () => {
+      // client_secret_post without a secret: oidc-provider refuses the client.
+      error = await startOidcServer({
+        clients: [{ client_id: 'broken', token_endpoint_auth_method: 'client_secret_post' }],
+      }).then(() => undefined, (err: unknown) => err);
+    });
     expect(error).toBeInstanceOf(OidcServerError);
     expect(error).toMatchObject({ code: 'OIDC_SERVER_START_FAILED' });
     expect((error as Error).message).toMatch(/exited[\s\S]*client_secret/);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(ourTempDirs()).toEqual(dirsBefore);
-    expect(processesMentioning('oidc-provider-process.mjs').filter((line) => !dirsBefore.some((d) => line.includes(d)))).toEqual([]);
+    expect(left).toEqual([]);
+    expect(ourChildren()).toEqual([]);
   });
 
   test('a child that never gets ready is killed after the start timeout', async () => {
-    const dirsBefore = ourTempDirs();
-    const error = await startOidcServer({ clients: [], startTimeoutMs: 1 }).then(() => undefined, (err: unknown) => err);
+    let error: unknown;
+    const left = await inPrivateTmp(async () => {
+      error = await startOidcServer({ clients: [], startTimeoutMs: 1 }).then(() => undefined, (err: unknown) => err);
+    });
     expect(error).toMatchObject({ code: 'OIDC_SERVER_START_FAILED', message: expect.stringMatching(/not ready after/) });
-    expect(ourTempDirs()).toEqual(dirsBefore);
+    expect(left).toEqual([]);
+    expect(ourChildren()).toEqual([]);
   });
 });
 
@@ -373,6 +394,16 @@ let otherRsa: KeyObject | undefined;
 function otherRsaKey(): KeyObject {
   otherRsa ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   return otherRsa;
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are state, then ppid.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined; // exited meanwhile
+  }
 }
 
 function isRunning(pid: number): boolean {
