@@ -3,6 +3,7 @@ import { Client, ClientConfig } from 'pg';
 import { TLS_MODES } from '../../src/private/contract';
 import { caBundle } from '../kit/ca-bundle';
 import { ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
+import { TLS_ERROR_CODE } from '../kit/tls-errors';
 import type { DatabaseLogin, SessionKind, StepContext } from '../kit/types';
 
 /**
@@ -18,8 +19,6 @@ const QUERY_CANCELED = '57014';
 /** What pg's own query_timeout rejects with (no code of its own). */
 const CLIENT_QUERY_TIMEOUT = 'Query read timeout';
 
-/** Node TLS error codes and pg's own message for a server without TLS: never a reason to retry in plaintext. */
-const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO/;
 
 /** TLS verifies the chain and the host name unless the secret explicitly says `tls: disabled`. */
 export function clientConfig(login: DatabaseLogin, ctx: StepContext, budgetMs: number): ClientConfig {
@@ -53,7 +52,8 @@ export function classifyWireError(err: unknown, during: string, product: string)
   if (code === QUERY_CANCELED || message === CLIENT_QUERY_TIMEOUT) {
     return new RotationError(ERROR_CODES.TIMEOUT, `${product} ${during} did not complete within its time bound`, err);
   }
-  if ((code && TLS_ERROR.test(code)) || /does not support SSL/.test(message)) {
+  // pg's own message for a server without TLS: never a reason to retry in plaintext
+  if ((code && TLS_ERROR_CODE.test(code)) || /does not support SSL/.test(message)) {
     return new RotationError(ERROR_CODES.TLS_FAILED, `TLS to ${product} failed during ${during}`, err);
   }
   return new RotationError(ERROR_CODES.DATABASE_ERROR, `${product} ${during} failed`, err);

@@ -14,8 +14,8 @@ import { OAUTH_EXCHANGE_TAG } from '../../src/private/contract';
  *   running: wait for its value to appear, within that time;
  * - otherwise the attempt that made the mark died between the exchange and the store, and its result is lost:
  *   fail with OAUTH_EXCHANGE_INTERRUPTED (the operator re-authorizes) instead of exchanging again blindly.
- * Two invocations that both find no mark each write their own nonce and read the tag back: only the one whose nonce
- * stayed exchanges; the other waits as above. (Tags have no compare-and-set: two writes in the same instant can still
+ * Two invocations that both find no mark each write their own nonce and read the tag back, at once and after a pause:
+ * only the one whose nonce stayed exchanges; the other waits as above. (Tags have no compare-and-set: two writes in the same instant can still
  * both read back their own nonce if the reads interleave; a provider with reuse detection then revokes the chain and
  * the rotation fails loudly with OAUTH_INVALID_GRANT.)
  */
@@ -31,6 +31,8 @@ export interface ExchangeOptions {
    * made): then the mark is cleared so the service's retry may exchange again. Anything else keeps the mark.
    */
   readonly notMade?: (err: unknown) => boolean;
+  /** The pause before the second read-back of the mark. @default 1 s */
+  readonly settleMs?: number;
 }
 
 /** The tag value of a cleared mark (tags cannot be conditionally removed; a value that is no mark does the same). */
@@ -51,6 +53,18 @@ export function parseExchangeMark(value: string | undefined): ExchangeMark | und
 }
 
 const POLL_MS = 250;
+/** The pause before the second read-back of a mark: longer than one TagResource call takes. */
+const SETTLE_MS = 1_000;
+
+async function readMark(ctx: StepContext): Promise<ExchangeMark | undefined> {
+  return parseExchangeMark((await ctx.secrets.describe(ctx.secretArn)).tags[OAUTH_EXCHANGE_TAG]);
+}
+
+/** A pause that the deadline bounds like any call: a step out of time throws DEADLINE_EXCEEDED instead of sleeping on. */
+async function sleep(ctx: StepContext, ms: number): Promise<void> {
+  ctx.deadline.budget('waiting for a concurrent exchange');
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /**
  * Runs the exchange unless an earlier attempt of the same rotation already did (see above). `prepare` does everything
@@ -61,17 +75,23 @@ export async function exchangeOnce(
   ctx: StepContext, options: ExchangeOptions, prepare: () => Promise<() => Promise<string>>,
 ): Promise<ExchangeResult> {
   const now = options.now ?? Date.now;
-  const existing = parseExchangeMark((await ctx.secrets.describe(ctx.secretArn)).tags[OAUTH_EXCHANGE_TAG]);
-  if (existing?.token === ctx.token) return awaitOther(ctx, options, existing, now);
+  // before the mark is read: between reading it and writing ours there is then one call, not a discovery
   const exchange = await prepare();
+  const existing = await readMark(ctx);
+  if (existing?.token === ctx.token) return awaitOther(ctx, options, existing, now);
 
   const mine: ExchangeMark = { token: ctx.token, nonce: randomBytes(8).toString('hex'), at: now() };
   await ctx.secrets.tag(ctx.secretArn, OAUTH_EXCHANGE_TAG, `${mine.token} ${mine.nonce} ${mine.at}`);
-  const readBack = parseExchangeMark((await ctx.secrets.describe(ctx.secretArn)).tags[OAUTH_EXCHANGE_TAG]);
-  if (readBack?.token === ctx.token && readBack.nonce !== mine.nonce) return awaitOther(ctx, options, readBack, now);
-  if (readBack?.nonce !== mine.nonce) {
-    // the mark is gone or names another rotation: a newer rotation replaced this one
-    throw new RotationError(ERROR_CODES.NOT_PENDING, 'Another rotation marked the secret during the step; this one was replaced');
+  // read back twice, the second time after a pause: a duplicate that read no mark just before ours was written has
+  // written its own by then, and only the last writer goes on
+  for (const pause of [0, options.settleMs ?? SETTLE_MS]) {
+    if (pause > 0) await sleep(ctx, pause);
+    const readBack = await readMark(ctx);
+    if (readBack?.token === ctx.token && readBack.nonce !== mine.nonce) return awaitOther(ctx, options, readBack, now);
+    if (readBack?.nonce !== mine.nonce) {
+      // the mark is gone or names another rotation: a newer rotation replaced this one
+      throw new RotationError(ERROR_CODES.NOT_PENDING, 'Another rotation marked the secret during the step; this one was replaced');
+    }
   }
   await faultPoint('exchange-marked');
   let value: string;
@@ -98,9 +118,6 @@ async function awaitOther(ctx: StepContext, options: ExchangeOptions, mark: Exch
         'An earlier attempt of this rotation exchanged with the provider but its result was never stored; '
         + 'exchanging again would reuse a consumed credential. Re-authorize and put the new value as AWSCURRENT');
     }
-    const wait = Math.min(POLL_MS, options.inFlightMs - age);
-    // the wait is bounded by the deadline like any call: a step that runs out of time throws DEADLINE_EXCEEDED
-    ctx.deadline.budget('waiting for a concurrent exchange');
-    await new Promise((resolve) => setTimeout(resolve, wait));
+    await sleep(ctx, Math.min(POLL_MS, options.inFlightMs - age));
   }
 }

@@ -1,9 +1,10 @@
-import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
+import { caBundle } from './ca-bundle';
 import { ERROR_CODES, RotationError } from './errors';
+import { TLS_ERROR_CODE } from './tls-errors';
 import type { StepContext } from './types';
-import { ENV, OAUTH_ENV } from '../../src/private/contract';
+import { OAUTH_ENV } from '../../src/private/contract';
 
 /** The largest response body read; token and discovery answers are a few KB. */
 export const MAX_RESPONSE_BYTES = 256 * 1024;
@@ -51,21 +52,6 @@ export function checkEndpointUrl(value: string, what: string, env: NodeJS.Proces
     throw new RotationError(ERROR_CODES.INVALID_SECRET_VALUE, `${what} must not contain credentials or a fragment`);
   }
   return url;
-}
-
-/** The CA bundle of ROTATION_TLS_CA_BUNDLE (read once per path), or undefined for the runtime's trust store. */
-let caCache: { path: string; pem: string } | undefined;
-function caBundle(env: NodeJS.ProcessEnv): string | undefined {
-  const file = env[ENV.TLS_CA_BUNDLE];
-  if (!file) return undefined;
-  if (caCache?.path !== file) {
-    try {
-      caCache = { path: file, pem: fs.readFileSync(file, 'utf8') };
-    } catch (err) {
-      throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION, `${ENV.TLS_CA_BUNDLE} cannot be read`, err);
-    }
-  }
-  return caCache.pem;
 }
 
 /**
@@ -117,7 +103,7 @@ export async function httpRequest(request: HttpRequest, ctx: StepContext): Promi
 function transportError(what: string, err: unknown): RotationError {
   if (err instanceof RotationError) return err;
   const code = (err as { code?: unknown })?.code;
-  if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|HOSTNAME|ERR_TLS/i.test(code)) {
+  if (typeof code === 'string' && TLS_ERROR_CODE.test(code)) {
     return new RotationError(ERROR_CODES.TLS_FAILED, `${what}: the TLS certificate or host name was not verified`, err);
   }
   if ((err as { name?: unknown })?.name === 'AbortError') {
