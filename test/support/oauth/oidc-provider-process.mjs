@@ -37,7 +37,7 @@ process.on('SIGTERM', () => shutdown(0));
 process.on('SIGINT', () => shutdown(0));
 
 process.on('message', (message) => {
-  if (message?.type === 'start') {
+  if (message?.type === 'start' && !server) {
     start(message.config).catch((err) => {
       // error_description says which setting is wrong (oidc-provider puts no values in it).
       process.stderr.write(`start failed: ${err?.name}: ${err?.message} ${err?.error_description ?? ''}\n${err?.stack ?? ''}\n`);

@@ -38,6 +38,7 @@ describe('startOidcServer', () => {
         },
         { client_id: 'public-app', token_endpoint_auth_method: 'none' },
       ],
+      registration: true,
     });
   });
 
@@ -153,6 +154,15 @@ describe('startOidcServer', () => {
     expect(userinfo.json).toEqual({ sub: 'alice' });
     const noToken = await httpsRequest({ url: server.userinfoEndpoint, headers: { authorization: 'Bearer nope' }, ca: server.caCertPem });
     expect(noToken.status).toBe(401);
+
+    const introspection = await httpsRequest({
+      url: server.introspectionEndpoint,
+      method: 'POST',
+      headers: { 'content-type': FORM_CONTENT_TYPE },
+      body: formBody({ token: accessToken, client_id: POST_ID, client_secret: POST_SECRET }),
+      ca: server.caCertPem,
+    });
+    expect(introspection.json).toMatchObject({ active: true, sub: 'alice', client_id: POST_ID });
   });
 
   test('replaying a consumed refresh token revokes the whole chain', async () => {
@@ -193,16 +203,40 @@ describe('startOidcServer', () => {
     expect(await server.refreshTokenState(token)).toBe('active');
   });
 
-  test('registration is refused when it is off', async () => {
-    await expect(server.registerClient()).rejects.toMatchObject({ code: 'OIDC_SERVER_REQUEST_FAILED' });
-    const post = await httpsRequest({
-      url: server.registrationEndpoint,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
+  test('RFC 7592: every PUT issues a new client secret and the old one stops working', async () => {
+    const client = await server.registerClient();
+    expect(client.registration_client_uri).toBe(`${server.registrationEndpoint}/${client.client_id}`);
+    expect(await server.clientAuthWorks(client.client_id, client.client_secret)).toBe(true);
+
+    const read = await httpsRequest({
+      url: client.registration_client_uri,
+      headers: { authorization: `Bearer ${client.registration_access_token}` },
       ca: server.caCertPem,
     });
-    expect(post.status).toBe(404);
+    expect(read.status).toBe(200);
+    expect(read.json.client_secret).toBe(client.client_secret);
+
+    const updated = await updateClient(server.caCertPem, client.registration_client_uri, client.registration_access_token, read.json);
+    expect(updated.status).toBe(200);
+    const newSecret: string = updated.json.client_secret;
+    expect(newSecret).toEqual(expect.any(String));
+    expect(newSecret).not.toBe(client.client_secret);
+    expect(updated.json.registration_access_token).toBe(client.registration_access_token);
+    expect(await server.clientAuthWorks(client.client_id, client.client_secret)).toBe(false);
+    expect(await server.clientAuthWorks(client.client_id, newSecret)).toBe(true);
+
+    const wrongToken = await updateClient(server.caCertPem, client.registration_client_uri, 'not-a-token', read.json);
+    expect(wrongToken.status).toBe(401);
+
+    const deleted = await httpsRequest({
+      url: client.registration_client_uri,
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${client.registration_access_token}` },
+      ca: server.caCertPem,
+    });
+    expect(deleted.status).toBe(204);
+    expect(await server.clientAuthWorks(client.client_id, newSecret)).toBe(false);
+    expect(server.logs()).not.toContain(newSecret);
   });
 
   test('the log holds the token requests but no credentials', async () => {
@@ -214,7 +248,7 @@ describe('startOidcServer', () => {
 });
 
 describe('refresh without rotation', () => {
-  test('rotateRefreshToken: false returns the same refresh token', async () => {
+  test('rotateRefreshToken: false returns the same refresh token; registration is off by default', async () => {
     const server = await startOidcServer({
       clients: [{ client_id: 'c', client_secret: 's3cret', token_endpoint_auth_method: 'client_secret_post' }],
       rotateRefreshToken: false,
@@ -231,6 +265,17 @@ describe('refresh without rotation', () => {
       expect(response.status).toBe(200);
       expect(response.json.refresh_token).toBe(token);
       expect(await server.refreshTokenState(token)).toBe('active');
+
+      // Registration is off by default: no endpoint, and registerClient() says so.
+      await expect(server.registerClient()).rejects.toMatchObject({ code: 'OIDC_SERVER_REQUEST_FAILED' });
+      const post = await httpsRequest({
+        url: server.registrationEndpoint,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        ca: server.caCertPem,
+      });
+      expect(post.status).toBe(404);
     } finally {
       await server.close();
     }
@@ -238,61 +283,6 @@ describe('refresh without rotation', () => {
 });
 
 describe('registration management (RFC 7592)', () => {
-  async function update(serverCa: string, uri: string, token: string, metadata: Record<string, unknown>): Promise<HttpsResponse> {
-    const body = { ...metadata };
-    for (const field of ['registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at', 'client_secret']) {
-      delete body[field];
-    }
-    return httpsRequest({
-      url: uri,
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', 'authorization': `Bearer ${token}` },
-      body: JSON.stringify(body),
-      ca: serverCa,
-    });
-  }
-
-  test('every PUT issues a new client secret and the old one stops working', async () => {
-    const server = await startOidcServer({ clients: [], registration: true });
-    try {
-      const client = await server.registerClient();
-      expect(client.registration_client_uri).toBe(`${server.registrationEndpoint}/${client.client_id}`);
-      expect(await server.clientAuthWorks(client.client_id, client.client_secret)).toBe(true);
-
-      const read = await httpsRequest({
-        url: client.registration_client_uri,
-        headers: { authorization: `Bearer ${client.registration_access_token}` },
-        ca: server.caCertPem,
-      });
-      expect(read.status).toBe(200);
-      expect(read.json.client_secret).toBe(client.client_secret);
-
-      const updated = await update(server.caCertPem, client.registration_client_uri, client.registration_access_token, read.json);
-      expect(updated.status).toBe(200);
-      const newSecret: string = updated.json.client_secret;
-      expect(newSecret).toEqual(expect.any(String));
-      expect(newSecret).not.toBe(client.client_secret);
-      expect(updated.json.registration_access_token).toBe(client.registration_access_token);
-      expect(await server.clientAuthWorks(client.client_id, client.client_secret)).toBe(false);
-      expect(await server.clientAuthWorks(client.client_id, newSecret)).toBe(true);
-
-      const wrongToken = await update(server.caCertPem, client.registration_client_uri, 'not-a-token', read.json);
-      expect(wrongToken.status).toBe(401);
-
-      const deleted = await httpsRequest({
-        url: client.registration_client_uri,
-        method: 'DELETE',
-        headers: { authorization: `Bearer ${client.registration_access_token}` },
-        ca: server.caCertPem,
-      });
-      expect(deleted.status).toBe(204);
-      expect(await server.clientAuthWorks(client.client_id, newSecret)).toBe(false);
-      expect(server.logs()).not.toContain(newSecret);
-    } finally {
-      await server.close();
-    }
-  });
-
   test('without secret rotation, a PUT keeps the secret; with token rotation, it replaces the access token', async () => {
     const server = await startOidcServer({
       clients: [],
@@ -302,12 +292,12 @@ describe('registration management (RFC 7592)', () => {
     });
     try {
       const client = await server.registerClient({ token_endpoint_auth_method: 'client_secret_post' });
-      const updated = await update(server.caCertPem, client.registration_client_uri, client.registration_access_token, client.metadata);
+      const updated = await updateClient(server.caCertPem, client.registration_client_uri, client.registration_access_token, client.metadata);
       expect(updated.status).toBe(200);
       expect(updated.json.client_secret).toBe(client.client_secret);
       expect(updated.json.registration_access_token).not.toBe(client.registration_access_token);
       expect(await server.clientAuthWorks(client.client_id, client.client_secret)).toBe(true);
-      const stale = await update(server.caCertPem, client.registration_client_uri, client.registration_access_token, client.metadata);
+      const stale = await updateClient(server.caCertPem, client.registration_client_uri, client.registration_access_token, client.metadata);
       expect(stale.status).toBe(401);
     } finally {
       await server.close();
@@ -389,6 +379,21 @@ describe('process lifecycle', () => {
     expect(ourChildren()).toEqual([]);
   });
 });
+
+/** An RFC 7592 PUT of the client's metadata, without the fields a client must not send back. */
+async function updateClient(serverCa: string, uri: string, token: string, metadata: Record<string, unknown>): Promise<HttpsResponse> {
+  const body = { ...metadata };
+  for (const field of ['registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at', 'client_secret']) {
+    delete body[field];
+  }
+  return httpsRequest({
+    url: uri,
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', 'authorization': `Bearer ${token}` },
+    body: JSON.stringify(body),
+    ca: serverCa,
+  });
+}
 
 let otherRsa: KeyObject | undefined;
 function otherRsaKey(): KeyObject {
