@@ -17,6 +17,7 @@ import {
   SECRET_ENGINES,
   engineFamilyOf,
 } from './private/contract';
+import { checkOAuthUrl } from './private/oauth-url';
 import { ENGINE_FAMILIES } from './rotation/engines';
 import { EngineFamily, assertPasswordRules } from './rotation/engines/engine-family';
 // SecretTemplateKind lives with RotationEngine (what an engine rotates), so this file can import both without a cycle
@@ -44,6 +45,11 @@ export enum OAuthClientAuthMethod {
   CLIENT_SECRET_BASIC = 'client_secret_basic',
   /** Client id and secret in the form body. */
   CLIENT_SECRET_POST = 'client_secret_post',
+  /**
+   * A JWT signed with the client's private key (`private_key_jwt`, RFC 7523 and OpenID Connect Core section 9): the
+   * secret holds `privateKey` (and `keyId`) instead of a client secret.
+   */
+  PRIVATE_KEY_JWT = 'private_key_jwt',
   /** A public client: only the client id is sent (refresh tokens of public clients). */
   NONE = 'none',
 }
@@ -176,12 +182,41 @@ export interface OAuthSecretTemplateBaseProps {
   readonly audience?: string;
 
   /**
-   * A secret with an admin credential that a rotation handler would use to register a new client secret at the identity
-   * provider (`adminsecretarn`). No bundled engine rotates OAuth secrets yet; your `RotationEngine.custom` handler reads it.
+   * A secret with the admin credential of the identity provider's client administration (`adminsecretarn`): required by
+   * the client-secret engines (`RotationEngine.OAUTH_CLIENT_SECRET`, `RotationEngine.oauthClientSecret(...)`), which
+   * register the new client secret with it; `Secret.addRotation` lets the rotation function read it. For
+   * `ClientSecretAdapter.rfc7592()` it holds `registration_client_uri` and `registration_access_token`; for
+   * `ClientSecretAdapter.http(...)` a `token` (bearer) or `username` and `password` (basic).
    *
    * @default - no `adminsecretarn`
    */
   readonly adminSecret?: secretsmanager.ISecret;
+
+  /**
+   * The client's private key for `OAuthClientAuthMethod.PRIVATE_KEY_JWT` (`private_key`): PKCS #8 PEM
+   * (`-----BEGIN PRIVATE KEY-----`), RSA (RS256) or EC P-256 (ES256). Required with that method, not allowed with any
+   * other. It lands in the template when literal; see `clientSecret` of `OAuthClientSecretTemplateProps` for the sources
+   * that do not.
+   *
+   * @default - none
+   */
+  readonly privateKey?: SecretValue;
+
+  /**
+   * The `kid` under which the client's key is registered at the provider (`key_id`), with `PRIVATE_KEY_JWT` only.
+   *
+   * @default - no `kid` header in the client's JWTs
+   */
+  readonly keyId?: string;
+
+  /**
+   * Allow `tokenEndpoint` or `issuer` to be an `http://` URL to `localhost`, `127.0.0.1` or `[::1]`: for tests against a
+   * local identity provider only. A rotation engine must allow it too (`allowLoopbackHttp` of
+   * `RotationEngine.oauthRefreshToken` / `RotationEngine.oauthClientSecret`), checked by `SecretRotation`.
+   *
+   * @default false: https:// only
+   */
+  readonly allowLoopbackHttp?: boolean;
 }
 
 /**
@@ -193,12 +228,15 @@ export interface OAuthClientSecretTemplateProps extends OAuthSecretTemplateBaseP
    * secret's CloudFormation value: a literal (`SecretValue.unsafePlainText`) lands in the template in plain text; a
    * Secrets Manager reference (`SecretValue.secretsManager`, `SecretValue.cfnDynamicReference`) or a `NoEcho`
    * parameter (`SecretValue.cfnParameter`) does not. `SecretValue.ssmSecure` is refused: CloudFormation does not
-   * resolve `ssm-secure` references in `AWS::SecretsManager::Secret`.
+   * resolve `ssm-secure` references in `AWS::SecretsManager::Secret`. Required unless `authMethod` is
+   * `PRIVATE_KEY_JWT`, which authenticates with `privateKey` instead.
+   *
+   * @default - none: only with `OAuthClientAuthMethod.PRIVATE_KEY_JWT`
    */
-  readonly clientSecret: SecretValue;
+  readonly clientSecret?: SecretValue;
 
   /**
-   * How the client authenticates at the token endpoint (`NONE` is not allowed: client credentials need the secret).
+   * How the client authenticates at the token endpoint (`NONE` is not allowed: client credentials need a credential).
    *
    * @default OAuthClientAuthMethod.CLIENT_SECRET_BASIC
    */
@@ -225,7 +263,7 @@ export interface OAuthRefreshTokenSecretTemplateProps extends OAuthSecretTemplat
   /**
    * How the client authenticates at the token endpoint.
    *
-   * @default - `CLIENT_SECRET_BASIC` with a `clientSecret`, `NONE` without
+   * @default - `CLIENT_SECRET_BASIC` with a `clientSecret`, `PRIVATE_KEY_JWT` with a `privateKey`, `NONE` with neither
    */
   readonly authMethod?: OAuthClientAuthMethod;
 }
@@ -249,6 +287,9 @@ interface TemplateSpec {
   readonly rotationEngine?: RotationEngine;
   readonly passwordPolicy?: PasswordPolicy;
   readonly masterSecret?: secretsmanager.ISecret;
+  readonly adminSecret?: secretsmanager.ISecret;
+  readonly authMethod?: OAuthClientAuthMethod;
+  readonly loopbackHttp?: boolean;
 }
 
 /**
@@ -256,10 +297,11 @@ interface TemplateSpec {
  * {@link PasswordPolicy}, or OAuth credentials issued by an identity provider. Database fields are those of RDS and
  * Secrets Manager database secrets (`engine, host, port, username, password, dbname, masterarn, tls`), which the
  * bundled handlers read; OAuth fields are `client_id, client_secret, token_endpoint, issuer, auth_method, scope,
- * audience, refresh_token, adminsecretarn`.
+ * audience, refresh_token, adminsecretarn, private_key, key_id`.
  *
  * Bundled rotation engines exist for every database family (PostgreSQL, MySQL and Aurora MySQL, MariaDB, Redshift,
- * DocumentDB). OAuth templates are rotated by a `RotationEngine.custom(...)` handler; `SecretRotation` refuses an engine
+ * DocumentDB), for OAuth refresh tokens (`RotationEngine.OAUTH_REFRESH_TOKEN`) and for OAuth client secrets
+ * (`RotationEngine.OAUTH_CLIENT_SECRET`, `RotationEngine.oauthClientSecret(...)`); `SecretRotation` refuses an engine
  * that does not rotate the template's kind and engine value at synth.
  *
  * Use it as `template` of a `Secret`. Every factory validates its input and names the property that is wrong.
@@ -371,15 +413,22 @@ export class SecretTemplate {
    */
   public static oauthClient(props: OAuthClientSecretTemplateProps): SecretTemplate {
     const owner = 'SecretTemplate.oauthClient';
-    requireSecretValue(owner, 'clientSecret', props.clientSecret);
-    const authMethod = props.authMethod ?? OAuthClientAuthMethod.CLIENT_SECRET_BASIC;
+    const authMethod = props.authMethod
+      ?? (props.privateKey !== undefined && props.clientSecret === undefined
+        ? OAuthClientAuthMethod.PRIVATE_KEY_JWT : OAuthClientAuthMethod.CLIENT_SECRET_BASIC);
     if (authMethod === OAuthClientAuthMethod.NONE) {
-      throw new Error(`${owner}: authMethod must be ${OAuthClientAuthMethod.CLIENT_SECRET_BASIC} or ${OAuthClientAuthMethod.CLIENT_SECRET_POST}; `
-        + `'${OAuthClientAuthMethod.NONE}' sends no client secret and cannot obtain client-credentials tokens`);
+      throw new Error(`${owner}: authMethod must be ${OAuthClientAuthMethod.CLIENT_SECRET_BASIC}, ${OAuthClientAuthMethod.CLIENT_SECRET_POST} `
+        + `or ${OAuthClientAuthMethod.PRIVATE_KEY_JWT}; '${OAuthClientAuthMethod.NONE}' sends no client credential and cannot obtain `
+        + 'client-credentials tokens');
+    }
+    if (authMethod !== OAuthClientAuthMethod.PRIVATE_KEY_JWT) {
+      requireSecretValue(owner, 'clientSecret', props.clientSecret);
     }
     const fields = oauthFields(owner, props, authMethod);
-    fields[OAUTH_SECRET_FIELDS.CLIENT_SECRET] = props.clientSecret;
-    return new SecretTemplate({ kind: SecretTemplateKind.OAUTH_CLIENT, fields });
+    if (props.clientSecret !== undefined) {
+      fields[OAUTH_SECRET_FIELDS.CLIENT_SECRET] = props.clientSecret;
+    }
+    return SecretTemplate.oauth(SecretTemplateKind.OAUTH_CLIENT, fields, props, authMethod);
   }
 
   /**
@@ -395,12 +444,14 @@ export class SecretTemplate {
       requireSecretValue(owner, 'clientSecret', props.clientSecret);
     }
     const authMethod = props.authMethod
-      ?? (props.clientSecret ? OAuthClientAuthMethod.CLIENT_SECRET_BASIC : OAuthClientAuthMethod.NONE);
+      ?? (props.clientSecret ? OAuthClientAuthMethod.CLIENT_SECRET_BASIC
+        : props.privateKey !== undefined ? OAuthClientAuthMethod.PRIVATE_KEY_JWT : OAuthClientAuthMethod.NONE);
     if (authMethod === OAuthClientAuthMethod.NONE && props.clientSecret !== undefined) {
       throw new Error(`${owner}: authMethod '${OAuthClientAuthMethod.NONE}' sends no client secret; leave out clientSecret or use `
         + `${OAuthClientAuthMethod.CLIENT_SECRET_BASIC} or ${OAuthClientAuthMethod.CLIENT_SECRET_POST}`);
     }
-    if (authMethod !== OAuthClientAuthMethod.NONE && props.clientSecret === undefined) {
+    if (authMethod !== OAuthClientAuthMethod.NONE && authMethod !== OAuthClientAuthMethod.PRIVATE_KEY_JWT
+      && props.clientSecret === undefined) {
       throw new Error(`${owner}: clientSecret is required with authMethod '${authMethod}'; use authMethod `
         + `${OAuthClientAuthMethod.NONE} for a public client`);
     }
@@ -409,7 +460,7 @@ export class SecretTemplate {
       fields[OAUTH_SECRET_FIELDS.CLIENT_SECRET] = props.clientSecret;
     }
     fields[OAUTH_SECRET_FIELDS.REFRESH_TOKEN] = props.refreshToken;
-    return new SecretTemplate({ kind: SecretTemplateKind.OAUTH_REFRESH_TOKEN, fields });
+    return SecretTemplate.oauth(SecretTemplateKind.OAUTH_REFRESH_TOKEN, fields, props, authMethod);
   }
 
   /**
@@ -453,6 +504,13 @@ export class SecretTemplate {
     const unwrapped = Object.fromEntries(entries.map(([key, item]) => [key, item.unsafeUnwrap()]));
     assertSecretSize(owner, property, literalJsonBytes(unwrapped), 'the JSON of the object');
     return { secretString: stack.toJsonString(unwrapped) };
+  }
+
+  private static oauth(kind: SecretTemplateKind, fields: Record<string, FieldValue>, props: OAuthSecretTemplateBaseProps,
+    authMethod: OAuthClientAuthMethod): SecretTemplate {
+    const endpoint = props.tokenEndpoint ?? props.issuer;
+    const loopbackHttp = typeof endpoint === 'string' && !Token.isUnresolved(endpoint) && endpoint.toLowerCase().startsWith('http://');
+    return new SecretTemplate({ kind, fields, adminSecret: props.adminSecret, authMethod, loopbackHttp });
   }
 
   private static databaseFrom(owner: string, host: string, port: number | undefined, constructEngine: string | undefined,
@@ -539,6 +597,16 @@ export class SecretTemplate {
   public readonly generateStringKey?: string;
   /** The master secret named in `masterarn`, if any. */
   public readonly masterSecret?: secretsmanager.ISecret;
+  /** The admin secret named in `adminsecretarn` (OAuth templates), if any. */
+  public readonly adminSecret?: secretsmanager.ISecret;
+  /** How the client authenticates at the token endpoint (OAuth templates only). */
+  public readonly authMethod?: OAuthClientAuthMethod;
+  /**
+   * Whether the token endpoint or issuer is `http://` to a loopback host (`allowLoopbackHttp`, tests only).
+   *
+   * @internal
+   */
+  public readonly _loopbackHttp: boolean;
   /** The JSON field names of the secret value, generated key included, in order. */
   public readonly fieldNames: string[];
 
@@ -550,6 +618,9 @@ export class SecretTemplate {
     this.rotationEngine = spec.rotationEngine;
     this.passwordPolicy = spec.passwordPolicy;
     this.masterSecret = spec.masterSecret;
+    this.adminSecret = spec.adminSecret;
+    this.authMethod = spec.authMethod;
+    this._loopbackHttp = spec.loopbackHttp ?? false;
     this.fields = spec.fields;
     this.generateStringKey = spec.passwordPolicy ? PASSWORD_KEY : undefined;
     this.fieldNames = [...Object.keys(spec.fields), ...(this.generateStringKey ? [this.generateStringKey] : [])];
@@ -655,7 +726,8 @@ function resolvePasswordPolicy(owner: string, options: DatabaseSecretOptions, de
   return policy;
 }
 
-function oauthFields(owner: string, props: OAuthSecretTemplateBaseProps, authMethod: OAuthClientAuthMethod): Record<string, FieldValue> {
+function oauthFields(owner: string, props: OAuthSecretTemplateBaseProps & { readonly clientSecret?: SecretValue },
+  authMethod: OAuthClientAuthMethod): Record<string, FieldValue> {
   requireString(owner, 'clientId', props.clientId);
   if (!Object.values(OAUTH_AUTH_METHODS).includes(authMethod)) {
     throw new Error(`${owner}: authMethod must be one of ${Object.values(OAUTH_AUTH_METHODS).join(', ')}, got '${authMethod}'`);
@@ -665,14 +737,31 @@ function oauthFields(owner: string, props: OAuthSecretTemplateBaseProps, authMet
       + (props.tokenEndpoint === undefined ? 'neither' : 'both'));
   }
   const fields: Record<string, FieldValue> = { [OAUTH_SECRET_FIELDS.CLIENT_ID]: props.clientId };
+  const allowLoopbackHttp = props.allowLoopbackHttp ?? false;
   if (props.tokenEndpoint !== undefined) {
-    validateHttpsUrl(owner, 'tokenEndpoint', props.tokenEndpoint);
+    validateHttpsUrl(owner, 'tokenEndpoint', props.tokenEndpoint, allowLoopbackHttp);
     fields[OAUTH_SECRET_FIELDS.TOKEN_ENDPOINT] = props.tokenEndpoint;
   } else {
-    validateHttpsUrl(owner, 'issuer', props.issuer!);
+    validateHttpsUrl(owner, 'issuer', props.issuer!, allowLoopbackHttp);
     fields[OAUTH_SECRET_FIELDS.ISSUER] = props.issuer!;
   }
   fields[OAUTH_SECRET_FIELDS.AUTH_METHOD] = authMethod;
+  if (authMethod === OAuthClientAuthMethod.PRIVATE_KEY_JWT) {
+    requireSecretValue(owner, 'privateKey', props.privateKey);
+    if (props.clientSecret !== undefined) {
+      throw new Error(`${owner}: clientSecret is not allowed with authMethod '${authMethod}' (the client authenticates with `
+        + 'privateKey); leave it out');
+    }
+    validatePrivateKey(owner, props.privateKey!);
+    fields[OAUTH_SECRET_FIELDS.PRIVATE_KEY] = props.privateKey!;
+    if (props.keyId !== undefined) {
+      requireString(owner, 'keyId', props.keyId);
+      fields[OAUTH_SECRET_FIELDS.KEY_ID] = props.keyId;
+    }
+  } else if (props.privateKey !== undefined || props.keyId !== undefined) {
+    throw new Error(`${owner}: ${props.privateKey !== undefined ? 'privateKey' : 'keyId'} applies only to authMethod `
+      + `'${OAuthClientAuthMethod.PRIVATE_KEY_JWT}', got authMethod '${authMethod}'`);
+  }
   if (props.scope !== undefined) {
     requireString(owner, 'scope', props.scope);
     if (!Token.isUnresolved(props.scope) && !/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/.test(props.scope)) {
@@ -753,27 +842,30 @@ function validateCloneName(owner: string, username: string, defaults: DatabaseEn
   }
 }
 
-function validateHttpsUrl(owner: string, property: string, value: string): void {
+function validateHttpsUrl(owner: string, property: string, value: string, allowLoopbackHttp: boolean): void {
   requireString(owner, property, value);
-  if (Token.isUnresolved(value)) {
-    // `https://${domain}/oauth2/token`: the literal start must already be https://
-    const first = Tokenization.reverseString(value).firstValue;
-    if (typeof first !== 'string' || !first.toLowerCase().startsWith('https://')) {
-      throw new Error(`${owner}: ${property} must be an https:// URL; a token is accepted only after a literal 'https://' prefix`);
-    }
+  // `https://${domain}/oauth2/token` is accepted: the literal start must already be https://
+  checkOAuthUrl(owner, property, value, { allowLoopbackHttp });
+}
+
+/** PEM labels of private keys the handlers cannot use: PKCS #1 and SEC 1 (not PKCS #8), and encrypted PKCS #8. */
+const PKCS8_LABEL = 'PRIVATE KEY';
+
+/**
+ * A literal private key must be one unencrypted PKCS #8 PEM block (what the handlers import); a token is checked by the
+ * handler. The message never shows the key.
+ */
+function validatePrivateKey(owner: string, value: SecretValue): void {
+  const text = value.unsafeUnwrap();
+  if (Token.isUnresolved(text)) {
     return;
   }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(`${owner}: ${property} must be an absolute https:// URL, got ${JSON.stringify(value)}`);
-  }
-  if (url.protocol !== 'https:' || url.hostname.length === 0) {
-    throw new Error(`${owner}: ${property} must be an https:// URL (TLS only), got ${JSON.stringify(value)}`);
-  }
-  if (url.username || url.password || url.hash) {
-    throw new Error(`${owner}: ${property} must not contain credentials or a fragment, got ${JSON.stringify(value)}`);
+  const labels = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]);
+  const pem = new RegExp(`^\\s*-----BEGIN ${PKCS8_LABEL}-----\\s+[A-Za-z0-9+/=\\s]+-----END ${PKCS8_LABEL}-----\\s*$`);
+  if (labels.length !== 1 || labels[0] !== PKCS8_LABEL || !pem.test(text)) {
+    const found = labels.length === 0 ? 'no PEM block' : labels.length > 1 ? `${labels.length} PEM blocks` : `a '${labels[0]}' PEM block`;
+    throw new Error(`${owner}: privateKey must be one unencrypted PKCS #8 PEM block (-----BEGIN ${PKCS8_LABEL}-----), got ${found}; `
+      + 'convert it with `openssl pkcs8 -topk8 -nocrypt`');
   }
 }
 

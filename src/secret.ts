@@ -551,8 +551,8 @@ export class Secret extends secretsmanager.Secret {
   }
 
   /**
-   * Rotates the secret with a (shared) rotation function, using the template's password policy and master secret, so
-   * one policy generates the first value and every rotated one. Creates one `SecretRotation` under the secret.
+   * Rotates the secret with a (shared) rotation function, using the template's password policy, master secret and (OAuth
+   * client secrets) admin secret, so one policy generates the first value and every rotated one. Creates one `SecretRotation` under the secret.
    *
    * @param options engine, schedule and function settings
    */
@@ -586,11 +586,15 @@ export class Secret extends secretsmanager.Secret {
     if (options.masterSecret && template?.masterSecret && options.masterSecret !== template.masterSecret) {
       throw new Error(`${owner}: masterSecret differs from the template's masterSecret (its masterarn); leave it out to use the template's`);
     }
+    if (options.adminSecret && template?.adminSecret && options.adminSecret !== template.adminSecret) {
+      throw new Error(`${owner}: adminSecret differs from the template's adminSecret (its adminsecretarn); leave it out to use the template's`);
+    }
     this.rotation = new SecretRotation(this, 'Rotation', {
       secret: this,
       engine,
       schedule: options.schedule,
       masterSecret: options.masterSecret ?? template?.masterSecret,
+      adminSecret: options.adminSecret,
       rotateImmediatelyOnUpdate: options.rotateImmediatelyOnUpdate,
       rotationFunction: fn,
       rotationFunctionOptions: fn ? options.rotationFunctionOptions : { ...options.rotationFunctionOptions, passwordPolicy: optionsPolicy ?? policy },

@@ -421,7 +421,7 @@ describe('SecretTemplate refuses bad input, naming the property', () => {
     ['OAuth token endpoint token without https prefix', oauth({ tokenEndpoint: `${master.secretName}/token` }), /tokenEndpoint must be an https:\/\/ URL; a token is accepted only after a literal 'https:\/\/' prefix/],
     ['OAuth empty client id', oauth({ clientId: '' }), /oauthClient: clientId must be a non-empty string/],
     ['OAuth client without secret', oauth({ clientSecret: undefined }), /oauthClient: clientSecret is required and must be a SecretValue/],
-    ['OAuth client with auth method none', oauth({ authMethod: OAuthClientAuthMethod.NONE }), /oauthClient: authMethod must be client_secret_basic or client_secret_post/],
+    ['OAuth client with auth method none', oauth({ authMethod: OAuthClientAuthMethod.NONE }), /oauthClient: authMethod must be client_secret_basic, client_secret_post or private_key_jwt; 'none' sends no client credential/],
     ['OAuth scope with two spaces', oauth({ scope: 'a  b' }), /scope must be scope tokens separated by single spaces/],
     ['OAuth scope with a quote', oauth({ scope: 'a"b' }), /scope must be scope tokens separated by single spaces/],
     ['OAuth empty audience', oauth({ audience: '' }), /audience must be a non-empty string/],
@@ -456,5 +456,95 @@ describe('SecretTemplate refuses bad input, naming the property', () => {
     });
     expect(() => SecretTemplate.fromDatabaseCluster(mysql, { username: 'app', rotationEngine: SINGLE }))
       .toThrow(/rotationEngine does not fit the database's engine 'aurora-mysql': engine 'postgres-single-user' rotates database secrets/);
+  });
+});
+
+/** A PKCS #8 PEM block of the right shape (the bytes are not a key: only the shape is checked at synth). */
+const PKCS8 = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
+
+describe('OAuth templates: private_key_jwt', () => {
+  const base = { clientId: 'svc', tokenEndpoint: 'https://idp.example.com/token' };
+
+  test('oauthClient with a private key: auth_method private_key_jwt, private_key and key_id, no client_secret', () => {
+    const s = stack();
+    const template = SecretTemplate.oauthClient({ ...base, authMethod: OAuthClientAuthMethod.PRIVATE_KEY_JWT, privateKey: SecretValue.secretsManager('idp/key'), keyId: 'k1' });
+    new Secret(s, 'Secret', { template });
+    expect(JSON.parse(secretProperties(s).SecretString)).toEqual({
+      client_id: 'svc',
+      token_endpoint: 'https://idp.example.com/token',
+      auth_method: 'private_key_jwt',
+      private_key: '{{resolve:secretsmanager:idp/key:SecretString:::}}',
+      key_id: 'k1',
+    });
+    expect(template.authMethod).toBe(OAuthClientAuthMethod.PRIVATE_KEY_JWT);
+  });
+
+  test('a private key alone makes private_key_jwt the default, for clients and refresh tokens', () => {
+    const client = SecretTemplate.oauthClient({ ...base, privateKey: SecretValue.unsafePlainText(PKCS8) });
+    expect(client.authMethod).toBe(OAuthClientAuthMethod.PRIVATE_KEY_JWT);
+    expect(SecretTemplate.oauthRefreshToken({ ...base, refreshToken: SecretValue.unsafePlainText('rt'), privateKey: SecretValue.unsafePlainText(PKCS8) })
+      .authMethod).toBe(OAuthClientAuthMethod.PRIVATE_KEY_JWT);
+  });
+
+  test('a literal PKCS #8 key is accepted', () => {
+    expect(() => SecretTemplate.oauthClient({ ...base, privateKey: SecretValue.unsafePlainText(PKCS8) })).not.toThrow();
+  });
+
+  const pkcs1 = '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----\n';
+  test.each<[string, () => unknown, RegExp]>([
+    ['private_key_jwt without a key', () => SecretTemplate.oauthClient({ ...base, authMethod: OAuthClientAuthMethod.PRIVATE_KEY_JWT }),
+      /^SecretTemplate.oauthClient: privateKey is required and must be a SecretValue/],
+    ['private_key_jwt with a client secret too', () => SecretTemplate.oauthClient({
+      ...base, authMethod: OAuthClientAuthMethod.PRIVATE_KEY_JWT, privateKey: SecretValue.unsafePlainText(PKCS8), clientSecret: SecretValue.unsafePlainText('cs'),
+    }), /clientSecret is not allowed with authMethod 'private_key_jwt' \(the client authenticates with privateKey\)/],
+    ['a private key with client_secret_basic', () => SecretTemplate.oauthClient({
+      ...base, clientSecret: SecretValue.unsafePlainText('cs'), privateKey: SecretValue.unsafePlainText(PKCS8),
+    }), /privateKey applies only to authMethod 'private_key_jwt', got authMethod 'client_secret_basic'/],
+    ['a key id without private_key_jwt', () => SecretTemplate.oauthRefreshToken({ ...base, refreshToken: SecretValue.unsafePlainText('rt'), keyId: 'k1' }),
+      /oauthRefreshToken: keyId applies only to authMethod 'private_key_jwt', got authMethod 'none'/],
+    ['an empty key id', () => SecretTemplate.oauthClient({ ...base, privateKey: SecretValue.unsafePlainText(PKCS8), keyId: '' }),
+      /keyId must be a non-empty string/],
+    ['a PKCS #1 key', () => SecretTemplate.oauthClient({ ...base, privateKey: SecretValue.unsafePlainText(pkcs1) }),
+      /privateKey must be one unencrypted PKCS #8 PEM block \(-----BEGIN PRIVATE KEY-----\), got a 'RSA PRIVATE KEY' PEM block; convert it with `openssl pkcs8 -topk8 -nocrypt`/],
+    ['an encrypted PKCS #8 key', () => SecretTemplate.oauthClient({ ...base, privateKey: SecretValue.unsafePlainText(PKCS8.replace(/PRIVATE KEY/g, 'ENCRYPTED PRIVATE KEY')) }),
+      /got a 'ENCRYPTED PRIVATE KEY' PEM block/],
+    ['something that is no PEM', () => SecretTemplate.oauthClient({ ...base, privateKey: SecretValue.unsafePlainText('not-a-key') }),
+      /privateKey must be one unencrypted PKCS #8 PEM block .*, got no PEM block/],
+  ])('refuses %s', (_name, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test('a refused key is never shown in the message', () => {
+    const make = () => SecretTemplate.oauthClient({ ...base, privateKey: SecretValue.unsafePlainText(pkcs1) });
+    expect(make).toThrow(expect.objectContaining({ message: expect.not.stringContaining('MIIBOgIBAAJBAKj34') }));
+  });
+});
+
+describe('OAuth templates: loopback http for tests', () => {
+  const base = { clientId: 'svc', clientSecret: SecretValue.unsafePlainText('cs') };
+
+  test.each(['http://localhost:4000/token', 'http://127.0.0.1/token', 'http://[::1]:4000/token'])('allowLoopbackHttp admits %s', (tokenEndpoint) => {
+    expect(() => SecretTemplate.oauthClient({ ...base, tokenEndpoint, allowLoopbackHttp: true })).not.toThrow();
+  });
+
+  test('without allowLoopbackHttp a loopback http endpoint is refused, naming the option', () => {
+    expect(() => SecretTemplate.oauthClient({ ...base, tokenEndpoint: 'http://localhost:4000/token' }))
+      .toThrow(/^SecretTemplate.oauthClient: tokenEndpoint must be an https:\/\/ URL \(TLS only\), got "http:\/\/localhost:4000\/token"; plain http:\/\/ to a loopback address is allowed only for tests, with allowLoopbackHttp: true$/);
+  });
+
+  test('allowLoopbackHttp admits no other http host', () => {
+    expect(() => SecretTemplate.oauthRefreshToken({ clientId: 'c', refreshToken: SecretValue.unsafePlainText('rt'), issuer: 'http://idp.internal', allowLoopbackHttp: true }))
+      .toThrow(/oauthRefreshToken: issuer must be an https:\/\/ URL, or http:\/\/ to localhost, 127.0.0.1, \[::1\] \(TLS only\), got "http:\/\/idp.internal"/);
+  });
+
+  test('the template remembers a loopback endpoint; an https one with the option set is not one', () => {
+    expect(SecretTemplate.oauthClient({ ...base, tokenEndpoint: 'http://localhost/token', allowLoopbackHttp: true })._loopbackHttp).toBe(true);
+    expect(SecretTemplate.oauthClient({ ...base, tokenEndpoint: 'https://idp.example.com/token', allowLoopbackHttp: true })._loopbackHttp).toBe(false);
+  });
+
+  test('the admin secret is the template\'s adminSecret', () => {
+    const s = stack();
+    const admin = new Secret(s, 'Admin');
+    expect(SecretTemplate.oauthClient({ ...base, tokenEndpoint: 'https://idp.example.com/token', adminSecret: admin }).adminSecret).toBe(admin);
   });
 });

@@ -342,7 +342,7 @@ describe('Secret refuses bad input at synth, naming the property', () => {
       /addRotation: engine is required \(the template names no rotationEngine\); for example RotationEngine.POSTGRES_SINGLE_USER for a PostgreSQL secret/],
     ['addRotation without engine on an OAuth template', (s) => new Secret(s, 'Secret', {
       template: SecretTemplate.oauthClient({ clientId: 'app', clientSecret: SecretValue.unsafePlainText('x'), tokenEndpoint: 'https://idp.example.com/token' }),
-    }).addRotation(), /addRotation: engine is required \(the template names no rotationEngine\); there is no bundled rotation engine for OAuth client secrets yet/],
+    }).addRotation(), /addRotation: engine is required \(the template names no rotationEngine\); use RotationEngine.OAUTH_CLIENT_SECRET or RotationEngine.oauthClientSecret/],
     ['addRotation with an engine for another database', (s) => new Secret(s, 'Secret', {
       template: SecretTemplate.database({ engine: 'mysql', host: 'h', username: 'u' }),
     }).addRotation({ engine: SINGLE }), /addRotation: engine 'postgres-single-user' rotates database secrets with engine 'postgres' or 'aurora-postgresql', but the secret's template has engine 'mysql'; use RotationEngine.MYSQL_SINGLE_USER or RotationEngine.MYSQL_MULTI_USER$/],

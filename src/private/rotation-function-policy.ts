@@ -21,6 +21,12 @@ export interface RotationFunctionPolicyProps {
     readonly subnetIds: string[];
     readonly securityGroupIds: string[];
   };
+  /**
+   * Whether the handler generates passwords (`secretsmanager:GetRandomPassword`); an OAuth refresh-token rotator never does.
+   *
+   * @default true
+   */
+  readonly generatesPasswords?: boolean;
   /** What the engine adds, each with the reason for its wildcards (none for custom engines: theirs are the user's). */
   readonly engineStatements: Array<{ readonly statement: iam.PolicyStatement; readonly wildcardReason?: string }>;
 }
@@ -108,6 +114,7 @@ export function rotationFunctionPolicy(props: RotationFunctionPolicyProps): Rota
   const anySecret = anySecretArn();
   const anyKey = `arn:${partition}:kms:${region}:${account}:key/*`;
 
+  const generatesPasswords = props.generatesPasswords ?? true;
   const statements = [
     new iam.PolicyStatement({
       sid: 'RotateSecretsThatNameThisFunction',
@@ -120,11 +127,11 @@ export function rotationFunctionPolicy(props: RotationFunctionPolicyProps): Rota
       resources: [anySecret],
       conditions: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': props.functionArn } },
     }),
-    new iam.PolicyStatement({
+    ...(generatesPasswords ? [new iam.PolicyStatement({
       sid: 'GenerateRandomPasswords',
       actions: ['secretsmanager:GetRandomPassword'],
       resources: ['*'],
-    }),
+    })] : []),
     new iam.PolicyStatement({
       sid: 'UseSecretKeysViaSecretsManager',
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -158,8 +165,8 @@ export function rotationFunctionPolicy(props: RotationFunctionPolicyProps): Rota
   const reasons = [
     `secretsmanager:* on ${nagArn(anySecret)}: only secrets whose rotation function is this function `
       + '(condition secretsmanager:resource/AllowRotationLambdaArn), so adding a secret never changes IAM.',
-    'Resource::* only for actions without resource-level permissions: secretsmanager:GetRandomPassword, '
-      + 'xray:PutTraceSegments, xray:PutTelemetryRecords'
+    'Resource::* only for actions without resource-level permissions: '
+      + (generatesPasswords ? 'secretsmanager:GetRandomPassword, ' : '') + 'xray:PutTraceSegments, xray:PutTelemetryRecords'
       + (props.network ? ', ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets.' : '.'),
     `kms on ${nagArn(anyKey)}: Decrypt and GenerateDataKey only through Secrets Manager (condition kms:ViaService) `
       + 'for the keys of the rotated secrets, which are not known when the function is created.',

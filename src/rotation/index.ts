@@ -1,3 +1,4 @@
+export * from './client-secret-adapter';
 export * from './rotation-code';
 export * from './rotation-engine';
 export * from './rotation-function';

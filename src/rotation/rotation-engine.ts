@@ -1,12 +1,18 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
+import { ClientSecretAdapter } from './client-secret-adapter';
 import { ENGINE_FAMILIES } from './engines';
 import { PasswordPolicy, PasswordPolicyProps } from '../password-policy';
 import { EngineStatement } from './engines/engine-family';
+import { writeExchangeTagStatement } from './engines/oauth';
 import {
-  FUNCTION_IDS, FunctionId, ROTATION_SCHEMES, SECRET_ENGINES, bundledEngineSpec, engineFamilyOf,
+  FUNCTION_IDS, FunctionId, OAUTH_ENV, OAUTH_FUNCTION_IDS, OAuthFunctionId, ROTATION_SCHEMES, SECRET_ENGINES, bundledEngineSpec,
+  engineFamilyOf, rotatorFunctionIds,
 } from '../private/contract';
+import { checkOAuthUrl } from '../private/oauth-url';
+import { assertLiteral } from '../private/validation';
 
 /**
  * What a secret holds: what a {@link SecretTemplate} describes and what a {@link RotationEngine} rotates
@@ -96,6 +102,86 @@ export interface CustomRotationEngineProps {
   readonly policyStatements?: iam.PolicyStatement[];
 }
 
+/**
+ * Properties of {@link RotationEngine.oauthRefreshToken}.
+ */
+export interface OAuthRefreshTokenEngineProps {
+  /**
+   * An `https://` URL that `testSecret` sends a GET to with the new access token as a Bearer token; any 2xx answer proves
+   * the token (`ROTATION_OAUTH_PROBE_URL`).
+   *
+   * @default - the OpenID Connect `userinfo_endpoint` from discovery, for secrets that name an `issuer`
+   */
+  readonly probeUrl?: string;
+
+  /**
+   * Let the handler reach `http://` endpoints on `localhost`, `127.0.0.1` and `[::1]` (tests against a local identity
+   * provider only; `ROTATION_OAUTH_ALLOW_LOOPBACK_HTTP`). Templates with such endpoints need `allowLoopbackHttp` too.
+   *
+   * @default false
+   */
+  readonly allowLoopbackHttp?: boolean;
+}
+
+/**
+ * Properties of {@link RotationEngine.oauthClientSecret}.
+ */
+export interface OAuthClientSecretEngineProps {
+  /** How the identity provider registers the new client secret and retires the previous one. */
+  readonly adapter: ClientSecretAdapter;
+
+  /**
+   * How long the previous client secret keeps working after the new one became current, in whole seconds; it must be
+   * shorter than the rotation schedule's shortest interval (checked by `SecretRotation`), and zero with
+   * `ClientSecretAdapter.rfc7592()` (the provider holds one secret per client).
+   *
+   * @default Duration.seconds(0): the previous secret is retired as soon as the new one is current
+   */
+  readonly overlap?: Duration;
+
+  /**
+   * How the handler generates new client secrets (`ClientSecretAdapter.http` only; under RFC 7592 the provider issues
+   * them).
+   *
+   * @default - 64 letters and digits (about 380 bits), safe in JSON, form bodies and Basic authentication
+   */
+  readonly passwordPolicy?: PasswordPolicy;
+
+  /**
+   * Let the handler reach `http://` endpoints on `localhost`, `127.0.0.1` and `[::1]` (tests against a local identity
+   * provider only; `ROTATION_OAUTH_ALLOW_LOOPBACK_HTTP`).
+   *
+   * @default - the adapter's `allowLoopbackHttp` (false for `rfc7592()`)
+   */
+  readonly allowLoopbackHttp?: boolean;
+}
+
+/** What an OAuth engine adds to its function: environment, permissions and what it needs per secret. */
+interface OAuthEngineConfig {
+  readonly adapter?: ClientSecretAdapter;
+  readonly overlapSeconds?: number;
+  readonly probeUrl?: string;
+  readonly allowLoopbackHttp: boolean;
+  /** Whether the handler tags the secret before an exchange it cannot repeat. */
+  readonly writesExchangeTag: boolean;
+}
+
+/** What a bundled OAuth engine states beside its id. */
+interface BundledOAuthSpec {
+  readonly secretKind: SecretTemplateKind;
+  readonly displayName: string;
+  readonly passwordPolicy: PasswordPolicy;
+  readonly generatesPasswords: boolean;
+  readonly requiresAdminSecret: boolean;
+  readonly oauth: OAuthEngineConfig;
+}
+
+/** Longest overlap: the longest rate schedule (1000 days); SecretRotation checks it against the actual schedule. */
+const MAX_OVERLAP_SECONDS = 1000 * 24 * 3600;
+
+/** The default policy of generated client secrets: letters and digits only, so no provider or transport mangles them. */
+const CLIENT_SECRET_LENGTH = 64;
+
 interface EngineSpec {
   readonly id: string;
   readonly displayName: string;
@@ -107,6 +193,9 @@ interface EngineSpec {
   readonly handler: string;
   readonly code?: lambda.Code;
   readonly statements: () => EngineStatement[];
+  readonly oauth?: OAuthEngineConfig;
+  readonly generatesPasswords?: boolean;
+  readonly requiresAdminSecret?: boolean;
 }
 
 const ENGINE_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?$/;
@@ -118,8 +207,10 @@ const SECRET_ENGINE_VALUE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
  * whether it alternates users, the password policy it uses by default and the extra IAM permissions it needs.
  *
  * Bundled: PostgreSQL (and Aurora PostgreSQL), MySQL (and Aurora MySQL), MariaDB, Amazon Redshift and Amazon
- * DocumentDB, each single user and alternating users. OAuth secrets have no bundled engine yet: rotate them with
- * `RotationEngine.custom(...)` and your own handler.
+ * DocumentDB, each single user and alternating users; OAuth 2.0 refresh tokens (`OAUTH_REFRESH_TOKEN`,
+ * `oauthRefreshToken(...)`) and OAuth 2.0 client secrets (`OAUTH_CLIENT_SECRET` for RFC 7592 providers,
+ * `oauthClientSecret(...)` for provider APIs that hold two secrets at once). Anything else: `RotationEngine.custom(...)`
+ * with your own handler.
  */
 export class RotationEngine {
   /** PostgreSQL and Aurora PostgreSQL: the user in the secret changes its own password. */
@@ -171,12 +262,95 @@ export class RotationEngine {
   public static readonly DOCUMENTDB_MULTI_USER = RotationEngine.bundled(FUNCTION_IDS.DOCUMENTDB_MULTI_USER);
 
   /**
+   * OAuth 2.0 refresh tokens (`SecretTemplate.oauthRefreshToken`): each rotation makes one refresh exchange and stores
+   * the new refresh and access token at once; `testSecret` calls the OpenID Connect userinfo endpoint with the new access
+   * token. Use `RotationEngine.oauthRefreshToken({ probeUrl })` for another probe.
+   */
+  public static readonly OAUTH_REFRESH_TOKEN = RotationEngine.oauthRefreshToken();
+
+  /**
+   * OAuth 2.0 client secrets (`SecretTemplate.oauthClient` with an `adminSecret`) at an RFC 7592 client configuration
+   * endpoint: the provider issues the new secret and the previous one stops working at once (no overlap). Use
+   * `RotationEngine.oauthClientSecret({ adapter: ClientSecretAdapter.http(...), overlap })` for a provider API that
+   * keeps the previous secret working for a while.
+   */
+  public static readonly OAUTH_CLIENT_SECRET = RotationEngine.oauthClientSecret({ adapter: ClientSecretAdapter.rfc7592() });
+
+  /**
+   * The bundled OAuth refresh-token engine with a probe of your choice.
+   *
+   * @param props the probe and (tests) loopback http
+   */
+  public static oauthRefreshToken(props: OAuthRefreshTokenEngineProps = {}): RotationEngine {
+    const owner = 'RotationEngine.oauthRefreshToken';
+    const allowLoopbackHttp = props.allowLoopbackHttp ?? false;
+    if (props.probeUrl !== undefined) {
+      checkOAuthUrl(owner, 'probeUrl', props.probeUrl, { allowLoopbackHttp });
+    }
+    return RotationEngine.bundledOAuth(OAUTH_FUNCTION_IDS.OAUTH_REFRESH_TOKEN, {
+      secretKind: SecretTemplateKind.OAUTH_REFRESH_TOKEN,
+      displayName: 'OAuth refresh token',
+      // the provider issues every value: nothing is generated
+      passwordPolicy: new PasswordPolicy(),
+      generatesPasswords: false,
+      requiresAdminSecret: false,
+      oauth: { probeUrl: props.probeUrl, allowLoopbackHttp, writesExchangeTag: true },
+    });
+  }
+
+  /**
+   * The bundled OAuth client-secret engine with an adapter for the identity provider and an overlap.
+   *
+   * @param props the adapter, the overlap and the policy of generated secrets
+   */
+  public static oauthClientSecret(props: OAuthClientSecretEngineProps): RotationEngine {
+    const owner = 'RotationEngine.oauthClientSecret';
+    if (!(props?.adapter instanceof ClientSecretAdapter)) {
+      throw new Error(`${owner}: adapter is required: ClientSecretAdapter.rfc7592() or ClientSecretAdapter.http({...})`);
+    }
+    const adapter = props.adapter;
+    const overlap = props.overlap ?? Duration.seconds(0);
+    assertLiteral(owner, 'overlap', overlap);
+    const ms = overlap.toMilliseconds();
+    if (ms % 1000 !== 0 || ms < 0 || ms > MAX_OVERLAP_SECONDS * 1000) {
+      throw new Error(`${owner}: overlap must be whole seconds from 0 to 1000 days, got ${overlap.toHumanString()}`);
+    }
+    const overlapSeconds = ms / 1000;
+    if (adapter.holdsOneSecret && overlapSeconds > 0) {
+      throw new Error(`${owner}: overlap must be 0 with the ${adapter.type} adapter, got ${overlap.toHumanString()}: the provider holds one `
+        + 'secret per client and the previous one stops working when the new one is issued');
+    }
+    if (overlapSeconds > 0 && !adapter._retireNamesTime()) {
+      throw new Error(`${owner}: overlap is ${overlap.toHumanString()}, but the adapter's retire request holds neither {not_after} nor `
+        + '{not_after_epoch}, so the provider would retire the previous secret at once; name the time in retire, or use overlap 0');
+    }
+    if (adapter.holdsOneSecret && props.passwordPolicy !== undefined) {
+      throw new Error(`${owner}: passwordPolicy does not apply to the ${adapter.type} adapter: the provider issues the client secret`);
+    }
+    if (props.allowLoopbackHttp === false && adapter.allowsLoopbackHttp) {
+      throw new Error(`${owner}: allowLoopbackHttp is false, but the adapter allows http:// to loopback hosts; the handler would `
+        + 'refuse its URLs');
+    }
+    const allowLoopbackHttp = props.allowLoopbackHttp ?? adapter.allowsLoopbackHttp;
+    return RotationEngine.bundledOAuth(OAUTH_FUNCTION_IDS.OAUTH_CLIENT_SECRET, {
+      secretKind: SecretTemplateKind.OAUTH_CLIENT,
+      displayName: 'OAuth client secret',
+      passwordPolicy: props.passwordPolicy ?? new PasswordPolicy({ length: CLIENT_SECRET_LENGTH, excludePunctuation: true }),
+      // the policy's GetRandomPassword is what the http adapter registers; RFC 7592 providers issue the secret themselves
+      generatesPasswords: true,
+      requiresAdminSecret: true,
+      // a provider-issued secret is an exchange that cannot be repeated, like a refresh
+      oauth: { adapter, overlapSeconds, allowLoopbackHttp, writesExchangeTag: adapter.holdsOneSecret },
+    });
+  }
+
+  /**
    * An engine with your own handler code, run by the same hardened function and IAM policy.
    *
    * @param props the handler code and what it needs
    */
   public static custom(props: CustomRotationEngineProps): RotationEngine {
-    const bundled: string[] = Object.values(FUNCTION_IDS);
+    const bundled: string[] = rotatorFunctionIds();
     if (!ENGINE_ID_PATTERN.test(props.id)) {
       throw new Error(`RotationEngine.custom: id must be 1 to 30 lower-case letters, digits or hyphens (not at either end), got '${props.id}'`);
     }
@@ -232,8 +406,9 @@ export class RotationEngine {
    */
   public static _suggest(kind: SecretTemplateKind, secretEngine: string | undefined): string {
     const fitting = bundledEngines().filter(([, e]) => e.rotatesSecret(kind, secretEngine));
+    const factory = OAUTH_FACTORY_HINTS[kind];
     if (fitting.length > 0) {
-      return `use ${fitting.map(([name]) => `RotationEngine.${name}`).join(' or ')}`;
+      return `use ${[...fitting.map(([name]) => `RotationEngine.${name}`), ...(factory ? [factory] : [])].join(' or ')}`;
     }
     if (kind === SecretTemplateKind.DATABASE) {
       const family = secretEngine !== undefined ? engineFamilyOf(secretEngine) : undefined;
@@ -264,6 +439,25 @@ export class RotationEngine {
     });
   }
 
+  /** A bundled OAuth rotator: its function id is its bundle; what it needs comes with its configuration. */
+  private static bundledOAuth(id: OAuthFunctionId, spec: BundledOAuthSpec): RotationEngine {
+    return new RotationEngine({
+      id,
+      secretKind: spec.secretKind,
+      displayName: spec.displayName,
+      multiUser: false,
+      secretEngines: [],
+      passwordPolicy: spec.passwordPolicy,
+      // HTTPS only: no database port to open in a VPC
+      defaultPort: undefined,
+      handler: 'index.handler',
+      statements: () => [],
+      oauth: spec.oauth,
+      generatesPasswords: spec.generatesPasswords,
+      requiresAdminSecret: spec.requiresAdminSecret,
+    });
+  }
+
   /** The engine id; for bundled engines also the bundle directory `assets/<id>`. */
   public readonly id: string;
   /** A human-readable name for descriptions and messages. */
@@ -285,11 +479,19 @@ export class RotationEngine {
   public readonly handler: string;
   /** Whether the handler is bundled with this library (as opposed to `RotationEngine.custom`). */
   public readonly isBundled: boolean;
+  /**
+   * Whether every secret the engine rotates needs an admin secret (`adminsecretarn`): the credential of the identity
+   * provider's client administration (OAuth client secrets).
+   */
+  public readonly requiresAdminSecret: boolean;
+  /** Whether the handler generates values with `GetRandomPassword` (false for OAuth refresh tokens). */
+  public readonly generatesPasswords: boolean;
 
   /** @internal */
   public readonly _code?: lambda.Code;
 
   private readonly statements: () => EngineStatement[];
+  private readonly oauth?: OAuthEngineConfig;
 
   private constructor(spec: EngineSpec) {
     this.id = spec.id;
@@ -303,6 +505,84 @@ export class RotationEngine {
     this.isBundled = spec.code === undefined;
     this._code = spec.code;
     this.statements = spec.statements;
+    this.oauth = spec.oauth;
+    this.generatesPasswords = spec.generatesPasswords ?? true;
+    this.requiresAdminSecret = spec.requiresAdminSecret ?? false;
+  }
+
+  /**
+   * How long the previous value keeps working after a rotation (OAuth client secrets); undefined for engines without one.
+   */
+  public get overlap(): Duration | undefined {
+    return this.oauth?.overlapSeconds !== undefined ? Duration.seconds(this.oauth.overlapSeconds) : undefined;
+  }
+
+  /**
+   * Whether the handler may reach `http://` endpoints on loopback hosts (tests only).
+   *
+   * @internal
+   */
+  public get _allowsLoopbackHttp(): boolean {
+    return this.oauth?.allowLoopbackHttp ?? false;
+  }
+
+  /**
+   * What selects a shared function besides the id, placement and policy: the OAuth configuration (adapter, overlap,
+   * probe, loopback), so two configurations get two functions. Undefined for every other engine, whose shared functions
+   * keep the ids they always had.
+   *
+   * @internal
+   */
+  public _sharedFunctionKey(): unknown {
+    if (this.oauth === undefined) {
+      return undefined;
+    }
+    return {
+      adapter: this.oauth.adapter?._toContract(),
+      overlapSeconds: this.oauth.overlapSeconds,
+      probeUrl: this.oauth.probeUrl,
+      allowLoopbackHttp: this.oauth.allowLoopbackHttp,
+    };
+  }
+
+  /**
+   * Whether a shared function made for `other` serves this engine too: the same object, or two bundled engines with the
+   * same id and configuration.
+   *
+   * @internal
+   */
+  public _sameAs(other: RotationEngine, scope: IConstruct): boolean {
+    if (other === this) {
+      return true;
+    }
+    const stack = Stack.of(scope);
+    return this.isBundled && other.isBundled && this.id === other.id
+      && JSON.stringify(stack.resolve(this._sharedFunctionKey())) === JSON.stringify(stack.resolve(other._sharedFunctionKey()))
+      && this.defaultPasswordPolicy.toJson() === other.defaultPasswordPolicy.toJson();
+  }
+
+  /**
+   * The environment variables the engine's handler reads beyond the ones every rotation function gets.
+   *
+   * @internal
+   */
+  public _environment(scope: IConstruct): Record<string, string> {
+    const env: Record<string, string> = {};
+    const oauth = this.oauth;
+    if (oauth === undefined) {
+      return env;
+    }
+    if (oauth.adapter !== undefined) {
+      env[OAUTH_ENV.CLIENT_SECRET_ADAPTER] = Stack.of(scope).toJsonString(oauth.adapter._toContract());
+      env[OAUTH_ENV.OVERLAP_SECONDS] = String(oauth.overlapSeconds ?? 0);
+    }
+    if (oauth.probeUrl !== undefined) {
+      env[OAUTH_ENV.PROBE_URL] = oauth.probeUrl;
+    }
+    if (oauth.allowLoopbackHttp) {
+      env[OAUTH_ENV.ALLOW_LOOPBACK_HTTP] = 'true';
+    }
+    return env;
   }
 
   /**
@@ -311,6 +591,9 @@ export class RotationEngine {
    * Alternating-user engines find host and port of a master secret managed by the database service, which holds only
    * user name and password: RDS instances and clusters (PostgreSQL, MySQL, MariaDB), Redshift clusters and Redshift
    * Serverless workgroups (Redshift), DocumentDB clusters (DocumentDB).
+    *
+   * OAuth engines that tag the secret before an exchange they cannot repeat (refresh tokens, RFC 7592 client secrets) also
+   * need `secretsmanager:TagResource` for that one tag; that statement names the function, so `RotationFunction` adds it.
    */
   public policyStatements(): iam.PolicyStatement[] {
     return this.statements().map((s) => s.statement);
@@ -332,8 +615,8 @@ export class RotationEngine {
    *
    * @internal
    */
-  public _policyStatementsWithReasons(): EngineStatement[] {
-    return this.statements();
+  public _policyStatementsWithReasons(functionArn: string): EngineStatement[] {
+    return [...this.statements(), ...(this.oauth?.writesExchangeTag ? [writeExchangeTagStatement(functionArn)] : [])];
   }
 
   /** The engine id. */
@@ -389,6 +672,12 @@ export class RotationEngine {
     return `${KIND_NAMES[this.secretKind!]} secrets`;
   }
 }
+
+/** The factories of the bundled OAuth engines, named beside their statics in suggestions. */
+const OAUTH_FACTORY_HINTS: Partial<Record<SecretTemplateKind, string>> = {
+  [SecretTemplateKind.OAUTH_CLIENT]: 'RotationEngine.oauthClientSecret({ adapter, overlap })',
+  [SecretTemplateKind.OAUTH_REFRESH_TOKEN]: 'RotationEngine.oauthRefreshToken({ probeUrl })',
+};
 
 /** The bundled engines with their static property names (`POSTGRES_SINGLE_USER`), in declaration order. */
 function bundledEngines(): Array<[string, RotationEngine]> {

@@ -12,7 +12,7 @@ import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs'
 import { ENGINE_FAMILIES } from './engines';
 import { assertPasswordRules } from './engines/engine-family';
 import { RotationCode } from './rotation-code';
-import { RotationEngine } from './rotation-engine';
+import { RotationEngine, SecretTemplateKind } from './rotation-engine';
 import { PasswordPolicy } from '../password-policy';
 import { ENV, engineFamilyOf } from '../private/contract';
 import { encryptedDeadLetterQueue } from '../private/dead-letter-queue';
@@ -216,12 +216,14 @@ export interface RotationFunctionProps extends RotationFunctionOptions {
  * - an explicit KMS-encrypted log group with retention and a KMS-encrypted, TLS-only dead-letter queue;
  * - one invoke permission for Secrets Manager with `SourceAccount` and `SourceArn`.
  *
- * Prefer `RotationFunction.shared()`, which returns the one function per stack for an engine, placement and password policy.
+ * Prefer `RotationFunction.shared()`, which returns the one function per stack for an engine, placement and password policy
+ * (and, for OAuth engines, configuration: adapter, overlap, probe).
  */
 export class RotationFunction extends Construct implements IRotationFunction, ec2.IConnectable {
   /**
    * The rotation function of `Stack.of(scope)` for an engine, placement (VPC, subnets, security groups) and password
-   * policy; created on first use. It is found in the construct tree under a deterministic id on the stack, never in
+   * policy (for OAuth engines also their configuration: two `RotationEngine.oauthClientSecret(...)` engines with different
+   * adapters or overlaps get two functions); created on first use. It is found in the construct tree under a deterministic id on the stack, never in
    * a cache, so it works with any number of apps and stacks.
    *
    * @param scope any construct in the stack that should hold the function
@@ -238,6 +240,8 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
       subnets: options.vpc ? options.vpc.selectSubnets(options.vpcSubnets).subnetIds : [],
       securityGroups: (options.securityGroups ?? []).map((sg) => JSON.stringify(stack.resolve(sg.securityGroupId))).sort(),
       passwordPolicy: passwordPolicy._toContract(),
+      // OAuth engines only (undefined, so left out of the JSON, for every other engine: their ids stay as they were)
+      configuration: engine._sharedFunctionKey(),
     };
     const hash = crypto.createHash('sha256').update(JSON.stringify(stack.resolve(key))).digest('hex').slice(0, 8);
     const id = `RotationFunction-${engine.id}-${hash}`;
@@ -246,7 +250,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
       if (!RotationFunction.isRotationFunction(existing)) {
         throw new Error(`RotationFunction.shared: the id '${id}' on stack ${stack.node.path} is taken by a construct that is not a RotationFunction`);
       }
-      if (existing.engine !== engine) {
+      if (!existing.engine._sameAs(engine, stack)) {
         throw new Error(`RotationFunction.shared: a different engine with id '${engine.id}' already has a shared function on stack ${stack.node.path}; `
           + 'custom engines need distinct ids');
       }
@@ -318,6 +322,15 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
       // a policy the database refuses would fail every rotation after it started; a custom engine's rules are its own
       assertPasswordRules(owner, 'passwordPolicy', ENGINE_FAMILIES[family], this.passwordPolicy);
     }
+    if (props.engine.isBundled && props.engine.secretKind !== SecretTemplateKind.DATABASE) {
+      // OAuth rotators speak HTTPS to an identity provider: there is no SQL probe and no database user
+      for (const property of ['probeQuery', 'usernameLengthLimit'] as const) {
+        if (props[property] !== undefined) {
+          throw new Error(`${owner}: ${property} applies to database engines only, not to the ${props.engine.displayName} engine`
+            + (property === 'probeQuery' ? ' (its probe is RotationEngine.oauthRefreshToken({ probeUrl }))' : ''));
+        }
+      }
+    }
 
     if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
       throw new Error(`${owner}: vpcSubnets and securityGroups need vpc`);
@@ -379,6 +392,7 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
     if (this.settings.usernameLengthLimit !== undefined) {
       environment[ENV.USERNAME_LENGTH_LIMIT] = String(this.settings.usernameLengthLimit);
     }
+    Object.assign(environment, this.engine._environment(this));
 
     this.lambdaFunction = new lambda.Function(this, 'Function', {
       functionName,
@@ -426,7 +440,8 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
         subnetIds: props.vpc.selectSubnets(props.vpcSubnets).subnetIds,
         securityGroupIds: this.lambdaFunction.connections.securityGroups.map((sg) => sg.securityGroupId),
       } : undefined,
-      engineStatements: this.engine._policyStatementsWithReasons(),
+      generatesPasswords: this.engine.generatesPasswords,
+      engineStatements: this.engine._policyStatementsWithReasons(functionArnLiteral),
     });
     this.policy.addStatements(...policy.statements);
     addNagSuppressions(this.policy.node.defaultChild as iam.CfnManagedPolicy, [policy.wildcardSuppression]);

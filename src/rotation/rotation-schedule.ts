@@ -135,7 +135,7 @@ export class RotationSchedule {
     }
     const window = validateWindow(owner, options.window, Math.min(hours - 1, MAX_WINDOW_HOURS),
       `shorter than the interval of ${describeHours(hours)}`);
-    return new RotationSchedule(expression, window);
+    return new RotationSchedule(expression, window, { hours, exact: true });
   }
 
   /**
@@ -204,7 +204,8 @@ export class RotationSchedule {
       ? `ending by midnight UTC after the rotation starting at hour ${lastHour}`
       : `no longer than the ${describeHours(smallestInterval)} between rotations`;
     const window = validateWindow(owner, options.window, maxWindow, reason);
-    return new RotationSchedule(`cron(0 ${hour} ${day} ${month} ${weekDay} *)`, window);
+    // at most a day: days of month and of week can be counted in weeks or months, but a day is a bound that always holds
+    return new RotationSchedule(`cron(0 ${hour} ${day} ${month} ${weekDay} *)`, window, { hours: smallestInterval, exact: false });
   }
 
   /** The rendered schedule expression, for example `rate(30 days)` or `cron(0 3 ? * SUN *)`. */
@@ -213,9 +214,23 @@ export class RotationSchedule {
   /** The rotation window, if set. */
   public readonly window?: Duration;
 
-  private constructor(expression: string, window?: Duration) {
+  private readonly interval: ScheduleInterval;
+
+  private constructor(expression: string, window: Duration | undefined, interval: ScheduleInterval) {
     this.expressionString = expression;
     this.window = window;
+    this.interval = interval;
+  }
+
+  /**
+   * The shortest time between two rotations the schedule guarantees, in hours: a rate schedule's interval, or for a cron
+   * schedule the shortest gap between its hours within a day (and across midnight), at most 24 (`exact` false: the real
+   * gap may be longer, for example a weekly schedule).
+   *
+   * @internal
+   */
+  public _shortestInterval(): { readonly hours: number; readonly exact: boolean } {
+    return this.interval;
   }
 
   /** The rendered window (`Duration` of `RotationRules`), for example `3h`, if set. */
@@ -227,6 +242,13 @@ export class RotationSchedule {
   public toRotationRules(): secretsmanager.CfnRotationSchedule.RotationRulesProperty {
     return { scheduleExpression: this.expressionString, duration: this.windowString };
   }
+}
+
+/** The shortest time between two rotations of a schedule. */
+interface ScheduleInterval {
+  readonly hours: number;
+  /** True when the schedule has exactly this interval (rate); false when it is a lower bound (cron). */
+  readonly exact: boolean;
 }
 
 function validateWindow(owner: string, window: Duration | undefined, maxHours: number, reason: string): Duration | undefined {

@@ -6,8 +6,9 @@ import { Construct, IConstruct } from 'constructs';
 import { RotationEngine } from './rotation-engine';
 import { IRotationFunction, RotationFunction, RotationFunctionOptions } from './rotation-function';
 import { RotationSchedule } from './rotation-schedule';
+import { describeHours } from '../private/validation';
 import { SecretPolicy } from '../resource-policy';
-import { SecretTemplate } from '../secret-template';
+import { OAuthClientAuthMethod, SecretTemplate } from '../secret-template';
 
 const OWNER = 'SecretRotation';
 /** Ids of the warnings (`Annotations.addWarningV2`), for acknowledging them. */
@@ -34,6 +35,15 @@ export interface SecretRotationOptions {
    * @default - none (single-user engines)
    */
   readonly masterSecret?: secretsmanager.ISecret;
+
+  /**
+   * The secret with the identity provider's admin credential, for engines that need one (`engine.requiresAdminSecret`:
+   * the OAuth client-secret engines); not allowed for others. The rotated secret's JSON must name it in
+   * `adminsecretarn` (`SecretTemplate.oauthClient({ adminSecret })`). The function may read it like a master secret.
+   *
+   * @default - the `adminSecret` of the secret's `SecretTemplate`, if any
+   */
+  readonly adminSecret?: secretsmanager.ISecret;
 
   /**
    * Whether Secrets Manager rotates the secret as soon as the schedule is created or changed.
@@ -138,17 +148,26 @@ export class SecretRotation extends Construct {
       throw new Error(`${owner}: masterSecret is not allowed for the single-user engine '${engine.id}' (the user changes its own `
         + `password); use ${engine._alternatingUsersAlternative()} to rotate with a master secret`);
     }
+    const adminSecret = props.adminSecret ?? template?.adminSecret;
+    const schedule = props.schedule ?? RotationSchedule.rate(Duration.days(30));
+    oauthProblems(engine, template, props.adminSecret, schedule).forEach((problem) => {
+      throw new Error(`${owner}: ${problem}`);
+    });
     const existing = rotationSchedulesOf(props.secret, this);
     if (existing.length > 0) {
       throw new Error(`${owner}: ${secondScheduleProblem(props.secret, existing[0])}`);
     }
 
     this.secret = props.secret;
-    this.schedule = props.schedule ?? RotationSchedule.rate(Duration.days(30));
+    this.schedule = schedule;
     this.rotationFunction = props.rotationFunction
       ?? RotationFunction.shared(Stack.of(props.secret), engine, props.rotationFunctionOptions);
     if (props.masterSecret) {
       this.rotationFunction.addMasterSecret(props.masterSecret);
+    }
+    if (engine.requiresAdminSecret && adminSecret) {
+      // the admin secret is the master of an OAuth client-secret rotation: read the same way, across stacks too
+      this.rotationFunction.addMasterSecret(adminSecret);
     }
 
     this.resource = new secretsmanager.CfnRotationSchedule(this, 'Resource', {
@@ -167,6 +186,7 @@ export class SecretRotation extends Construct {
         ...rotationSchedulesOf(this.secret, this, this.resource).map((other) => `${owner}: ${secondScheduleProblem(this.secret, other)}`),
         ...this.accessProblems(this.secret, 'the secret', placement),
         ...(props.masterSecret ? this.accessProblems(props.masterSecret, 'the master secret', placement) : []),
+        ...(engine.requiresAdminSecret && adminSecret ? this.accessProblems(adminSecret, 'the admin secret', placement) : []),
       ],
     });
   }
@@ -213,6 +233,51 @@ export class SecretRotation extends Construct {
     }
     return errors;
   }
+}
+
+/**
+ * What makes an OAuth engine unable to rotate the secret: a missing or foreign admin secret, a template it cannot use,
+ * an overlap that reaches the next rotation. Empty for every other engine.
+ */
+function oauthProblems(engine: RotationEngine, template: SecretTemplate | undefined, givenAdminSecret: secretsmanager.ISecret | undefined,
+  schedule: RotationSchedule): string[] {
+  const problems: string[] = [];
+  if (engine.requiresAdminSecret) {
+    if (template !== undefined && template.adminSecret === undefined) {
+      problems.push(`the secret's template has no adminSecret, which engine '${engine.id}' requires: the secret's adminsecretarn names the `
+        + 'identity provider\'s admin credential that registers the new client secret; give SecretTemplate.oauthClient({ adminSecret })');
+    } else if (template === undefined && givenAdminSecret === undefined) {
+      problems.push(`adminSecret is required for engine '${engine.id}': the secret holding the identity provider's admin credential, `
+        + 'named in the rotated secret\'s adminsecretarn');
+    } else if (template?.adminSecret !== undefined && givenAdminSecret !== undefined && givenAdminSecret !== template.adminSecret) {
+      problems.push('adminSecret differs from the template\'s adminSecret (its adminsecretarn); leave it out to use the template\'s');
+    }
+    if (template?.authMethod === OAuthClientAuthMethod.PRIVATE_KEY_JWT) {
+      problems.push(`engine '${engine.id}' rotates client secrets, but the secret's template authenticates with `
+        + `${OAuthClientAuthMethod.PRIVATE_KEY_JWT} and holds no client secret`);
+    }
+  } else if (givenAdminSecret !== undefined) {
+    problems.push(`adminSecret is not allowed for engine '${engine.id}', which uses no admin credential (it applies to the OAuth `
+      + 'client-secret engines)');
+  }
+  if (template?._loopbackHttp && engine.isBundled && !engine._allowsLoopbackHttp) {
+    problems.push(`the secret's template has an http:// endpoint (allowLoopbackHttp), but engine '${engine.id}' does not allow `
+      + 'loopback http, so its handler would refuse it; give the engine allowLoopbackHttp: true (tests only)');
+  }
+  const overlap = engine.overlap;
+  if (overlap !== undefined && overlap.toSeconds() > 0) {
+    const interval = schedule._shortestInterval();
+    const intervalSeconds = interval.hours * 3600;
+    if (overlap.toSeconds() >= intervalSeconds) {
+      const what = interval.exact
+        ? `the rotation period of ${schedule.expressionString} (${describeHours(interval.hours)})`
+        : `the shortest interval between two runs of ${schedule.expressionString} that can be proven at synth (${describeHours(interval.hours)}; `
+          + 'cron schedules count the gaps between their hours within a day; use a rate schedule for a longer overlap)';
+      problems.push(`the overlap of engine '${engine.id}' (${overlap.toHumanString()}) must be shorter than ${what}: otherwise the `
+        + 'previous client secret is still valid when the next rotation adds another, and the provider holds three');
+    }
+  }
+  return problems;
 }
 
 /** Where a rotation function runs, as far as the synth knows. */

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RotationEngine } from '../../src';
+import { RotationEngine, SecretTemplateKind } from '../../src';
 
 /** A fresh app and environment-agnostic stack. */
 export function testStack(id = 'Test'): Stack {
@@ -60,9 +60,17 @@ export const PARTITION = { Ref: 'AWS::Partition' };
 export const REGION = { Ref: 'AWS::Region' };
 export const ACCOUNT = { Ref: 'AWS::AccountId' };
 
-/** Every bundled engine with its static name, in declaration order (for `describe.each` / `test.each`). */
-export const BUNDLED: Array<[string, RotationEngine]> = Object.entries(RotationEngine)
+/** Every bundled engine (database and OAuth) with its static name, in declaration order. */
+export const ALL_BUNDLED: Array<[string, RotationEngine]> = Object.entries(RotationEngine)
   .filter((entry): entry is [string, RotationEngine] => entry[1] instanceof RotationEngine && entry[1].isBundled);
+
+/** Every bundled database engine with its static name, in declaration order (for `describe.each` / `test.each`). */
+export const BUNDLED: Array<[string, RotationEngine]> = ALL_BUNDLED
+  .filter(([, engine]) => engine.secretKind === SecretTemplateKind.DATABASE);
+
+/** The bundled OAuth engines with their static names. */
+export const BUNDLED_OAUTH: Array<[string, RotationEngine]> = ALL_BUNDLED
+  .filter(([, engine]) => engine.secretKind !== SecretTemplateKind.DATABASE);
 
 /** Every family with a bundled engine: its single-user and alternating-users engines. */
 export const BUNDLED_FAMILIES: Array<[string, RotationEngine, RotationEngine]> = Array.from(

@@ -5,6 +5,9 @@ import { BUNDLED } from './fixtures';
 import { PasswordPolicy, RotationEngine, SecretTemplateKind } from '../../src';
 import { DEFAULT_EXCLUDE_CHARACTERS, FUNCTION_IDS, SECRET_ENGINES } from '../../src/private/contract';
 
+/** What RotationFunction passes: the function's ARN as a literal. */
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:rotator';
+
 describe('RotationEngine', () => {
   test('PostgreSQL single user', () => {
     const engine = RotationEngine.POSTGRES_SINGLE_USER;
@@ -74,7 +77,7 @@ describe('RotationEngine', () => {
   });
 
   test.each(BUNDLED)('%s: every wildcard of its statements carries a reason for the nag suppression', (_name, engine) => {
-    for (const { statement, wildcardReason } of engine._policyStatementsWithReasons()) {
+    for (const { statement, wildcardReason } of engine._policyStatementsWithReasons(FUNCTION_ARN)) {
       if (statement.resources.some((r) => r.includes('*'))) {
         expect(wildcardReason).toMatch(/.{40,}/);
       }
@@ -84,7 +87,7 @@ describe('RotationEngine', () => {
   test('a custom engine\'s statements carry no reason: their findings stay the user\'s to suppress', () => {
     const statement = new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: ['*'] });
     const engine = RotationEngine.custom({ id: 'x', code: lambda.Code.fromInline('x'), policyStatements: [statement] });
-    expect(engine._policyStatementsWithReasons().map((s) => s.wildcardReason)).toEqual([undefined]);
+    expect(engine._policyStatementsWithReasons(FUNCTION_ARN).map((s) => s.wildcardReason)).toEqual([undefined]);
   });
 
   test.each<[string, { secretKind?: SecretTemplateKind; secretEngines?: string[] }, SecretTemplateKind | undefined]>([
@@ -115,6 +118,8 @@ describe('RotationEngine', () => {
     ['a trailing hyphen', 'engine-', undefined, /id must be 1 to 30/],
     ['a bundled id', 'postgres-single-user', undefined, /id 'postgres-single-user' is a bundled engine id/],
     ['a bundled MariaDB id', 'mariadb-multi-user', undefined, /id 'mariadb-multi-user' is a bundled engine id; choose an id other than .*mysql-single-user/],
+    ['the OAuth refresh-token id', 'oauth-refresh-token', undefined, /id 'oauth-refresh-token' is a bundled engine id; choose an id other than .*oauth-client-secret/],
+    ['the OAuth client-secret id', 'oauth-client-secret', undefined, /id 'oauth-client-secret' is a bundled engine id/],
     ['port 0', 'engine', 0, /defaultPort must be an integer from 1 to 65535, got 0/],
     ['port 70000', 'engine', 70000, /defaultPort must be an integer from 1 to 65535, got 70000/],
   ];

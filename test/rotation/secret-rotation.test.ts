@@ -2,7 +2,8 @@ import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { BUNDLED_FAMILIES, importedVpc, onlyResource, secret, secretKey, testStack } from './fixtures';
+import { BUNDLED_FAMILIES, importedVpc, onlyResource, policyStatements, secret, secretKey, testStack } from './fixtures';
+import { clientTemplate, httpAdapter, refreshTemplate, standInOAuthCode } from './oauth-fixtures';
 import {
   RotationEngine, RotationFunction, RotationSchedule, Secret, SecretRotation, SecretRotationProps, SecretTemplate, SecretTemplateKind,
 } from '../../src';
@@ -183,12 +184,14 @@ function custom(props: { secretKind?: SecretTemplateKind; secretEngines?: string
 
 const DATABASE = { host: 'db.internal', username: 'app' };
 const OAUTH = { clientId: 'app', tokenEndpoint: 'https://idp.example.com/oauth2/token' };
-/** A template of every kind that has no bundled engine, with the kind the message names. */
-const UNBUNDLED: Array<[string, () => SecretTemplate, string]> = [
-  ['an OAuth client', () => SecretTemplate.oauthClient({ ...OAUTH, clientSecret: SecretValue.unsafePlainText('s') }), 'OAuth client secrets'],
+/** An OAuth template of each kind, with what a message suggests for it: the bundled OAuth engine and its factory. */
+const OAUTH_TEMPLATES: Array<[string, () => SecretTemplate, string]> = [
+  ['an OAuth client', () => SecretTemplate.oauthClient({ ...OAUTH, clientSecret: SecretValue.unsafePlainText('s') }),
+    'use RotationEngine.OAUTH_CLIENT_SECRET or RotationEngine.oauthClientSecret({ adapter, overlap })'],
   ['an OAuth refresh token', () => SecretTemplate.oauthRefreshToken({ ...OAUTH, refreshToken: SecretValue.unsafePlainText('t') }),
-    'OAuth refresh token secrets'],
+    'use RotationEngine.OAUTH_REFRESH_TOKEN or RotationEngine.oauthRefreshToken({ probeUrl })'],
 ];
+const UNBUNDLED = OAUTH_TEMPLATES;
 
 /** The message of what `make` throws. */
 function thrown(make: () => unknown): string {
@@ -224,12 +227,13 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
     expect(rotated).toEqual([expect.arrayContaining([engine]), expect.arrayContaining([engine])]);
   });
 
-  test.each(UNBUNDLED)('PostgreSQL single user on %s: says there is no bundled engine, suggests no PostgreSQL engine', (_name, template, family) => {
+  test.each(OAUTH_TEMPLATES)('PostgreSQL single user on %s: suggests the bundled OAuth engine of its kind, no PostgreSQL engine', (_name, template, hint) => {
     const stack = testStack();
     const s = new Secret(stack, 'Secret', { template: template() });
     const message = thrown(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_SINGLE_USER }));
     expect(message).toMatch(new RegExp('^SecretRotation: engine \'postgres-single-user\' rotates database secrets with engine \'postgres\' or '
-      + `'aurora-postgresql', but the secret's template .*; there is no bundled rotation engine for ${family} yet; use RotationEngine.custom\\(`));
+      + '\'aurora-postgresql\', but the secret\'s template is an OAuth .* secret; '));
+    expect(message.endsWith(hint)).toBe(true);
     expect(message).not.toMatch(/RotationEngine\.POSTGRES/);
   });
 
@@ -244,11 +248,11 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
       .toBe("there is no bundled rotation engine for oracle-ee secrets yet; use RotationEngine.custom({ id, code, secretEngines: ['oracle-ee'] }) with your own handler");
   });
 
-  test('the custom engine to declare for OAuth names its secretKind', () => {
+  test('an alternating-users engine on an OAuth client template: the bundled client-secret engines are suggested', () => {
     const stack = testStack();
     const s = new Secret(stack, 'Secret', { template: UNBUNDLED[0][1]() });
     expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: RotationEngine.POSTGRES_MULTI_USER, masterSecret: secret(stack, 'M', secretKey(stack)) }))
-      .toThrow('use RotationEngine.custom({ id, code, secretKind: SecretTemplateKind.OAUTH_CLIENT }) with your own handler');
+      .toThrow('use RotationEngine.OAUTH_CLIENT_SECRET or RotationEngine.oauthClientSecret({ adapter, overlap })');
   });
 
   test('a custom engine for another database on a PostgreSQL template: the bundled PostgreSQL engines are suggested', () => {
@@ -280,14 +284,14 @@ describe('SecretRotation refuses an engine that does not rotate the secret\'s te
     const stack = testStack();
     const s = new Secret(stack, 'Secret', { template: UNBUNDLED[1][1]() });
     expect(() => s.addRotation({ engine: RotationEngine.POSTGRES_SINGLE_USER }))
-      .toThrow(/engine 'postgres-single-user' rotates database secrets .*, but the secret's template is an OAuth refresh token secret; there is no bundled rotation engine for OAuth refresh token secrets yet/);
+      .toThrow(/engine 'postgres-single-user' rotates database secrets .*, but the secret's template is an OAuth refresh token secret; use RotationEngine.OAUTH_REFRESH_TOKEN or /);
   });
 
   test('without an engine, the message suggests what fits the template', () => {
     const stack = testStack();
     const s = new Secret(stack, 'Secret', { template: UNBUNDLED[0][1]() });
     expect(() => new SecretRotation(stack, 'Rotation', { secret: s }))
-      .toThrow(/engine is required when rotationFunction is not given \(there is no bundled rotation engine for OAuth client secrets yet; use RotationEngine.custom\(\{ id, code, secretKind: SecretTemplateKind.OAUTH_CLIENT \}\)/);
+      .toThrow('engine is required when rotationFunction is not given (use RotationEngine.OAUTH_CLIENT_SECRET or RotationEngine.oauthClientSecret({ adapter, overlap }))');
   });
 
   test.each(BUNDLED)('without an engine on %s, the message suggests its bundled engines', (engine, statics) => {
@@ -396,5 +400,137 @@ describe('1 vs 50 secrets on one shared function', () => {
     // and the 50 schedules all point at the one function
     const arns = Object.values<any>(fifty.findResources('AWS::SecretsManager::RotationSchedule')).map((s) => JSON.stringify(s.Properties.RotationLambdaARN));
     expect(new Set(arns).size).toBe(1);
+  });
+});
+
+describe('SecretRotation with the bundled OAuth engines', () => {
+  let code: jest.SpyInstance;
+  beforeEach(() => {
+    code = standInOAuthCode();
+  });
+  afterEach(() => code.mockRestore());
+
+  const REFRESH = RotationEngine.OAUTH_REFRESH_TOKEN;
+  const CLIENT = RotationEngine.OAUTH_CLIENT_SECRET;
+  const hourly = () => RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.hours(1) });
+
+  function clientSecret(stack: Stack, withAdmin = true, props: object = {}): Secret {
+    const admin = withAdmin ? secret(stack, 'Admin', secretKey(stack)) : undefined;
+    return new Secret(stack, 'Client', { template: clientTemplate(admin, props) });
+  }
+
+  test('the refresh-token engine rotates a refresh-token template', () => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Refresh', { template: refreshTemplate() });
+    expect(new SecretRotation(stack, 'Rotation', { secret: s, engine: REFRESH }).rotationFunction.engine).toBe(REFRESH);
+  });
+
+  test.each<[string, () => SecretTemplate, RotationEngine, RegExp]>([
+    ['the refresh-token engine on a client template', () => clientTemplate(undefined), RotationEngine.OAUTH_REFRESH_TOKEN,
+      /^SecretRotation: engine 'oauth-refresh-token' rotates OAuth refresh token secrets, but the secret's template is an OAuth client secret; use RotationEngine.OAUTH_CLIENT_SECRET or RotationEngine.oauthClientSecret\(\{ adapter, overlap \}\)$/],
+    ['the client-secret engine on a refresh-token template', () => refreshTemplate(), RotationEngine.OAUTH_CLIENT_SECRET,
+      /^SecretRotation: engine 'oauth-client-secret' rotates OAuth client secrets, but the secret's template is an OAuth refresh token secret; use RotationEngine.OAUTH_REFRESH_TOKEN or RotationEngine.oauthRefreshToken\(\{ probeUrl \}\)$/],
+    ['the refresh-token engine on a database template', () => SecretTemplate.database({ ...DATABASE, engine: 'mysql' }), RotationEngine.OAUTH_REFRESH_TOKEN,
+      /engine 'oauth-refresh-token' rotates OAuth refresh token secrets, but the secret's template is a database secret with engine 'mysql'; use RotationEngine.MYSQL_SINGLE_USER or RotationEngine.MYSQL_MULTI_USER$/],
+  ])('refuses %s', (_name, template, engine, message) => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Secret', { template: template() });
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine })).toThrow(message);
+  });
+
+  test('the client-secret engine needs the template\'s adminSecret', () => {
+    const stack = testStack();
+    const s = clientSecret(stack, false);
+    expect(() => s.addRotation({ engine: CLIENT })).toThrow(/^SecretRotation: the secret's template has no adminSecret, which engine 'oauth-client-secret' requires: .*give SecretTemplate.oauthClient\(\{ adminSecret \}\)$/);
+  });
+
+  test('the client-secret engine on a secret without template needs adminSecret', () => {
+    const stack = testStack();
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: secret(stack, 'S', secretKey(stack)), engine: CLIENT }))
+      .toThrow(/^SecretRotation: adminSecret is required for engine 'oauth-client-secret': the secret holding the identity provider's admin credential/);
+  });
+
+  test('adminSecret given for a secret without template is read by the function', () => {
+    const stack = testStack();
+    const key = secretKey(stack);
+    const admin = secret(stack, 'Admin', key);
+    new SecretRotation(stack, 'Rotation', { secret: secret(stack, 'S', key), engine: CLIENT, adminSecret: admin });
+    expect(policyStatements(Template.fromStack(stack)).ReadMasterSecrets).toEqual({
+      Sid: 'ReadMasterSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      Resource: { Ref: stack.getLogicalId(admin.node.defaultChild as secretsmanager.CfnSecret) },
+    });
+  });
+
+  test('an adminSecret other than the template\'s is refused', () => {
+    const stack = testStack();
+    const s = clientSecret(stack);
+    const other = secret(stack, 'Other', secretKey(stack, 'OtherKey'));
+    expect(() => s.addRotation({ engine: CLIENT, adminSecret: other }))
+      .toThrow(/^Secret.addRotation: adminSecret differs from the template's adminSecret \(its adminsecretarn\)/);
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: CLIENT, adminSecret: other }))
+      .toThrow(/^SecretRotation: adminSecret differs from the template's adminSecret/);
+  });
+
+  test('adminSecret is refused for an engine that uses none', () => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Refresh', { template: refreshTemplate() });
+    expect(() => new SecretRotation(stack, 'Rotation', { secret: s, engine: REFRESH, adminSecret: secret(stack, 'A', secretKey(stack)) }))
+      .toThrow(/^SecretRotation: adminSecret is not allowed for engine 'oauth-refresh-token', which uses no admin credential/);
+  });
+
+  test('the client-secret engine refuses a private_key_jwt client: there is no client secret to rotate', () => {
+    const stack = testStack();
+    const s = clientSecret(stack, true, { clientSecret: undefined, privateKey: SecretValue.secretsManager('idp/key') });
+    expect(() => s.addRotation({ engine: CLIENT }))
+      .toThrow(/engine 'oauth-client-secret' rotates client secrets, but the secret's template authenticates with private_key_jwt and holds no client secret/);
+  });
+
+  test('a template with a loopback http endpoint needs an engine that allows loopback http', () => {
+    const stack = testStack();
+    const s = new Secret(stack, 'Refresh', { template: refreshTemplate({ tokenEndpoint: 'http://127.0.0.1:4000/token', allowLoopbackHttp: true }) });
+    expect(() => s.addRotation({ engine: REFRESH }))
+      .toThrow(/the secret's template has an http:\/\/ endpoint \(allowLoopbackHttp\), but engine 'oauth-refresh-token' does not allow loopback http/);
+    const stack2 = testStack();
+    const s2 = new Secret(stack2, 'Refresh', { template: refreshTemplate({ tokenEndpoint: 'http://127.0.0.1:4000/token', allowLoopbackHttp: true }) });
+    expect(() => s2.addRotation({ engine: RotationEngine.oauthRefreshToken({ allowLoopbackHttp: true }) })).not.toThrow();
+  });
+
+  test.each<[string, RotationSchedule]>([
+    ['a rate schedule longer than the overlap', RotationSchedule.rate(Duration.hours(5))],
+    ['a cron schedule whose hours are further apart than the overlap', RotationSchedule.cron({ hour: '0,12' })],
+  ])('an overlap shorter than %s is accepted', (_name, schedule) => {
+    const stack = testStack();
+    expect(() => clientSecret(stack).addRotation({ engine: hourly(), schedule })).not.toThrow();
+  });
+
+  test('an overlap as long as the rate period is refused, naming both', () => {
+    const stack = testStack();
+    const engine = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.days(1) });
+    expect(() => clientSecret(stack).addRotation({ engine, schedule: RotationSchedule.rate(Duration.days(1)) }))
+      .toThrow(/^SecretRotation: the overlap of engine 'oauth-client-secret' \(1 day\) must be shorter than the rotation period of rate\(1 day\) \(1 day\): otherwise the previous client secret is still valid when the next rotation adds another/);
+  });
+
+  test('an overlap longer than the default 30-day period is refused', () => {
+    const stack = testStack();
+    const engine = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.days(31) });
+    expect(() => clientSecret(stack).addRotation({ engine })).toThrow(/must be shorter than the rotation period of rate\(30 days\) \(30 days\)/);
+  });
+
+  test('a cron schedule: the overlap must be shorter than the gap between its hours, conservatively at most a day', () => {
+    const stack = testStack();
+    const sixHours = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.hours(6) });
+    expect(() => clientSecret(stack).addRotation({ engine: sixHours, schedule: RotationSchedule.cron({ hour: '0,6,12,18' }) }))
+      .toThrow(/must be shorter than the shortest interval between two runs of cron\(0 0,6,12,18 \* \* \? \*\) that can be proven at synth \(6 hours; cron schedules count the gaps between their hours within a day; use a rate schedule for a longer overlap\)/);
+    const stack2 = testStack();
+    const twoDays = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.days(2) });
+    expect(() => clientSecret(stack2).addRotation({ engine: twoDays, schedule: RotationSchedule.cron({ hour: '3', weekDay: 'SUN' }) }))
+      .toThrow(/that can be proven at synth \(1 day; /);
+  });
+
+  test('overlap 0 fits any schedule', () => {
+    const stack = testStack();
+    expect(() => clientSecret(stack).addRotation({ engine: CLIENT, schedule: RotationSchedule.rate(Duration.hours(4)) })).not.toThrow();
   });
 });
