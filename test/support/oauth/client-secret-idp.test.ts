@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as https from 'https';
 import * as net from 'net';
 import { ClientSecretIdp, ClientSecretIdpError, startClientSecretIdp } from './client-secret-idp';
 import { basicAuthorization, FORM_CONTENT_TYPE, formBody, httpsRequest, HttpsResponse } from './https-client';
@@ -197,9 +198,24 @@ describe('startClientSecretIdp', () => {
     ]);
   });
 
+  test('a request line that is no URL is answered, not thrown in the test process', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = https.request({
+        host: '127.0.0.1', port: Number(new URL(idp.baseUrl).port), path: '//[', servername: 'localhost', ca: idp.caCertPem, agent: false,
+      }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(404);
+  });
+
   test('its log lines and records hold no secret', () => {
     const text = JSON.stringify([idp.logs(), idp.requests()]);
-    expect(idp.logs().length).toBeGreaterThan(10);
+    expect(idp.logs().split('\n').length).toBeGreaterThan(10);
+    expect(idp.logs()).toMatch(/POST \/token 401 invalid_client/);
     for (const secret of [TRICKY_SECRET, 'secret-a', 'secret-b', ADMIN_TOKEN, ADMIN_PASSWORD, encodeURIComponent(TRICKY_SECRET)]) {
       expect(text).not.toContain(secret);
     }

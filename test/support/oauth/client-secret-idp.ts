@@ -204,12 +204,15 @@ export class ClientSecretIdp {
     return [...this.records];
   }
 
-  /** The server's own log lines (requests and why they failed); never credentials. */
-  logs(): string[] {
-    return [...this.logLines];
+  /** The server's own log lines (requests and why they failed), one per line; never credentials. */
+  logs(): string {
+    return this.logLines.map((line) => `${line}\n`).join('');
   }
 
-  /** Answers the next request to `path` (without query) with `status`, whatever it asks. Calls queue up. */
+  /**
+   * Answers the next request to `path` (without query, percent-encoding as sent) with `status`, whatever it asks.
+   * Calls queue up.
+   */
   failNext(requestPath: string, status: number): void {
     const queue = this.faults.get(requestPath) ?? [];
     queue.push(status);
@@ -259,7 +262,13 @@ export class ClientSecretIdp {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const method = req.method ?? 'GET';
-    const requestPath = new URL(req.url ?? '/', 'https://localhost').pathname;
+    let requestPath: string;
+    try {
+      requestPath = new URL(req.url ?? '/', 'https://localhost').pathname;
+    } catch {
+      // Thrown here it would be an uncaught exception in the test's own process.
+      requestPath = '(malformed)';
+    }
     const finish = (reply: Reply) => {
       this.records.push({ method, path: requestPath, status: reply.status });
       this.log(`${method} ${requestPath} ${reply.status}${reply.body && 'error' in reply.body ? ` ${(reply.body as { error: string }).error}` : ''}`);
