@@ -3,15 +3,16 @@ import { OAuthCredential, parseOAuthSecret, sameClient } from './oauth-secret';
 import { providerEndpoints, requestToken } from './oauth-token-client';
 import { OAUTH_AUTH_METHODS, OAUTH_ENV, OAUTH_SECRET_FIELDS, PasswordPolicyContract } from '../../src/private/contract';
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RotationError } from '../kit/errors';
+import { faultPoint } from '../kit/fault-points';
 import { withChangedMembers } from '../kit/secret-json';
 import { AWSPREVIOUS } from '../kit/secrets-client';
 import type { CredentialEngine, StepContext } from '../kit/types';
 
 const F = OAUTH_SECRET_FIELDS;
 
-/** Client secrets the handler generates: 48 letters and digits (nothing a form encoder or a shell could mangle). */
+/** Client secrets the handler generates: 64 letters and digits (nothing a form encoder or a shell could mangle). */
 export const CLIENT_SECRET_POLICY: PasswordPolicyContract = {
-  passwordLength: 48,
+  passwordLength: 64,
   excludeCharacters: '',
   excludePunctuation: true,
   excludeUppercase: false,
@@ -77,6 +78,7 @@ export const oauthClientSecret: CredentialEngine<OAuthCredential> = {
     const admin = await readAdmin(current, adapter, ctx);
     await retireLeftover(current, pending, adapter, admin, ctx);
     await adapter.addSecret!({ clientId: pending.clientId, secret: pending.clientSecret!, admin, ctx });
+    await faultPoint('provider-secret-added');
     return 'secret-added';
   },
   async testPending(pending, ctx) {
@@ -154,4 +156,6 @@ async function retire(
     if (err instanceof RotationError && err.code === ERROR_CODES.DEADLINE_EXCEEDED) throw err;
     throw new RotationError(ERROR_CODES.OAUTH_SECRET_NOT_RETIRED, 'The previous client secret could not be retired at the provider', err);
   }
+  await faultPoint('provider-secret-retired');
 }
+

@@ -75,8 +75,11 @@ export async function exchangeOnce(
   ctx: StepContext, options: ExchangeOptions, prepare: () => Promise<() => Promise<string>>,
 ): Promise<ExchangeResult> {
   const now = options.now ?? Date.now;
-  // before the mark is read: between reading it and writing ours there is then one call, not a discovery
+  // a retry after an interrupted exchange stops here, before `prepare` (whose credentials the exchange may have rotated)
+  const first = await readMark(ctx);
+  if (first?.token === ctx.token) return awaitOther(ctx, options, first, now);
   const exchange = await prepare();
+  // read again right before writing ours: between the two there is then one call, not a discovery
   const existing = await readMark(ctx);
   if (existing?.token === ctx.token) return awaitOther(ctx, options, existing, now);
 
