@@ -1,6 +1,7 @@
 import { awscdk, javascript } from 'projen';
 import { configureBundling } from './projenrc/bundling';
 import { configureChecks } from './projenrc/checks';
+import { configureKit } from './projenrc/kit';
 
 // aws-cdk-lib is pinned: @aws-cdk/integ-runner cannot read cloud assemblies of aws-cdk-lib >= 2.258.
 const CDK_VERSION = '2.257.0';
@@ -83,6 +84,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.package.addPackageResolutions('unrs-resolver@1.12.2');
 
 configureBundling(project);
+configureKit(project);
 configureChecks(project);
 
 project.synth();

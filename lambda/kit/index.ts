@@ -13,3 +13,4 @@ export * from './secret-json';
 export * from './secret-fields';
 export * from './metrics';
 export * from './rotation-metrics';
+export * from './custom-rotator';
