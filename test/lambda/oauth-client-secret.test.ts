@@ -220,7 +220,9 @@ describe('RFC 7592 adapter (oidc-provider registration management)', () => {
     const client = await oidc.registerClient();
     f.secret(client.client_secret);
     f.secret(client.registration_access_token);
-    const admin = await f.createSecret({ registration_client_uri: client.registration_client_uri, registration_access_token: client.registration_access_token });
+    const admin = await f.createSecret({
+      registration_client_uri: client.registration_client_uri, registration_access_token: client.registration_access_token,
+    });
     const arn = await f.createSecret({
       client_id: client.client_id, client_secret: client.client_secret, issuer: oidc.issuer, auth_method: 'client_secret_basic', adminsecretarn: admin,
     });
