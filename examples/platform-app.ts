@@ -8,9 +8,12 @@
  */
 import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
+  PasswordPolicy,
   RotationEngine,
   RotationFunction,
   RotationFunctionOptions,
@@ -22,6 +25,7 @@ import {
   SecretTemplate,
   SecretsManagerEndpoints,
 } from '../src';
+import { bundleRotator } from './api-key-rotator/bundle';
 
 /** Where the applications' PostgreSQL cluster answers (inside the VPC). */
 const DATABASE = { host: 'apps.cluster-example.eu-west-1.rds.amazonaws.com', port: 5432, dbname: 'apps' };
@@ -29,6 +33,9 @@ const DATABASE = { host: 'apps.cluster-example.eu-west-1.rds.amazonaws.com', por
 const WAREHOUSE = { host: 'warehouse.cexample1234.eu-west-1.redshift.amazonaws.com', port: 5439, dbname: 'analytics' };
 const WAREHOUSE_ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift!warehouse-admin-AbCdEf';
 const CATALOG = { host: 'catalog.cluster-example.eu-west-1.docdb.amazonaws.com', port: 27017, dbname: 'admin' };
+/** An internal HTTP API whose API key has two slots (examples/api-key-rotator), and its admin credential (its team's secret). */
+const KEYS_API = 'https://keys.internal.example.com';
+const KEYS_ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys-api/admin-GhIjKl';
 
 export class PlatformSecretsStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps) {
@@ -117,6 +124,29 @@ export class PlatformSecretsStack extends Stack {
       template: SecretTemplate.database({ engine: 'docdb', ...CATALOG, username: 'catalog', rotationEngine: RotationEngine.DOCUMENTDB_SINGLE_USER }),
     });
     catalog.addRotation({ schedule: RotationSchedule.rate(Duration.days(30)), rotationFunctionOptions });
+
+    // A custom rotator: the API key of the keys API, rotated by examples/api-key-rotator/rotator.ts (its bundle) in the
+    // same hardened shared function, with the same alarms, as the bundled engines. The function reads the API's admin
+    // secret and nothing else beyond the standard rotation permissions.
+    const apiKeyPolicy = new PasswordPolicy({ length: 40, excludePunctuation: true });
+    const apiKeyEngine = RotationEngine.custom({
+      id: 'api-key',
+      code: lambda.Code.fromAsset(bundleRotator()),
+      passwordPolicy: apiKeyPolicy,
+      defaultPort: 443,
+      policyStatements: [new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [KEYS_ADMIN_SECRET_ARN] })],
+    });
+    const apiKey = new Secret(this, 'KeysApiKeySecret', {
+      description: 'API key of the keys API (slots A and B)',
+      encryptionKey: key,
+      // the first value is generated in slot A; the first rotation, right after deployment, gives slot B a key the API knows
+      generateSecretString: apiKeyPolicy.toSecretStringGenerator({
+        secretStringTemplate: JSON.stringify({ url: KEYS_API, slot: 'A', adminarn: KEYS_ADMIN_SECRET_ARN }),
+        generateStringKey: 'api_key',
+      }),
+    });
+    apiKey.addRotation({ engine: apiKeyEngine, schedule: RotationSchedule.rate(Duration.days(30)), rotationFunctionOptions });
+    endpoints.allowFrom(RotationFunction.shared(this, apiKeyEngine, rotationFunctionOptions), 'API key rotation');
 
     // One call, after the rotations: failed, abandoned and overdue rotations notify an encrypted topic (subscribe the
     // on-call address or chat integration to `monitor.topic`), every rotation function and error code has an alarm,

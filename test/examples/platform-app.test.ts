@@ -15,11 +15,11 @@ describe('examples/platform-app', () => {
     expect(findings).toEqual([]);
   });
 
-  test('six rotated secrets, four shared rotation functions (PostgreSQL x2, Redshift, DocumentDB) and the overdue check, one customer-managed policy each', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 6);
-    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 6);
-    template.resourceCountIs('AWS::Lambda::Function', 5);
-    template.resourceCountIs('AWS::IAM::ManagedPolicy', 5);
+  test('seven rotated secrets, five shared rotation functions (PostgreSQL x2, Redshift, DocumentDB, the custom API key rotator) and the overdue check, one customer-managed policy each', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 7);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 7);
+    template.resourceCountIs('AWS::Lambda::Function', 6);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 6);
     template.resourceCountIs('AWS::IAM::Policy', 0);
   });
 
@@ -42,8 +42,29 @@ describe('examples/platform-app', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::Events::Rule', 4);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // 4 per rotation function, 1 per error code, 5 for the monitor itself
-    expect(alarms).toHaveLength(4 * 4 + Object.keys(ERROR_CODES).length + 5);
+    // 4 per rotation function (the custom API key rotator's too), 1 per error code, 5 for the monitor itself
+    expect(alarms).toHaveLength(5 * 4 + Object.keys(ERROR_CODES).length + 5);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
+  });
+
+  test('the custom API key rotator runs its bundle in a shared function like the bundled engines, with 4 alarms and read access to the admin secret only', () => {
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([id]) => id.startsWith('RotationFunctionapikey'));
+    expect(functions).toHaveLength(1);
+    const [[functionId, fn]] = functions;
+    expect(fn.Properties.Handler).toBe('index.handler');
+    expect(fn.Properties.VpcConfig).toBeDefined();
+    expect(fn.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.AlarmDescription.includes('PlatformSecrets/RotationFunction-api-key-'));
+    expect(alarms).toHaveLength(4);
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
+      .find((p) => JSON.stringify(p.Properties.Roles ?? []).includes('RotationFunctionapikey'));
+    const statements: Array<Record<string, any>> = policy!.Properties.PolicyDocument.Statement;
+    expect(statements.filter((st) => JSON.stringify(st).includes('keys-api/admin'))).toEqual([
+      expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Effect: 'Allow' }),
+    ]);
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationLambdaARN: { 'Fn::GetAtt': [functionId, 'Arn'] },
+    });
   });
 });
