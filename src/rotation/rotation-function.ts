@@ -60,7 +60,8 @@ export interface IRotationFunction extends IConstruct, iam.IGrantable {
   readonly vpc?: ec2.IVpc;
 
   /**
-   * Lets the function read a master secret (alternating-user engines). Adding the same secret twice changes nothing.
+   * Lets the function read a master secret (alternating-user engines) or an admin secret (OAuth client-secret engines).
+   * Adding the same secret twice changes nothing.
    *
    * @param secret the secret holding the credential that manages the alternate user
    */
@@ -473,7 +474,8 @@ export class RotationFunction extends Construct implements IRotationFunction, ec
   }
 
   /**
-   * Lets the function read a master secret (alternating-user engines); the same secret is added once. Also lets it
+   * Lets the function read a master secret (alternating-user engines) or the identity provider's admin secret (OAuth
+   * client-secret engines, whose `SecretRotation` adds it); the same secret is added once. Also lets it
    * decrypt with the secret's KMS key through Secrets Manager, if the secret has a key.
    *
    * A master secret of this stack, or an imported one, is named by its ARN in the function's policy. A master secret

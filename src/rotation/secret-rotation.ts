@@ -98,6 +98,10 @@ export interface SecretRotationProps extends SecretRotationOptions {
  *   engine); custom engines are checked when they declare `secretKind` or `secretEngines`;
  * - a second rotation schedule for the same secret (aws-cdk-lib's `addRotationSchedule`, another `SecretRotation`), in
  *   either order: Secrets Manager keeps one rotation configuration per secret;
+ * - OAuth engines: a client-secret engine without an admin secret (the template's `adminSecret`, or `adminSecret`), or
+ *   on a `private_key_jwt` client; `adminSecret` for an engine that uses none; a template with a loopback `http://`
+ *   endpoint on an engine that does not allow loopback http; an overlap (`RotationEngine.oauthClientSecret`) at least as
+ *   long as the schedule's period (for a cron schedule, the shortest gap between its hours, at most a day);
  * - a `SecretPolicy.restrictToPrincipals` on the secret (or, for alternating users, on the master secret) that leaves out
  *   the rotation function's role, and a `SecretPolicy.denyOutsideVpcEndpoints` whose endpoints the function cannot
  *   reach (not in a VPC, or in another VPC) unless its role is exempt. Where a token or a wildcard leaves the answer open,
@@ -143,6 +147,10 @@ export class SecretRotation extends Construct {
     if (engine.multiUser && !props.masterSecret) {
       throw new Error(`${owner}: masterSecret is required for the alternating-users engine '${engine.id}': `
         + 'the secret whose credential creates and updates the alternate user');
+    }
+    if (!engine.multiUser && props.masterSecret && engine.requiresAdminSecret) {
+      throw new Error(`${owner}: masterSecret is not allowed for engine '${engine.id}'; the identity provider's admin credential is `
+        + 'adminSecret (or the template\'s adminSecret)');
     }
     if (!engine.multiUser && props.masterSecret) {
       throw new Error(`${owner}: masterSecret is not allowed for the single-user engine '${engine.id}' (the user changes its own `

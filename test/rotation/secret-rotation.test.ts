@@ -534,3 +534,18 @@ describe('SecretRotation with the bundled OAuth engines', () => {
     expect(() => clientSecret(stack).addRotation({ engine: CLIENT, schedule: RotationSchedule.rate(Duration.hours(4)) })).not.toThrow();
   });
 });
+
+describe('SecretRotation: a master secret on the OAuth client-secret engine', () => {
+  test('is refused, naming adminSecret', () => {
+    const code = standInOAuthCode();
+    try {
+      const stack = testStack();
+      const key = secretKey(stack);
+      expect(() => new SecretRotation(stack, 'Rotation', {
+        secret: secret(stack, 'S', key), engine: RotationEngine.OAUTH_CLIENT_SECRET, adminSecret: secret(stack, 'A', key), masterSecret: secret(stack, 'M', key),
+      })).toThrow(/^SecretRotation: masterSecret is not allowed for engine 'oauth-client-secret'; the identity provider's admin credential is adminSecret/);
+    } finally {
+      code.mockRestore();
+    }
+  });
+});
