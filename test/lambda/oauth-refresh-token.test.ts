@@ -225,6 +225,20 @@ describe('refusals', () => {
     expect(await exchanges('basic-app')).toBe(before);
   });
 
+  test('replayed events of a finished rotation succeed and change nothing; another secret\'s token is refused', async () => {
+    const { arn } = await secretFor('basic-app', { client_secret: 'CANARY-basic-secret-1' });
+    const other = await secretFor('basic-app', { client_secret: 'CANARY-basic-secret-1' });
+    expect(await f.rotate(arn, ID)).toMatchObject({ status: 'succeeded' });
+    const finished = f.sm.store.describeSecret({ SecretId: arn }).VersionIdsToStages as Record<string, string[]>;
+    const token = Object.keys(finished).find((v) => finished[v].includes('AWSCURRENT'))!;
+    const before = { value: await f.value(arn), exchanges: await exchanges('basic-app') };
+    for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+      await f.invoke(ID, { Step, SecretId: arn, ClientRequestToken: token });
+      await expect(f.invoke(ID, { Step, SecretId: other.arn, ClientRequestToken: token })).rejects.toMatchObject({ code: 'UNKNOWN_VERSION' });
+    }
+    expect({ value: await f.value(arn), exchanges: await exchanges('basic-app') }).toEqual(before);
+  });
+
   test('a pending value naming another client is refused in every step that uses it (CONFUSED_DEPUTY)', async () => {
     const { arn } = await secretFor('basic-app', { client_secret: 'CANARY-basic-secret-1' });
     const token = await f.beginManualRotation(arn);
