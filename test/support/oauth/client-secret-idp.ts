@@ -3,8 +3,8 @@ import { promises as fs } from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import { AddressInfo } from 'net';
-import * as os from 'os';
 import * as path from 'path';
+import { sweepAbandonedDirs, withOwnedTempDir } from '../server-process';
 import { createTestCertificates } from '../tls';
 
 /**
@@ -92,7 +92,13 @@ class HttpFailure extends Error {
 /** Starts the identity provider on `https://localhost:<random port>`. */
 export async function startClientSecretIdp(options: ClientSecretIdpOptions): Promise<ClientSecretIdp> {
   const idp = new ClientSecretIdp(options);
-  const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), TEMP_PREFIX));
+  // Dirs of runs that were killed before close() (the server died with its process; only files remain).
+  await sweepAbandonedDirs(TEMP_PREFIX, async () => undefined);
+  return withOwnedTempDir(TEMP_PREFIX, (tempDir) => listenIn(idp, tempDir));
+}
+
+/** Certificates in `tempDir`, then listen; on failure closes the server (withOwnedTempDir then deletes the dir). */
+async function listenIn(idp: ClientSecretIdp, tempDir: string): Promise<ClientSecretIdp> {
   try {
     const certificates = await createTestCertificates(path.join(tempDir, 'tls'), {
       hostnames: ['localhost'],
@@ -103,7 +109,6 @@ export async function startClientSecretIdp(options: ClientSecretIdpOptions): Pro
     return idp;
   } catch (err) {
     await idp.close();
-    await fs.rm(tempDir, { recursive: true, force: true });
     throw err instanceof ClientSecretIdpError ? err : new ClientSecretIdpError('IDP_START_FAILED', `the identity provider did not start: ${(err as Error).message}`, { cause: err });
   }
 }

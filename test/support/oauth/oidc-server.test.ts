@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import { generateKeyPairSync, KeyObject } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -367,6 +368,24 @@ describe('process lifecycle', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(left).toEqual([]);
     expect(ourChildren()).toEqual([]);
+  });
+
+  test('a start deletes the temp dirs of runs killed before close()', async () => {
+    const deadPid = spawnSync('true').pid!;
+    let abandoned = '';
+    let live = '';
+    const left = await inPrivateTmp(async () => {
+      abandoned = fs.mkdtempSync(path.join(os.tmpdir(), 'oidc-server-'));
+      fs.writeFileSync(path.join(abandoned, 'owner.pid'), String(deadPid));
+      live = fs.mkdtempSync(path.join(os.tmpdir(), 'oidc-server-'));
+      fs.writeFileSync(path.join(live, 'owner.pid'), String(process.pid));
+      const server = await startOidcServer({ clients: [] });
+      await server.close();
+      expect(fs.existsSync(abandoned)).toBe(false);
+      expect(fs.existsSync(live)).toBe(true);
+      fs.rmSync(live, { recursive: true });
+    });
+    expect(left).toEqual([]);
   });
 
   test('a child that never gets ready is killed after the start timeout', async () => {

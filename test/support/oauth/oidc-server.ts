@@ -1,7 +1,8 @@
 import { ChildProcess, fork } from 'child_process';
 import { promises as fs } from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+import { processesMentioning } from '../processes';
+import { signal, sweepAbandonedDirs, withOwnedTempDir } from '../server-process';
 import { createTestCertificates } from '../tls';
 import { basicAuthorization, FORM_CONTENT_TYPE, formBody, httpsRequest } from './https-client';
 
@@ -88,7 +89,15 @@ export class OidcServerError extends Error {
 
 /** Starts oidc-provider on `https://localhost:<random port>`; reject leaves no process and no files behind. */
 export async function startOidcServer(options: OidcServerOptions): Promise<OidcServer> {
-  const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), TEMP_PREFIX));
+  // Dirs of runs that were killed before close(); their children exited with the IPC channel, normally.
+  await sweepAbandonedDirs(TEMP_PREFIX, async (dir) => {
+    for (const line of processesMentioning(dir)) signal(Number(line.split(':')[0]), 'SIGKILL');
+  });
+  return withOwnedTempDir(TEMP_PREFIX, (tempDir) => startIn(tempDir, options));
+}
+
+/** Starts the child with its files in `tempDir`; on failure stops it (withOwnedTempDir then deletes the dir). */
+async function startIn(tempDir: string, options: OidcServerOptions): Promise<OidcServer> {
   let child: ChildProcess | undefined;
   try {
     const output = new OutputBuffer();
@@ -124,7 +133,6 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
     });
   } catch (err) {
     if (child) await stopChild(child);
-    await fs.rm(tempDir, { recursive: true, force: true });
     throw err;
   }
 }
@@ -141,9 +149,9 @@ function waitForReady(child: ChildProcess, output: OutputBuffer, timeoutMs: numb
       cleanup();
       resolve(message.port);
     };
-    const onExit = (code: number | null, signal: string | null) => {
+    const onExit = (code: number | null, exitSignal: string | null) => {
       // Let the last stderr chunks arrive before quoting them.
-      setImmediate(() => fail(`the process exited (code ${code}, signal ${signal})`));
+      setImmediate(() => fail(`the process exited (code ${code}, signal ${exitSignal})`));
     };
     const onError = (err: Error) => fail(`could not run it: ${err.message}`);
     const timer = setTimeout(() => fail(`not ready after ${timeoutMs / 1000} s`), timeoutMs);
@@ -257,7 +265,7 @@ export class OidcServer {
       if (message.ok) call.resolve(message.value);
       else call.reject(new OidcServerError('OIDC_SERVER_CALL_FAILED', `oidc-provider: ${message.message}`));
     });
-    child.once('exit', (code, signal) => this.failPending(`oidc-provider exited (code ${code}, signal ${signal})`));
+    child.once('exit', (code, exitSignal) => this.failPending(`oidc-provider exited (code ${code}, signal ${exitSignal})`));
     // A test that forgets close() must not keep jest alive; the child exits itself when our IPC channel closes.
     child.unref();
     child.channel?.unref();
