@@ -4,6 +4,7 @@ import { OAUTH_ENV, OAUTH_SECRET_FIELDS, defaultPasswordPolicy, DEFAULT_EXCLUDE_
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RotationError } from '../kit/errors';
 import { ProviderError, checkEndpointUrl, httpRequest } from '../kit/http';
 import { withChangedMembers } from '../kit/secret-json';
+import { AWSCURRENT } from '../kit/secrets-client';
 import type { CredentialEngine, StepContext } from '../kit/types';
 
 const F = OAUTH_SECRET_FIELDS;
@@ -50,6 +51,15 @@ export const oauthRefreshToken: CredentialEngine<OAuthCredential> = {
     return 'nothing-to-set';
   },
   async testPending(pending, ctx) {
+    const current = await ctx.secrets.getValue(ctx.secretArn, { stage: AWSCURRENT });
+    const copy = current === undefined ? undefined : parseOAuthSecret(current, 'current');
+    if (copy && copy.refreshToken === pending.refreshToken && copy.accessToken === pending.accessToken) {
+      // a copy of AWSCURRENT: the service's check of a rotation configured with RotateImmediately false. No exchange made
+      // it (every exchange answers a new access token) and its access token may long have expired, so the check is the
+      // configuration's: the endpoints resolve and there is a URL to prove a new token at. Promoting it changes nothing.
+      await probeUrl(pending, ctx);
+      return;
+    }
     await probeAccessToken(pending, ctx);
   },
 };
@@ -63,17 +73,7 @@ export async function probeAccessToken(pending: OAuthCredential, ctx: StepContex
   if (!pending.accessToken) {
     throw new RotationError(ERROR_CODES.PENDING_TEST_FAILED, `The pending value holds no ${F.ACCESS_TOKEN}`);
   }
-  const configured = ctx.env[OAUTH_ENV.PROBE_URL];
-  let url = configured || undefined;
-  if (url !== undefined) {
-    checkEndpointUrl(url, OAUTH_ENV.PROBE_URL, ctx.env);
-  } else if (pending.issuer !== undefined) {
-    url = (await providerEndpoints(pending, ctx)).userinfoEndpoint;
-  }
-  if (url === undefined) {
-    throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION,
-      `Nothing to prove the new access token at: set ${OAUTH_ENV.PROBE_URL}, or name an issuer whose discovery has a userinfo_endpoint`);
-  }
+  const url = await probeUrl(pending, ctx);
   const what = 'the access-token probe';
   const response = await httpRequest({ method: 'GET', url, headers: { authorization: `Bearer ${pending.accessToken}` }, what }, ctx);
   if (response.status >= 200 && response.status < 300) return;
@@ -81,4 +81,19 @@ export async function probeAccessToken(pending: OAuthCredential, ctx: StepContex
     throw new RotationError(ERROR_CODES.PENDING_TEST_FAILED, `The new access token was refused (HTTP ${response.status})`);
   }
   throw new ProviderError(`${what} answered HTTP ${response.status}`, undefined, response.status);
+}
+
+/** Where an access token is proved: ROTATION_OAUTH_PROBE_URL, else the discovered userinfo endpoint; the token endpoint resolves too. */
+async function probeUrl(cred: OAuthCredential, ctx: StepContext): Promise<string> {
+  const endpoints = await providerEndpoints(cred, ctx);
+  const configured = ctx.env[OAUTH_ENV.PROBE_URL];
+  if (configured) {
+    checkEndpointUrl(configured, OAUTH_ENV.PROBE_URL, ctx.env);
+    return configured;
+  }
+  if (endpoints.userinfoEndpoint === undefined) {
+    throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION,
+      `Nothing to prove the new access token at: set ${OAUTH_ENV.PROBE_URL}, or name an issuer whose discovery has a userinfo_endpoint`);
+  }
+  return endpoints.userinfoEndpoint;
 }

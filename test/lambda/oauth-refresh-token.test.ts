@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'crypto';
-import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { OAUTH_EXCHANGE_TAG } from '../../src/private/contract';
 import { publicJwk } from '../support/oauth/client-assertion';
 import { basicAuthorization, formBody, httpsRequest } from '../support/oauth/https-client';
 import { OidcServer, startOidcServer } from '../support/oauth/oidc-server';
-import { OAuthRotationFixture } from '../support/oauth-rotation-fixture';
+import { OAuthRotationFixture, oauthFunctionArn } from '../support/oauth-rotation-fixture';
 import { SimulatedCrash, setFaultHook, withEnv } from '../support/rotation-harness';
 
 /**
@@ -200,6 +200,23 @@ describe('no second exchange', () => {
     expect(f.lastLine(arn, 'createSecret')).toMatchObject({ errorCode: 'OAUTH_INVALID_GRANT' });
     expect((await f.value(arn)).refresh_token).toBe(rotated);
   });
+});
+
+test('RotateImmediately false: the service\'s testSecret on a copy of AWSCURRENT passes without an exchange or a probe of an old token', async () => {
+  const { arn } = await secretFor('basic-app', { client_secret: 'CANARY-basic-secret-1', access_token: 'CANARY-expired-access-1', expires_at: 1 });
+  const before = await exchanges('basic-app');
+  await f.sm.client().send(new RotateSecretCommand({
+    SecretId: arn, RotationLambdaARN: oauthFunctionArn(ID), RotationRules: { ScheduleExpression: 'rate(4 hours)' }, RotateImmediately: false,
+  }));
+  expect(await f.sm.rotationSettled(arn)).toMatchObject({ kind: 'validation', status: 'succeeded' });
+  expect(await exchanges('basic-app')).toBe(before);
+  // a configuration with nowhere to prove a token fails the same check
+  const noProbe = await secretFor('basic-app', { client_secret: 'CANARY-basic-secret-1' }, false);
+  await f.sm.client().send(new RotateSecretCommand({
+    SecretId: noProbe.arn, RotationLambdaARN: oauthFunctionArn(ID), RotationRules: { ScheduleExpression: 'rate(4 hours)' }, RotateImmediately: false,
+  }));
+  expect(await f.sm.rotationSettled(noProbe.arn)).toMatchObject({ kind: 'validation', status: 'failed' });
+  expect(f.lastLine(noProbe.arn)).toMatchObject({ errorCode: 'INVALID_CONFIGURATION' });
 });
 
 describe('refusals', () => {
