@@ -132,8 +132,9 @@ export interface OAuthClientSecretEngineProps {
 
   /**
    * How long the previous client secret keeps working after the new one became current, in whole seconds; it must be
-   * shorter than the rotation schedule's shortest interval (checked by `SecretRotation`), and zero with
-   * `ClientSecretAdapter.rfc7592()` (the provider holds one secret per client).
+   * shorter than the least time between two rotations, the schedule's period minus its rotation window (checked by
+   * `SecretRotation`: `RotationSchedule.rate(Duration.days(30))` with the default window of a day admits up to 29 days),
+   * and zero with `ClientSecretAdapter.rfc7592()` (the provider holds one secret per client).
    *
    * @default Duration.seconds(0): the previous secret is retired as soon as the new one is current
    */

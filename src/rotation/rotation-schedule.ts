@@ -135,7 +135,10 @@ export class RotationSchedule {
     }
     const window = validateWindow(owner, options.window, Math.min(hours - 1, MAX_WINDOW_HOURS),
       `shorter than the interval of ${describeHours(hours)}`);
-    return new RotationSchedule(expression, window, { hours, exact: true });
+    // Secrets Manager's default window: one hour for a schedule in hours, the rest of the UTC day (all of it: rate windows
+    // start at midnight) for a schedule in days
+    const windowHours = window !== undefined ? wholeHours(window)! : (hours % 24 === 0 ? 24 : 1);
+    return new RotationSchedule(expression, window, { periodHours: hours, windowHours, exact: true });
   }
 
   /**
@@ -205,7 +208,10 @@ export class RotationSchedule {
       : `no longer than the ${describeHours(smallestInterval)} between rotations`;
     const window = validateWindow(owner, options.window, maxWindow, reason);
     // at most a day: days of month and of week can be counted in weeks or months, but a day is a bound that always holds
-    return new RotationSchedule(`cron(0 ${hour} ${day} ${month} ${weekDay} *)`, window, { hours: smallestInterval, exact: false });
+    // without a window, the longest one the schedule admits: which default applies to a cron expression is not documented
+    const windowHours = window !== undefined ? wholeHours(window)! : maxWindow;
+    return new RotationSchedule(`cron(0 ${hour} ${day} ${month} ${weekDay} *)`, window,
+      { periodHours: smallestInterval, windowHours, exact: false });
   }
 
   /** The rendered schedule expression, for example `rate(30 days)` or `cron(0 3 ? * SUN *)`. */
@@ -223,14 +229,16 @@ export class RotationSchedule {
   }
 
   /**
-   * The shortest time between two rotations the schedule guarantees, in hours: a rate schedule's interval, or for a cron
-   * schedule the shortest gap between its hours within a day (and across midnight), at most 24 (`exact` false: the real
-   * gap may be longer, for example a weekly schedule).
+   * The shortest time between the starts of two rotations the schedule guarantees, in hours: the period (a rate schedule's
+   * interval; for a cron schedule the shortest gap between its hours within a day and across midnight, at most 24, so
+   * `exact` is false: the real gap may be longer, for example weekly) minus the window, since each rotation starts
+   * anywhere in its window (without one: Secrets Manager's default for rate schedules, the longest the schedule admits
+   * for cron schedules).
    *
    * @internal
    */
-  public _shortestInterval(): { readonly hours: number; readonly exact: boolean } {
-    return this.interval;
+  public _shortestInterval(): { readonly hours: number; readonly periodHours: number; readonly windowHours: number; readonly exact: boolean } {
+    return { ...this.interval, hours: Math.max(0, this.interval.periodHours - this.interval.windowHours) };
   }
 
   /** The rendered window (`Duration` of `RotationRules`), for example `3h`, if set. */
@@ -246,8 +254,11 @@ export class RotationSchedule {
 
 /** The shortest time between two rotations of a schedule. */
 interface ScheduleInterval {
-  readonly hours: number;
-  /** True when the schedule has exactly this interval (rate); false when it is a lower bound (cron). */
+  /** The time between the starts of two windows. */
+  readonly periodHours: number;
+  /** The window, given or the default. */
+  readonly windowHours: number;
+  /** True when the schedule has exactly this period (rate); false when it is a lower bound (cron). */
   readonly exact: boolean;
 }
 

@@ -101,7 +101,8 @@ export interface SecretRotationProps extends SecretRotationOptions {
  * - OAuth engines: a client-secret engine without an admin secret (the template's `adminSecret`, or `adminSecret`), or
  *   on a `private_key_jwt` client; `adminSecret` for an engine that uses none; a template with a loopback `http://`
  *   endpoint on an engine that does not allow loopback http; an overlap (`RotationEngine.oauthClientSecret`) at least as
- *   long as the schedule's period (for a cron schedule, the shortest gap between its hours, at most a day);
+ *   long as the least time between two rotations: the schedule's period (for a cron schedule the shortest gap between
+ *   its hours, at most a day) minus its rotation window (given, or the default);
  * - a `SecretPolicy.restrictToPrincipals` on the secret (or, for alternating users, on the master secret) that leaves out
  *   the rotation function's role, and a `SecretPolicy.denyOutsideVpcEndpoints` whose endpoints the function cannot
  *   reach (not in a VPC, or in another VPC) unless its role is exempt. Where a token or a wildcard leaves the answer open,
@@ -275,14 +276,17 @@ function oauthProblems(engine: RotationEngine, template: SecretTemplate | undefi
   const overlap = engine.overlap;
   if (overlap !== undefined && overlap.toSeconds() > 0) {
     const interval = schedule._shortestInterval();
-    const intervalSeconds = interval.hours * 3600;
-    if (overlap.toSeconds() >= intervalSeconds) {
-      const what = interval.exact
-        ? `the rotation period of ${schedule.expressionString} (${describeHours(interval.hours)})`
-        : `the shortest interval between two runs of ${schedule.expressionString} that can be proven at synth (${describeHours(interval.hours)}; `
-          + 'cron schedules count the gaps between their hours within a day; use a rate schedule for a longer overlap)';
-      problems.push(`the overlap of engine '${engine.id}' (${overlap.toHumanString()}) must be shorter than ${what}: otherwise the `
-        + 'previous client secret is still valid when the next rotation adds another, and the provider holds three');
+    if (overlap.toSeconds() >= interval.hours * 3600) {
+      const period = interval.exact
+        ? `its period of ${describeHours(interval.periodHours)}`
+        : `the shortest gap between its hours that can be proven at synth, ${describeHours(interval.periodHours)} (cron schedules count `
+          + 'the gaps within a day; use a rate schedule for a longer overlap)';
+      const window = `${schedule.window !== undefined ? 'its' : 'the default'} window of ${describeHours(interval.windowHours)}`;
+      problems.push(`the overlap of engine '${engine.id}' (${overlap.toHumanString()}) must be shorter than the least time between two `
+        + `rotations of ${schedule.expressionString}, ${interval.hours === 0 ? 'no time at all' : describeHours(interval.hours)}: `
+        + `${period} minus ${window}, in which a rotation may start at any time. Otherwise the previous client secret is still valid `
+        + 'when the next rotation adds another, and the provider holds three; shorten the overlap or the schedule\'s window, or '
+        + 'rotate less often');
     }
   }
   return problems;

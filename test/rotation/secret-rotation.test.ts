@@ -498,35 +498,50 @@ describe('SecretRotation with the bundled OAuth engines', () => {
   });
 
   test.each<[string, RotationSchedule]>([
-    ['a rate schedule longer than the overlap', RotationSchedule.rate(Duration.hours(5))],
-    ['a cron schedule whose hours are further apart than the overlap', RotationSchedule.cron({ hour: '0,12' })],
+    ['a rate schedule in hours minus its default one-hour window', RotationSchedule.rate(Duration.hours(5))],
+    ['a rate schedule in days minus its window', RotationSchedule.rate(Duration.days(1), { window: Duration.hours(2) })],
+    ['a cron schedule\'s gap minus its window', RotationSchedule.cron({ hour: '0,12' }, { window: Duration.hours(3) })],
   ])('an overlap shorter than %s is accepted', (_name, schedule) => {
     const stack = testStack();
     expect(() => clientSecret(stack).addRotation({ engine: hourly(), schedule })).not.toThrow();
   });
 
-  test('an overlap as long as the rate period is refused, naming both', () => {
+  test('an overlap as long as the rate period minus the window is refused, naming period, window and the least time', () => {
     const stack = testStack();
-    const engine = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.days(1) });
-    expect(() => clientSecret(stack).addRotation({ engine, schedule: RotationSchedule.rate(Duration.days(1)) }))
-      .toThrow(/^SecretRotation: the overlap of engine 'oauth-client-secret' \(1 day\) must be shorter than the rotation period of rate\(1 day\) \(1 day\): otherwise the previous client secret is still valid when the next rotation adds another/);
+    const engine = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.hours(22) });
+    expect(() => clientSecret(stack).addRotation({ engine, schedule: RotationSchedule.rate(Duration.days(1), { window: Duration.hours(2) }) }))
+      .toThrow(/^SecretRotation: the overlap of engine 'oauth-client-secret' \(22 hours\) must be shorter than the least time between two rotations of rate\(1 day\), 22 hours: its period of 1 day minus its window of 2 hours, in which a rotation may start at any time. Otherwise the previous client secret is still valid when the next rotation adds another/);
   });
 
-  test('an overlap longer than the default 30-day period is refused', () => {
+  test('a daily rate schedule with the default window (the whole UTC day) admits no overlap', () => {
     const stack = testStack();
-    const engine = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.days(31) });
-    expect(() => clientSecret(stack).addRotation({ engine })).toThrow(/must be shorter than the rotation period of rate\(30 days\) \(30 days\)/);
+    expect(() => clientSecret(stack).addRotation({ engine: hourly(), schedule: RotationSchedule.rate(Duration.days(1)) }))
+      .toThrow(/least time between two rotations of rate\(1 day\), no time at all: its period of 1 day minus the default window of 1 day/);
   });
 
-  test('a cron schedule: the overlap must be shorter than the gap between its hours, conservatively at most a day', () => {
+  test('the default 30-day schedule admits an overlap of up to 29 days', () => {
+    const under = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.hours(29 * 24 - 1) });
+    expect(() => clientSecret(testStack()).addRotation({ engine: under })).not.toThrow();
+    const equal = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.days(29) });
+    expect(() => clientSecret(testStack()).addRotation({ engine: equal }))
+      .toThrow(/least time between two rotations of rate\(30 days\), 29 days: its period of 30 days minus the default window of 1 day/);
+  });
+
+  test('a cron schedule: the gap between its hours minus the window, conservatively at most a day', () => {
     const stack = testStack();
-    const sixHours = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.hours(6) });
-    expect(() => clientSecret(stack).addRotation({ engine: sixHours, schedule: RotationSchedule.cron({ hour: '0,6,12,18' }) }))
-      .toThrow(/must be shorter than the shortest interval between two runs of cron\(0 0,6,12,18 \* \* \? \*\) that can be proven at synth \(6 hours; cron schedules count the gaps between their hours within a day; use a rate schedule for a longer overlap\)/);
+    const fiveHours = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.hours(5) });
+    expect(() => clientSecret(stack).addRotation({ engine: fiveHours, schedule: RotationSchedule.cron({ hour: '0,6,12,18' }, { window: Duration.hours(1) }) }))
+      .toThrow(/least time between two rotations of cron\(0 0,6,12,18 \* \* \? \*\), 5 hours: the shortest gap between its hours that can be proven at synth, 6 hours \(cron schedules count the gaps within a day; use a rate schedule for a longer overlap\) minus its window of 1 hour/);
     const stack2 = testStack();
     const twoDays = RotationEngine.oauthClientSecret({ adapter: httpAdapter(), overlap: Duration.days(2) });
-    expect(() => clientSecret(stack2).addRotation({ engine: twoDays, schedule: RotationSchedule.cron({ hour: '3', weekDay: 'SUN' }) }))
-      .toThrow(/that can be proven at synth \(1 day; /);
+    expect(() => clientSecret(stack2).addRotation({ engine: twoDays, schedule: RotationSchedule.cron({ hour: '3', weekDay: 'SUN' }, { window: Duration.hours(2) }) }))
+      .toThrow(/, 22 hours: the shortest gap between its hours that can be proven at synth, 1 day /);
+  });
+
+  test('a cron schedule without a window counts the longest window it admits', () => {
+    const stack = testStack();
+    expect(() => clientSecret(stack).addRotation({ engine: hourly(), schedule: RotationSchedule.cron({ hour: '0,12' }) }))
+      .toThrow(/least time between two rotations of cron\(0 0,12 \* \* \? \*\), no time at all: .* minus the default window of 12 hours/);
   });
 
   test('overlap 0 fits any schedule', () => {
