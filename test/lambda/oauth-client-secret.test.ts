@@ -58,16 +58,13 @@ afterAll(async () => {
 });
 
 /** The provider's clock runs ahead only within a test: the handlers compute not_after from the real clock. */
-let advanced = 0;
 function advance(ms: number): void {
-  advanced += ms;
   idp.advance(ms);
 }
 
-/** Sets the provider's clock back to the real one (its API only moves it forward). */
+/** Sets the provider's clock back to the real one. */
 function rewind(): void {
-  (idp as unknown as { clockOffsetMs: number }).clockOffsetMs -= advanced;
-  advanced = 0;
+  idp.resetClock();
 }
 
 afterEach(() => {

@@ -194,6 +194,14 @@ export class ClientSecretIdp {
     this.clockOffsetMs += ms;
   }
 
+  /**
+   * Sets the clock back to the real one, between tests: a handler computes `not_after` from the real clock, so a clock
+   * left ahead would retire every new secret at once.
+   */
+  resetClock(): void {
+    this.clockOffsetMs = 0;
+  }
+
   /** Secrets of the client that work now. */
   secretCount(clientId: string): number {
     return this.liveSecrets(clientId)?.length ?? 0;
