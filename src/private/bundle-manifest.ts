@@ -66,19 +66,21 @@ const VARIABLES: { readonly [name: string]: VariableDoc } = {
     readBy: 'handler',
   },
   [OAUTH_ENV.OVERLAP_SECONDS]: {
-    description: 'Seconds the previous client secret stays valid after finishSecret made the new one current (0: retired at once).',
-    whenUnset: 'the handler\'s default overlap',
+    description: 'Seconds the previous client secret stays valid after finishSecret made the new one current (0: retired at once), a '
+      + 'decimal integer; more than 0 only with the http adapter.',
+    whenUnset: '0 with RFC 7592; with the http adapter every rotation fails with INVALID_CONFIGURATION (it is required there)',
     readBy: 'handler',
   },
   [OAUTH_ENV.CLIENT_SECRET_ADAPTER]: {
     description: 'JSON of how the identity provider registers and retires client secrets: {"type":"rfc7592"} or an "http" adapter '
       + '(add and retire request templates, auth "bearer" or "basic").',
-    whenUnset: 'every rotation fails with INVALID_CONFIGURATION',
+    whenUnset: 'RFC 7592 Dynamic Client Registration Management ({"type":"rfc7592"})',
     readBy: 'handler',
   },
   [OAUTH_ENV.PROBE_URL]: {
     description: 'An https URL testSecret sends a GET to with the new access token as a Bearer token; any 2xx proves it.',
-    whenUnset: 'the OpenID Connect userinfo_endpoint from discovery when the secret names an issuer',
+    whenUnset: 'the OpenID Connect userinfo_endpoint from discovery when the secret names an issuer; otherwise testSecret fails with '
+      + 'INVALID_CONFIGURATION',
     readBy: 'handler',
   },
   [OAUTH_ENV.ALLOW_LOOPBACK_HTTP]: {
@@ -125,7 +127,7 @@ export const BUNDLE_ENVIRONMENT: { readonly [id in RotatorFunctionId]: ReadonlyA
     { name: ENV.TLS_CA_BUNDLE, required: false },
     { name: ENV.CALL_TIMEOUT_MS, required: false },
     { name: OAUTH_ENV.OVERLAP_SECONDS, required: false },
-    { name: OAUTH_ENV.CLIENT_SECRET_ADAPTER, required: true },
+    { name: OAUTH_ENV.CLIENT_SECRET_ADAPTER, required: false },
     { name: OAUTH_ENV.ALLOW_LOOPBACK_HTTP, required: false },
   ],
 };
