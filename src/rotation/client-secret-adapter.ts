@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Token, Tokenization } from 'aws-cdk-lib';
 import { ClientSecretAdapterContract, HttpAdapterRequestContract } from '../private/contract';
 import { checkOAuthUrl, checkPlaceholders, placeholdersIn } from '../private/oauth-url';
 
@@ -177,9 +177,20 @@ function checkRequest(owner: string, property: string, request: HttpAdapterReque
     throw new Error(`${owner}: ${property}.method must be one of ${Object.values(HttpAdapterMethod).join(', ')}, got `
       + `${JSON.stringify(request.method)}`);
   }
+  // tokens (a domain from another construct) stand in as a plain word: only the literal text can hold placeholders
+  const url: unknown = request.url;
+  const literalUrl = typeof url !== 'string' ? '' : Token.isUnresolved(url)
+    ? Tokenization.reverseString(url).mapTokens({ mapToken: () => 'x' }).join({ join: (a: any, b: any) => `${a ?? ''}${b ?? ''}` })
+    : url;
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(literalUrl)?.[1] ?? '';
+  if (authority.includes('{')) {
+    // the values come from the rotated secret: a placeholder in the host would let whoever writes the secret choose
+    // where the admin credential is sent
+    throw new Error(`${owner}: ${property}.url may hold placeholders in its path and query only, not in its host, got `
+      + `${JSON.stringify(request.url)}`);
+  }
   checkOAuthUrl(owner, `${property}.url`, request.url, { allowLoopbackHttp, placeholders: PLACEHOLDERS });
-  const urlPlaceholders = Token.isUnresolved(request.url) ? [] : placeholdersIn(request.url);
-  if (urlPlaceholders.includes('client_secret') || (Token.isUnresolved(request.url) && request.url.includes('{client_secret}'))) {
+  if (placeholdersIn(literalUrl).includes('client_secret')) {
     throw new Error(`${owner}: ${property}.url must not hold {client_secret}: URLs are written to access logs; put the secret in `
       + `${property}.body`);
   }

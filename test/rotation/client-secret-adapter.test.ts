@@ -42,6 +42,12 @@ describe('ClientSecretAdapter.http', () => {
     expect(() => httpAdapter(withRequest('add', { url: `https://${domain}/clients/{client_id}/secrets` }))).not.toThrow();
   });
 
+  test('a URL with a token still may not carry the client secret', () => {
+    const domain = Lazy.string({ produce: () => 'idp.example.com' });
+    expect(() => httpAdapter(withRequest('retire', { url: `https://${domain}/secrets/{client_secret}` })))
+      .toThrow(/retire.url must not hold \{client_secret\}/);
+  });
+
   test.each<[string, Partial<HttpClientSecretAdapterProps>, RegExp]>([
     ['an http URL', withRequest('add', { url: 'http://idp.example.com/clients/{client_id}/secrets' }),
       /ClientSecretAdapter.http: add.url must be an https:\/\/ URL \(TLS only\), got "http:\/\/idp.example.com\/clients\/\{client_id\}\/secrets"/],
@@ -57,6 +63,10 @@ describe('ClientSecretAdapter.http', () => {
     ['an unknown placeholder in a body', withRequest('retire', { body: { secret: '{client_secret}', at: '{now}' } }),
       /retire.body.at holds the unknown placeholder "\{now\}"/],
     ['an unbalanced brace', withRequest('add', { body: { secret: '{client_secret' } }), /add.body.secret has an unbalanced '\{' or '\}'/],
+    ['a placeholder in the host', withRequest('add', { url: 'https://{client_id}.idp.example.com/secrets' }),
+      /add.url may hold placeholders in its path and query only, not in its host, got "https:\/\/\{client_id\}.idp.example.com\/secrets"/],
+    ['a placeholder in the port', withRequest('retire', { url: 'https://idp.example.com:{not_after_epoch}/secrets' }),
+      /retire.url may hold placeholders in its path and query only, not in its host/],
     ['the client secret in a URL', withRequest('retire', { url: 'https://idp.example.com/secrets/{client_secret}' }),
       /retire.url must not hold \{client_secret\}: URLs are written to access logs; put the secret in retire.body/],
     ['an add body without the secret', withRequest('add', { body: { name: 'rotated' } }),
