@@ -35,8 +35,9 @@ export interface HttpAdapterRequest {
   readonly method: HttpAdapterMethod;
 
   /**
-   * An `https://` URL template, for example `https://idp.example.com/api/clients/{client_id}/secrets`. It must not hold
-   * `{client_secret}`: a URL is written to access logs, so the secret travels in the body only.
+   * An `https://` URL template, for example `https://idp.example.com/api/clients/{client_id}/secrets`. Placeholders go in
+   * the path and query only (the values come from the rotated secret, which must not choose the host the admin credential
+   * goes to), and never `{client_secret}`: a URL is written to access logs, so the secret travels in the body only.
    */
   readonly url: string;
 
