@@ -31,21 +31,35 @@ const VERSION_NEEDED = 20;
 const FLAGS = 0x0800;
 const DEFLATE = 8;
 
+let crcTable;
+
+/** CRC-32 (ISO 3309, as zip uses it), table-driven: for Node.js 20 before 20.15, which has no zlib.crc32. */
+function tableCrc32(data) {
+  crcTable ??= Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  let crc = 0xffffffff;
+  for (const byte of data) crc = crcTable[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** zlib's CRC-32 where Node.js has it; the package supports every Node.js 20, and so does its build. */
+const crc32 = typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) : tableCrc32;
+
 /**
  * A zip archive of the given files (`name` relative, `/`-separated; `data` a Buffer), in the given order. Writes a
  * local header and deflated data per file, then the central directory. No zip64: a bundle is far below 4 GiB.
  */
 function zipFiles(files) {
-  if (typeof zlib.crc32 !== 'function') {
-    throw new Error(`zlib.crc32 is missing: Node.js 20.15 or later builds the deployment packages (this is ${process.version})`);
-  }
   const locals = [];
   const centrals = [];
   let offset = 0;
   for (const { name, data } of files) {
     const nameBytes = Buffer.from(name, 'utf8');
     const compressed = zlib.deflateRawSync(data, { level: 9 });
-    const crc = zlib.crc32(data);
+    const crc = crc32(data);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(VERSION_NEEDED, 4);
@@ -178,7 +192,7 @@ function main() {
   }
 }
 
-module.exports = { zipFiles, bundleFiles };
+module.exports = { zipFiles, bundleFiles, tableCrc32 };
 if (require.main === module) {
   try {
     main();

@@ -18,9 +18,10 @@ const SCRIPT = path.join(ROOT, 'scripts', 'bundle-zips.js');
 const ASSETS = path.join(ROOT, 'assets');
 const ZIPS = path.join(ROOT, 'zip');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { zipFiles, bundleFiles } = require(SCRIPT) as {
+const { zipFiles, bundleFiles, tableCrc32 } = require(SCRIPT) as {
   zipFiles(files: Array<{ name: string; data: Buffer }>): Buffer;
   bundleFiles(dir: string): Array<{ name: string; data: Buffer }>;
+  tableCrc32(data: Buffer): number;
 };
 
 const rotators = rotatorFunctionIds().filter((id) => fs.existsSync(path.join(ASSETS, id, 'index.js')));
@@ -195,4 +196,11 @@ test('unzip agrees, where it is installed', () => {
   const zip = path.join(ZIPS, `${rotators[0]}.zip`);
   expect(execFileSync(unzip, ['-t', zip], { encoding: 'utf8' })).toMatch(/No errors detected/);
   expect(execFileSync(unzip, ['-Z', zip], { encoding: 'utf8' })).toMatch(/-rw-r--r-- .* unx .* defN 80-Jan-01 00:00 index\.js\n/);
+});
+
+test('without zlib.crc32 (Node.js 20 before 20.15) the writer computes the same CRC-32 itself', () => {
+  const data = [Buffer.alloc(0), Buffer.from('123456789'), fs.readFileSync(path.join(ASSETS, rotators[0], 'index.js'))];
+  // the check value of CRC-32 (ISO 3309) for "123456789"
+  expect(tableCrc32(data[1])).toBe(0xcbf43926);
+  expect(data.map((d) => tableCrc32(d))).toEqual(data.map((d) => crc32(d)));
 });
