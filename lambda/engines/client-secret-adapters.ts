@@ -77,6 +77,10 @@ function checkTemplate(request: HttpAdapterRequestContract | undefined, name: st
   if (typeof request.url !== 'string') throw configError(`${name}.url must be a string`);
   // a secret in a URL ends up in access logs and proxies
   if (request.url.includes('{client_secret}')) throw configError(`${name}.url must not contain {client_secret}`);
+  // the values come from the rotated secret: a placeholder in the authority would let its writer choose where the admin
+  // credential goes
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(request.url)?.[1];
+  if (authority === undefined || authority.includes('{')) throw configError(`${name}.url must name its host without placeholders`);
   const unknown = (text: string) => (text.match(ANY_PLACEHOLDER) ?? []).some((p) => !p.match(PLACEHOLDER));
   if (unknown(request.url)) throw configError(`${name}.url has an unknown placeholder`);
   if (request.body !== undefined) {
