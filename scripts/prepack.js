@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// npm's prepack hook (npm pack, npm publish, installs from git): the tarball must always hold the handler bundles
-// and a compiled library. Bundling is cheap and always runs; the jsii compile runs only when its output is missing
-// or older than a source file, so `npm pack` right after `npm test` does not compile twice.
+// npm's prepack hook (npm pack, npm publish, installs from git): the tarball must always hold the handler bundles,
+// the rotation kit (kit/) and a compiled library. Bundling is cheap and always runs; the jsii compile runs only when
+// its output is missing or older than a source file, so `npm pack` right after `npm test` does not compile twice.
 'use strict';
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -26,9 +26,8 @@ function compiledIsCurrent() {
   return fs.statSync(manifest).mtimeMs >= newestMtime(path.join(ROOT, 'src'));
 }
 
-if (compiledIsCurrent()) {
-  projen('bundle');
-} else {
-  // compile runs the bundle task first (pre-compile)
-  projen('compile');
-}
+// the bundles and the published kit (`cdk-secrets-platform/kit`) always: projen's compile task is jsii alone (the
+// pre-compile task that also builds them runs only in `build`)
+projen('bundle');
+projen('kit');
+if (!compiledIsCurrent()) projen('compile');

@@ -170,6 +170,13 @@ test('the user rotator file is at most about 40 lines of code', () => {
   expect(imports).toEqual(["from 'cdk-secrets-platform/kit'"]);
 });
 
+test('the README shows the rotator exactly as the example file has it', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Custom rotators'));
+  const copy = /```typescript\n([\s\S]*?)```/.exec(section)?.[1];
+  expect(copy).toBe(fs.readFileSync(ROTATOR_SOURCE, 'utf8'));
+});
+
 test('four rotations in a row alternate the slots with new keys; after each, the current and the previous key work', async () => {
   const arn = await apiKeySecret();
   const keys = [(await value(arn)).api_key];
