@@ -1,12 +1,12 @@
 /**
- * A platform team's secrets stack: PostgreSQL credentials for three applications, a Redshift warehouse user and a
- * DocumentDB catalog user, encrypted with the team's own KMS key and rotated by shared functions (one per engine and
+ * A platform team's secrets stack: PostgreSQL credentials for three applications, a Redshift warehouse user, a
+ * DocumentDB catalog user, an API key rotated by a custom rotator and the OAuth refresh token of a CRM integration, encrypted with the team's own KMS key and rotated by shared functions (one per engine and
  * rotation scheme) that run in the VPC next to the databases, with monitoring switched on for everything the stack
  * rotates.
  *
  * Synthesize it with `npx cdk synth --app "npx ts-node --prefer-ts-exts examples/platform-app.ts"`; `npm run demo` does.
  */
-import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { App, Duration, SecretValue, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -36,6 +36,9 @@ const CATALOG = { host: 'catalog.cluster-example.eu-west-1.docdb.amazonaws.com',
 /** An internal HTTP API whose API key has two slots (examples/api-key-rotator), and its admin credential (its team's secret). */
 const KEYS_API = 'https://keys.internal.example.com';
 const KEYS_ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys-api/admin-GhIjKl';
+/** The CRM's OpenID Connect provider, and the secret its first authorization left the tokens in. */
+const CRM_ISSUER = 'https://login.crm.example.com';
+const CRM_BOOTSTRAP_SECRET = 'platform/crm/bootstrap';
 
 export class PlatformSecretsStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps) {
@@ -49,6 +52,9 @@ export class PlatformSecretsStack extends Stack {
       availabilityZones: ['eu-west-1a', 'eu-west-1b'],
       isolatedSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
       isolatedSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
+      // with a NAT route: for what must reach a service on the internet (the CRM's identity provider)
+      privateSubnetIds: ['subnet-0ccccccccccccccc3', 'subnet-0ddddddddddddddd4'],
+      privateSubnetRouteTableIds: ['rtb-0ccccccccccccccc3', 'rtb-0ddddddddddddddd4'],
     });
 
     // Usable by the account only through Secrets Manager in this region.
@@ -147,6 +153,27 @@ export class PlatformSecretsStack extends Stack {
     });
     apiKey.addRotation({ engine: apiKeyEngine, schedule: RotationSchedule.rate(Duration.days(30)), rotationFunctionOptions });
     endpoints.allowFrom(RotationFunction.shared(this, apiKeyEngine, rotationFunctionOptions), 'API key rotation');
+
+    // An OAuth 2.0 refresh token of the CRM integration, rotated daily: one refresh exchange per rotation, stored at once,
+    // the new access token proved at the provider's userinfo endpoint. Its function runs in the subnets with a NAT route
+    // (the isolated ones have no route to the identity provider) and opens HTTPS only.
+    const crm = new Secret(this, 'CrmRefreshTokenSecret', {
+      description: 'OAuth refresh token of the CRM integration',
+      encryptionKey: key,
+      template: SecretTemplate.oauthRefreshToken({
+        clientId: 'platform-crm-sync',
+        issuer: CRM_ISSUER,
+        scope: 'openid offline_access crm.read',
+        // the first tokens come from the authorization-code grant the integration's owner made once; dynamic references,
+        // so no token lands in the template
+        clientSecret: SecretValue.secretsManager(CRM_BOOTSTRAP_SECRET, { jsonField: 'client_secret' }),
+        refreshToken: SecretValue.secretsManager(CRM_BOOTSTRAP_SECRET, { jsonField: 'refresh_token' }),
+      }),
+    });
+    const oauthOptions: RotationFunctionOptions = { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } };
+    crm.addRotation({ engine: RotationEngine.OAUTH_REFRESH_TOKEN, schedule: RotationSchedule.rate(Duration.days(1)), rotationFunctionOptions: oauthOptions });
+    // Secrets Manager through the endpoint as well (private DNS answers for the whole VPC)
+    endpoints.allowFrom(RotationFunction.shared(this, RotationEngine.OAUTH_REFRESH_TOKEN, oauthOptions), 'OAuth refresh-token rotation');
 
     // One call, after the rotations: failed, abandoned and overdue rotations notify an encrypted topic (subscribe the
     // on-call address or chat integration to `monitor.topic`), every rotation function and error code has an alarm,

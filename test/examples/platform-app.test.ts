@@ -15,11 +15,11 @@ describe('examples/platform-app', () => {
     expect(findings).toEqual([]);
   });
 
-  test('seven rotated secrets, five shared rotation functions (PostgreSQL x2, Redshift, DocumentDB, the custom API key rotator) and the overdue check, one customer-managed policy each', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 7);
-    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 7);
-    template.resourceCountIs('AWS::Lambda::Function', 6);
-    template.resourceCountIs('AWS::IAM::ManagedPolicy', 6);
+  test('eight rotated secrets, six shared rotation functions (PostgreSQL x2, Redshift, DocumentDB, the custom API key rotator, OAuth refresh tokens) and the overdue check, one customer-managed policy each', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 8);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 8);
+    template.resourceCountIs('AWS::Lambda::Function', 7);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 7);
     template.resourceCountIs('AWS::IAM::Policy', 0);
   });
 
@@ -42,9 +42,26 @@ describe('examples/platform-app', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::Events::Rule', 4);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // 4 per rotation function (the custom API key rotator's too), 1 per error code, 5 for the monitor itself
-    expect(alarms).toHaveLength(5 * 4 + Object.keys(ERROR_CODES).length + 5);
+    // 4 per rotation function (the custom API key rotator's and the OAuth one's too), 1 per error code, 5 for the monitor itself
+    expect(alarms).toHaveLength(6 * 4 + Object.keys(ERROR_CODES).length + 5);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
+  });
+
+  test('the OAuth refresh token is rotated daily from the subnets with a NAT route, with no token in the template and no GetRandomPassword', () => {
+    const [[functionId, fn]] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id.startsWith('RotationFunctionoauthrefreshtoken'));
+    expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-0ccccccccccccccc3', 'subnet-0ddddddddddddddd4']);
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationLambdaARN: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(1 day)' },
+    });
+    const secret = Object.values(template.findResources('AWS::SecretsManager::Secret')).find((r) => r.Properties.Description?.includes('CRM'));
+    expect(JSON.stringify(secret!.Properties.SecretString)).toContain('{{resolve:secretsmanager:platform/crm/bootstrap:SecretString:refresh_token::}}');
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).find((p) => JSON.stringify(p.Properties.Roles ?? []).includes(functionId.slice(0, 30)));
+    expect(JSON.stringify(policy!.Properties.PolicyDocument)).not.toContain('GetRandomPassword');
+    expect(JSON.stringify(policy!.Properties.PolicyDocument)).toContain('secretsmanager:TagResource');
+    // it reaches Secrets Manager through the interface endpoint, whose security group admits it
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
+    expect(ingress).toContainEqual(expect.objectContaining({ FromPort: 443, Description: 'OAuth refresh-token rotation' }));
   });
 
   test('the custom API key rotator runs its bundle in a shared function like the bundled engines, with 4 alarms and read access to the admin secret only', () => {
