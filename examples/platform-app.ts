@@ -171,7 +171,11 @@ export class PlatformSecretsStack extends Stack {
       }),
     });
     const oauthOptions: RotationFunctionOptions = { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } };
-    crm.addRotation({ engine: RotationEngine.OAUTH_REFRESH_TOKEN, schedule: RotationSchedule.rate(Duration.days(1)), rotationFunctionOptions: oauthOptions });
+    crm.addRotation({
+      engine: RotationEngine.OAUTH_REFRESH_TOKEN,
+      schedule: RotationSchedule.rate(Duration.days(1)),
+      rotationFunctionOptions: oauthOptions,
+    });
     // Secrets Manager through the endpoint as well (private DNS answers for the whole VPC)
     endpoints.allowFrom(RotationFunction.shared(this, RotationEngine.OAUTH_REFRESH_TOKEN, oauthOptions), 'OAuth refresh-token rotation');
 
