@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: synthesizes the example platform app with the AWS CDK CLI, then rotates PostgreSQL and MariaDB secrets
- * for real on this machine with the bundled handlers that ship in assets/, driven by a local Secrets Manager endpoint.
+ * for real on this machine with the bundled handlers that ship in assets/, and an API key with the example custom
+ * rotator, driven by a local Secrets Manager endpoint.
  * MariaDB is skipped, with the reason printed, on a machine without its server programs.
  *
  * Needs no AWS account. Never prints a password or secret value: only lengths.
@@ -12,13 +13,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { ROTATOR_SOURCE, bundleRotator } from './api-key-rotator/bundle';
+import { ApiKeyService } from './api-key-rotator/service';
 import { FUNCTION_IDS, FunctionId, MONITORING_FUNCTION_IDS, OVERDUE_ENV } from '../src/private/contract';
 import type { ConformanceServer } from '../test/support/conformance-server';
 import { Stoppable, startAll, stopAll } from '../test/support/lifecycle';
 import { LocalSecretsManager, RotationEvent, RotationInvoker } from '../test/support/local-secrets-manager';
 import { MARIADB_CONFORMANCE, MariaDbConformanceServer } from '../test/support/mariadb-conformance-server';
 import { POSTGRES_CONFORMANCE, PostgresConformanceServer } from '../test/support/postgres-conformance-server';
-import { lambdaContext, loadBundledHandler } from '../test/support/rotation-harness';
+import { BundledHandler, lambdaContext, loadBundledHandler } from '../test/support/rotation-harness';
 
 const execFileAsync = promisify(execFile);
 
@@ -301,7 +304,11 @@ function configureHandlerEnvironment(sm: LocalSecretsManager): void {
 
 /** The bundle `assets/<id>/index.js` as a rotation function; prints each step with the handler's own log line. */
 function bundledFunction(id: FunctionId): RotationInvoker {
-  const handler = loadBundledHandler(id);
+  return printedSteps(loadBundledHandler(id));
+}
+
+/** A rotation handler as a rotation function; prints each step with the handler's own log line. */
+function printedSteps(handler: BundledHandler): RotationInvoker {
   return async (event: RotationEvent) => {
     const started = performance.now();
     const logged: string[] = [];
@@ -379,10 +386,14 @@ async function readSecret(sm: LocalSecretsManager, arn: string, stage: string): 
 /** RotateSecret with the real SDK, then wait for the service-driven steps to finish. */
 async function rotate(sm: LocalSecretsManager, arn: string, id: FunctionId): Promise<void> {
   say(`     RotateSecret -> Secrets Manager invokes ${id} (assets/${id}/index.js):`);
+  await rotateWith(sm, arn, functionArn(id));
+}
+
+async function rotateWith(sm: LocalSecretsManager, arn: string, lambdaArn: string): Promise<void> {
   const started = performance.now();
   await sm.client().send(new RotateSecretCommand({
     SecretId: arn,
-    RotationLambdaARN: functionArn(id),
+    RotationLambdaARN: lambdaArn,
     RotationRules: { ScheduleExpression: 'rate(30 days)' },
   }));
   const outcome = await sm.rotationSettled(arn);
@@ -401,7 +412,11 @@ async function checkOverdueLocally(servers: Servers): Promise<void> {
   say(`3. The overdue check (assets/${id}/index.js) lists the same local Secrets Manager (ListSecrets only)`);
   const engines = servers.engines.flatMap(({ engine }) => [engine.singleUser, engine.multiUser]);
   process.env[OVERDUE_ENV.GRACE_PERIOD_SECONDS] = '86400';
-  process.env[OVERDUE_ENV.ENGINE_BY_FUNCTION] = JSON.stringify(Object.fromEntries(engines.map((e) => [functionArn(e), e])));
+  process.env[OVERDUE_ENV.ENGINE_BY_FUNCTION] = JSON.stringify({
+    ...Object.fromEntries(engines.map((e) => [functionArn(e), e])),
+    // the custom rotator's function, named by its engine id as the monitor names it
+    [API_KEY_FUNCTION_ARN]: 'api-key',
+  });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const overdueCheck: { handler: () => Promise<unknown> } = require(path.join(ROOT, 'assets', id, 'index.js'));
   const logged: string[] = [];
@@ -495,6 +510,66 @@ async function provedTls(server: ConformanceServer): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// 2, continued. A custom rotator
+// ---------------------------------------------------------------------------------------------------------------
+
+const API_KEY_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:PlatformSecrets-api-key`;
+
+/**
+ * The example custom rotator (examples/api-key-rotator/rotator.ts, bundled as the platform app bundles it) rotates the
+ * API key of the example service through the same local Secrets Manager: the slots take turns, and the current and
+ * the previous key both work after each rotation, checked with real requests.
+ */
+async function rotateApiKeyLocally(servers: Servers): Promise<void> {
+  const { sm } = servers;
+  const section = `2${String.fromCharCode(97 + 2 * servers.engines.filter((e) => 'server' in e).length)}`;
+  say(`   ${section}. A custom rotator: an API key in two slots, A and B, of an HTTP service (examples/api-key-rotator, RotationEngine.custom({ id: 'api-key' }))`);
+  const adminToken = newPassword();
+  const initial = newPassword();
+  const service = await ApiKeyService.start({ adminToken, keys: { A: initial } });
+  try {
+    const bundle = path.join(bundleRotator(), 'index.js');
+    const lines = fs.readFileSync(ROTATOR_SOURCE, 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('//')).length;
+    say(`     rotator: ${lines} lines importing cdk-secrets-platform/kit, bundled with esbuild (${(fs.statSync(bundle).size / 1024).toFixed(1)} KiB)`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    sm.registerFunction(API_KEY_FUNCTION_ARN, printedSteps(require(bundle).handler as BundledHandler));
+    const adminArn = await createSecret(servers, 'demo/keys-api/admin', { url: service.url, token: adminToken });
+    const arn = await createSecret(servers, 'demo/keys-api/api-key', { url: service.url, slot: 'A', api_key: initial, adminarn: adminArn });
+    say(`     service on ${service.url}: slot A holds a ${masked(initial)} key; demo/keys-api/admin holds the admin token`);
+    for (const expected of ['B', 'A']) {
+      const before = await readApiKey(sm, arn, 'AWSCURRENT');
+      say('     RotateSecret -> Secrets Manager invokes api-key (the bundle):');
+      await rotateWith(sm, arn, API_KEY_FUNCTION_ARN);
+      say(`     labels: ${labels(sm, arn)}`);
+      const current = await readApiKey(sm, arn, 'AWSCURRENT');
+      check(current.slot === expected && current.key !== before.key, `AWSCURRENT alternates slot ${before.slot} -> ${current.slot} with a new ${masked(current.key)} key`);
+      check(await acceptedIn(service, current.key) === current.slot, `a request with the new key is accepted (slot ${current.slot})`);
+      check(await acceptedIn(service, before.key) === before.slot, `a request with the previous key still works (slot ${before.slot}): no failed request mid-rotation`);
+    }
+    check(await acceptedIn(service, initial) === undefined, 'the initial key is refused (slot A was given a new key by the second rotation)');
+  } finally {
+    await service.stop();
+  }
+}
+
+async function readApiKey(sm: LocalSecretsManager, arn: string, stage: string): Promise<{ slot: string; key: string }> {
+  const out = await sm.client().send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }));
+  const value = JSON.parse(out.SecretString!);
+  secretMaterial.add(value.api_key);
+  return { slot: value.slot, key: value.api_key };
+}
+
+/** The slot the service accepts a key in, by a real request (`GET /v1/whoami`); undefined when refused. */
+async function acceptedIn(service: ApiKeyService, key: string): Promise<string | undefined> {
+  const res = await fetch(`${service.url}/v1/whoami`, { headers: { 'x-api-key': key } });
+  if (!res.ok) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  return ((await res.json()) as { slot: string }).slot;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 /** Records everything written to stdout and stderr so the end of the demo can prove no password was printed. */
 function recordOutput(): void {
@@ -527,6 +602,8 @@ async function main(): Promise<void> {
     await synthesize();
     say();
     await rotateLocally(await servers);
+    say();
+    await rotateApiKeyLocally(await servers);
     say();
     await checkOverdueLocally(await servers);
   } finally {
