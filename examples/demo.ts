@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: synthesizes the example platform app with the AWS CDK CLI, then rotates PostgreSQL and MariaDB secrets
- * for real on this machine with the bundled handlers that ship in assets/, and an API key with the example custom
- * rotator, driven by a local Secrets Manager endpoint.
+ * for real on this machine with the bundled handlers that ship in assets/, an API key with the example custom rotator,
+ * and an OAuth refresh token against oidc-provider (a real OpenID Connect server from npm), driven by a local Secrets
+ * Manager endpoint.
  * MariaDB is skipped, with the reason printed, on a machine without its server programs.
  *
  * Needs no AWS account. Never prints a password or secret value: only lengths.
@@ -15,11 +16,13 @@ import { promisify } from 'util';
 import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { ROTATOR_SOURCE, bundleRotator } from './api-key-rotator/bundle';
 import { ApiKeyService } from './api-key-rotator/service';
-import { FUNCTION_IDS, FunctionId, MONITORING_FUNCTION_IDS, OVERDUE_ENV } from '../src/private/contract';
+import { FUNCTION_IDS, FunctionId, MONITORING_FUNCTION_IDS, OAUTH_FUNCTION_IDS, OVERDUE_ENV } from '../src/private/contract';
 import type { ConformanceServer } from '../test/support/conformance-server';
 import { Stoppable, startAll, stopAll } from '../test/support/lifecycle';
 import { LocalSecretsManager, RotationEvent, RotationInvoker } from '../test/support/local-secrets-manager';
 import { MARIADB_CONFORMANCE, MariaDbConformanceServer } from '../test/support/mariadb-conformance-server';
+import { httpsRequest } from '../test/support/oauth/https-client';
+import { OidcServer, startOidcServer } from '../test/support/oauth/oidc-server';
 import { POSTGRES_CONFORMANCE, PostgresConformanceServer } from '../test/support/postgres-conformance-server';
 import { BundledHandler, lambdaContext, loadBundledHandler } from '../test/support/rotation-harness';
 
@@ -32,6 +35,8 @@ const REGION = 'eu-west-1';
 
 /** Every password the demo handled; the output is checked against them at the end. */
 const secretMaterial = new Set<string>();
+/** The OAuth refresh-token function, named as the platform app's shared function would be. */
+const OAUTH_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:PlatformSecrets-${OAUTH_FUNCTION_IDS.OAUTH_REFRESH_TOKEN}`;
 const output: string[] = [];
 
 function say(line = ''): void {
@@ -416,6 +421,7 @@ async function checkOverdueLocally(servers: Servers): Promise<void> {
     ...Object.fromEntries(engines.map((e) => [functionArn(e), e])),
     // the custom rotator's function, named by its engine id as the monitor names it
     [API_KEY_FUNCTION_ARN]: 'api-key',
+    [OAUTH_FUNCTION_ARN]: OAUTH_FUNCTION_IDS.OAUTH_REFRESH_TOKEN,
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const overdueCheck: { handler: () => Promise<unknown> } = require(path.join(ROOT, 'assets', id, 'index.js'));
@@ -552,6 +558,64 @@ async function rotateApiKeyLocally(servers: Servers): Promise<void> {
   }
 }
 
+/**
+ * The bundled OAuth refresh-token rotator against oidc-provider (a real OpenID Connect server from npm, in a child
+ * process on a loopback HTTPS port) through the same local Secrets Manager: one refresh exchange per rotation, counted
+ * at the server; the consumed refresh token refused; the new access token accepted at the userinfo endpoint.
+ */
+async function rotateOAuthLocally(servers: Servers): Promise<void> {
+  const { sm } = servers;
+  const section = `2${String.fromCharCode(98 + 2 * servers.engines.filter((e) => 'server' in e).length)}`;
+  const id = OAUTH_FUNCTION_IDS.OAUTH_REFRESH_TOKEN;
+  say(`   ${section}. OAuth 2.0: a refresh token rotated by one exchange per rotation (RotationEngine.OAUTH_REFRESH_TOKEN)`);
+  const clientSecret = newPassword();
+  const oidc = await startOidcServer({ clients: [{ client_id: 'crm-sync', client_secret: clientSecret }] });
+  const trust = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'demo-oauth-')), 'ca.pem');
+  fs.writeFileSync(trust, oidc.caCertPem);
+  const restore = { ROTATION_TLS_CA_BUNDLE: process.env.ROTATION_TLS_CA_BUNDLE };
+  process.env.ROTATION_TLS_CA_BUNDLE = trust;
+  try {
+    say(`     oidc-provider on ${oidc.issuer} (refresh tokens rotate; a consumed one presented again revokes the whole grant)`);
+    const first = await oidc.mintRefreshToken('crm-sync');
+    secretMaterial.add(first);
+    const lambdaArn = OAUTH_FUNCTION_ARN;
+    sm.registerFunction(lambdaArn, printedSteps(loadBundledHandler(id as never)));
+    const arn = await createSecret(servers, 'demo/crm/refresh-token', {
+      client_id: 'crm-sync', client_secret: clientSecret, issuer: oidc.issuer, auth_method: 'client_secret_basic', refresh_token: first,
+    });
+    const exchanges = async () => (await oidc.tokenRequests()).filter((r) => r.grantType === 'refresh_token').length;
+    for (let round = 1; round <= 2; round++) {
+      const before = await readOAuth(sm, arn);
+      say(`     RotateSecret -> Secrets Manager invokes ${id} (assets/${id}/index.js):`);
+      await rotateWith(sm, arn, lambdaArn);
+      const current = await readOAuth(sm, arn);
+      check(await exchanges() === round, `exactly ${round} refresh exchange${round > 1 ? 's' : ''} at the server so far (one per rotation)`);
+      check(current.refresh_token !== before.refresh_token && await oidc.refreshTokenState(before.refresh_token) === 'consumed',
+        `a new ${masked(current.refresh_token)} refresh token; the previous one is consumed`);
+      const userinfo = await fetchUserinfo(oidc, current.access_token);
+      check(userinfo === 200, `the new ${masked(current.access_token)} access token is accepted at the userinfo endpoint (HTTP ${userinfo})`);
+    }
+  } finally {
+    process.env.ROTATION_TLS_CA_BUNDLE = restore.ROTATION_TLS_CA_BUNDLE;
+    if (restore.ROTATION_TLS_CA_BUNDLE === undefined) delete process.env.ROTATION_TLS_CA_BUNDLE;
+    fs.rmSync(path.dirname(trust), { recursive: true, force: true });
+    await oidc.close();
+  }
+}
+
+async function readOAuth(sm: LocalSecretsManager, arn: string): Promise<{ refresh_token: string; access_token: string }> {
+  const out = await sm.client().send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }));
+  const value = JSON.parse(out.SecretString!);
+  for (const token of [value.refresh_token, value.access_token, value.client_secret]) if (token) secretMaterial.add(token);
+  return value;
+}
+
+/** A real GET of the userinfo endpoint with the access token; the HTTP status. */
+async function fetchUserinfo(oidc: OidcServer, accessToken: string): Promise<number> {
+  const response = await httpsRequest({ url: oidc.userinfoEndpoint, method: 'GET', headers: { authorization: `Bearer ${accessToken}` }, ca: oidc.caCertPem });
+  return response.status;
+}
+
 async function readApiKey(sm: LocalSecretsManager, arn: string, stage: string): Promise<{ slot: string; key: string }> {
   const out = await sm.client().send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }));
   const value = JSON.parse(out.SecretString!);
@@ -604,6 +668,8 @@ async function main(): Promise<void> {
     await rotateLocally(await servers);
     say();
     await rotateApiKeyLocally(await servers);
+    say();
+    await rotateOAuthLocally(await servers);
     say();
     await checkOverdueLocally(await servers);
   } finally {
