@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import { builtinModules } from 'module';
 import * as os from 'os';
 import * as path from 'path';
-import { FUNCTION_IDS, MONITORING_FUNCTION_IDS } from '../src/private/contract';
+import { FUNCTION_IDS, MONITORING_FUNCTION_IDS, rotatorFunctionIds } from '../src/private/contract';
 
 /**
  * The npm tarball is what users install. `npm pack` runs the prepack hook (bundles, and a compile when the compiled
@@ -26,8 +26,9 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('the tarball holds every handler bundle, the compiled library, its manifest, the rotation kit and docs', () => {
-  for (const id of [...Object.values(FUNCTION_IDS), ...Object.values(MONITORING_FUNCTION_IDS)]) expect(files).toContain(`assets/${id}/index.js`);
+test('the tarball holds every handler bundle (and each rotator as a zip with its manifest), the compiled library, its manifest, the rotation kit and docs', () => {
+  for (const id of [...rotatorFunctionIds(), ...Object.values(MONITORING_FUNCTION_IDS)]) expect(files).toContain(`assets/${id}/index.js`);
+  for (const id of rotatorFunctionIds()) expect(files).toEqual(expect.arrayContaining([`zip/${id}.zip`, `zip/${id}.manifest.json`]));
   expect(files).toEqual(expect.arrayContaining(['lib/index.js', 'lib/index.d.ts', '.jsii', 'README.md', 'API.md', 'docs/rotation.md', 'docs/security.md']));
   expect(files).toEqual(expect.arrayContaining(['kit/index.js', 'kit/index.d.ts', 'kit/types/lambda/kit/public.d.ts']));
 });
