@@ -57,13 +57,32 @@ export function conformanceSuite(family: DatabaseEngineFamily): void {
       return user;
     }
 
+    /**
+     * Login outcomes already asked, by the credential and the user's stored password form as the server keeps it. The
+     * crash test asks after every statement of every attempt (over a thousand times per row); a login's answer can only
+     * change when the stored form does (a password statement ran: the key changes and the server is asked again) or
+     * when something else about the account changes, which no handler does (the suite checks every user's stored state
+     * and privileges after its rotations).
+     */
+    const logins = new Map<string, boolean>();
+    async function logsIn(value: Record<string, any>): Promise<boolean> {
+      const stored = await f.server.storedCredentials(value.username);
+      const key = JSON.stringify([value.username, value.password, value.dbname ?? null, stored]);
+      let known = logins.get(key);
+      if (known === undefined) {
+        known = await f.login(value);
+        logins.set(key, known);
+      }
+      return known;
+    }
+
     /** Invariant 1 (single user): current or pending logs in. Invariant 2 (alternating): current logs in. */
     async function invariantHolds(arn: string): Promise<boolean> {
-      if (await f.login(await f.value(arn))) return true;
+      if (await logsIn(await f.value(arn))) return true;
       if (multiUser) return false;
       const pendingVersion = versionWith(arn, 'AWSPENDING');
       const pending = pendingVersion ? await f.value(arn, { versionId: pendingVersion }).catch(() => undefined) : undefined;
-      return pending !== undefined && f.login(pending);
+      return pending !== undefined && logsIn(pending);
     }
 
     /** The users a rotation of `username` may alter: the user, and for alternating users its clone. */
