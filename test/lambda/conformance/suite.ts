@@ -64,14 +64,14 @@ export function conformanceSuite(family: DatabaseEngineFamily): void {
      * when something else about the account changes, which no handler does (the suite checks every user's stored state
      * and privileges after its rotations).
      */
-    const logins = new Map<string, boolean>();
+    const loginOutcomes = new Map<string, boolean>();
     async function logsIn(value: Record<string, any>): Promise<boolean> {
       const stored = await f.server.storedCredentials(value.username);
       const key = JSON.stringify([value.username, value.password, value.dbname ?? null, stored]);
-      let known = logins.get(key);
+      let known = loginOutcomes.get(key);
       if (known === undefined) {
         known = await f.login(value);
-        logins.set(key, known);
+        loginOutcomes.set(key, known);
       }
       return known;
     }
