@@ -6,6 +6,7 @@ import { bundleRotator, ROTATOR_SOURCE } from '../../examples/api-key-rotator/bu
 import { ApiKeyService, Slot } from '../../examples/api-key-rotator/service';
 import { startAll, stopAll } from '../support/lifecycle';
 import { LocalSecretsManager, RotationEvent, RotationOutcome } from '../support/local-secrets-manager';
+import { localSecretsManagerEnvironment } from '../support/local-secrets-manager/testing';
 import { BundledHandler, OutputCapture, SimulatedCrash, lambdaContext, setFaultHook, withEnv } from '../support/rotation-harness';
 
 /**
@@ -50,11 +51,7 @@ beforeAll(async () => {
     ApiKeyService.start({ adminToken: ADMIN_TOKEN }),
   ]);
   restoreEnv = withEnv({
-    AWS_REGION: sm.region,
-    AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
-    AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
-    AWS_SESSION_TOKEN: undefined,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    ...localSecretsManagerEnvironment(sm),
     ROTATION_CALL_TIMEOUT_MS: '5000',
     ROTATION_PASSWORD_POLICY: undefined,
     // the SDK's notice about its releases after January 2027 is noise here

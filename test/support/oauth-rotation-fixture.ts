@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand, Tag } from '@aws-sdk/client-secrets-manager';
 import { LocalSecretsManager, RotationOutcome } from './local-secrets-manager';
+import { localSecretsManagerEnvironment } from './local-secrets-manager/testing';
 import { OutputCapture, lambdaContext, loadBundledHandler, withEnv } from './rotation-harness';
 import { OAUTH_FUNCTION_IDS, OAuthFunctionId } from '../../src/private/contract';
 
@@ -45,11 +46,7 @@ export class OAuthRotationFixture {
   private constructor(public readonly sm: LocalSecretsManager, private readonly dir: string, public readonly caBundle: string,
     env: Record<string, string | undefined>) {
     this.restoreEnv = withEnv({
-      AWS_REGION: sm.region,
-      AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
-      AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
-      AWS_SESSION_TOKEN: undefined,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+      ...localSecretsManagerEnvironment(sm),
       ROTATION_TLS_CA_BUNDLE: caBundle,
       ROTATION_CALL_TIMEOUT_MS: '5000',
       ROTATION_OAUTH_PROBE_URL: undefined,

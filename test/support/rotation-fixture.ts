@@ -6,6 +6,7 @@ import { startAll, stopAll } from './lifecycle';
 import { LocalRds } from './local-rds';
 import { LocalRedshift } from './local-redshift';
 import { LocalSecretsManager, RotationOutcome } from './local-secrets-manager';
+import { localSecretsManagerEnvironment } from './local-secrets-manager/testing';
 import {
   ASSETS_DIR, BundledHandler, OutputCapture, lambdaContext, loadBundledHandler, setFaultHook, withEnv,
 } from './rotation-harness';
@@ -49,11 +50,7 @@ const redshiftBeside = new WeakMap<LocalRds, LocalRedshift>();
  */
 export function localAwsEnvironment(sm: LocalSecretsManager, rds: LocalRds, redshift: LocalRedshift): Record<string, string | undefined> {
   return {
-    AWS_REGION: sm.region,
-    AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
-    AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
-    AWS_SESSION_TOKEN: undefined,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    ...localSecretsManagerEnvironment(sm),
     AWS_ENDPOINT_URL_RDS: rds.endpoint,
     // the SDK's service ids `Redshift` and `Redshift Serverless`, upper case, spaces as underscores
     AWS_ENDPOINT_URL_REDSHIFT: redshift.endpoint,

@@ -7,6 +7,7 @@ import { ERROR_CODES, RotationError } from '../../../lambda/kit/errors';
 import type { RotationHandler } from '../../../lambda/kit/protocol';
 import { stopAll } from '../../support/lifecycle';
 import { LocalSecretsManager, RotationOutcome } from '../../support/local-secrets-manager';
+import { localSecretsManagerEnvironment } from '../../support/local-secrets-manager/testing';
 import { describeError, lambdaContext, withEnv } from '../../support/rotation-harness';
 
 /**
@@ -23,11 +24,7 @@ let counter = 0;
 beforeAll(async () => {
   sm = await LocalSecretsManager.start({ maxRotationAttempts: 1 });
   restoreEnv = withEnv({
-    AWS_REGION: sm.region,
-    AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
-    AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
-    AWS_SESSION_TOKEN: undefined,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    ...localSecretsManagerEnvironment(sm),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ROTATION_CALL_TIMEOUT_MS: '5000',
     ROTATION_PASSWORD_POLICY: undefined,

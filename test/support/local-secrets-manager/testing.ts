@@ -2,6 +2,20 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceError } from './errors';
 import { LocalSecretsManager, LocalSecretsManagerOptions } from './server';
 
+/**
+ * The environment that sends AWS SDK v3 clients (a handler's, a test's) to this local endpoint, with fixed test
+ * credentials and no session token from the machine.
+ */
+export function localSecretsManagerEnvironment(sm: LocalSecretsManager): Record<string, string | undefined> {
+  return {
+    AWS_REGION: sm.region,
+    AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
+    AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
+    AWS_SESSION_TOKEN: undefined,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+  };
+}
+
 /** The endpoint of the test that is running, and a client for it. */
 export interface EndpointPerTest {
   readonly sm: LocalSecretsManager;
