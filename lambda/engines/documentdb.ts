@@ -5,6 +5,7 @@ import { caBundle } from '../kit/ca-bundle';
 import { registryDialectFields } from '../kit/dialect-defaults';
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RedactedCause, RotationError } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
+import { TLS_ERROR_CODE } from '../kit/tls-errors';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
 
 /**
@@ -44,7 +45,7 @@ const UNAUTHORIZED = 13;
  * TLS closes the connection on the ClientHello (MongoDB does), which Node reports as a reset "before secure TLS
  * connection was established": that too is TLS failing, not a slow server.
  */
-const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO|altnames|certificate|before secure TLS connection was established/;
+const TLS_ERROR = new RegExp(`${TLS_ERROR_CODE.source}|altnames|certificate|before secure TLS connection was established`);
 /** A certificate the runtime refused (chain or host name), as opposed to a connection reset during the handshake. */
 const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME|ALTNAME|altnames|certificate/;
 /** Driver classes that mean a time bound ran out. */

@@ -8,6 +8,7 @@ import { usernameLengthLimit } from '../kit/database';
 import { registryDialectFields } from '../kit/dialect-defaults';
 import { ConfusedDeputyError, ERROR_CODES, LoginFailedError, RotationError, errorCode } from '../kit/errors';
 import { faultPoint } from '../kit/fault-points';
+import { TLS_ERROR_CODE } from '../kit/tls-errors';
 import type { DatabaseDialect, DatabaseLogin, DatabaseSession, SessionKind, StepContext } from '../kit/types';
 
 /**
@@ -117,8 +118,8 @@ const NOT_PERMITTED = new Set([1044, 1045, 1142, 1143, 1227, 1370, 1410, 1698, 3
 const STATEMENT_TIMEOUT = new Set([1969, 3024]);
 /** The server requires TLS of an account or of every connection, and the secret said `tls: disabled`. */
 const TLS_REQUIRED = new Set([3159, 4025]);
-/** Node TLS error codes and the driver's for a server without TLS: never a reason to retry in plaintext. */
-const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME|EPROTO|HANDSHAKE_NO_SSL_SUPPORT|HANDSHAKE_SSL_ERROR/;
+/** Node TLS error codes (the kit's) and the driver's for a server without TLS: never a reason to retry in plaintext. */
+const TLS_ERROR = new RegExp(`${TLS_ERROR_CODE.source}|HANDSHAKE_NO_SSL_SUPPORT|HANDSHAKE_SSL_ERROR`);
 const DRIVER_TIMEOUT = new Set(['ETIMEDOUT', 'PROTOCOL_SEQUENCE_TIMEOUT']);
 
 /** The session's own sql_mode: strict, and without NO_BACKSLASH_ESCAPES, which would change what the driver's quoting means. */
