@@ -4,7 +4,6 @@ import { OAUTH_ENV, OAUTH_SECRET_FIELDS, defaultPasswordPolicy, DEFAULT_EXCLUDE_
 import { ConfusedDeputyError, ERROR_CODES, InvalidSecretValueError, LoginFailedError, RotationError } from '../kit/errors';
 import { ProviderError, checkEndpointUrl, httpRequest } from '../kit/http';
 import { withChangedMembers } from '../kit/secret-json';
-import { AWSCURRENT } from '../kit/secrets-client';
 import type { CredentialEngine, StepContext } from '../kit/types';
 
 const F = OAUTH_SECRET_FIELDS;
@@ -50,14 +49,14 @@ export const oauthRefreshToken: CredentialEngine<OAuthCredential> = {
   async setPending() {
     return 'nothing-to-set';
   },
-  async testPending(pending, ctx) {
-    const current = await ctx.secrets.getValue(ctx.secretArn, { stage: AWSCURRENT });
-    const copy = current === undefined ? undefined : parseOAuthSecret(current, 'current');
-    if (copy && copy.refreshToken === pending.refreshToken && copy.accessToken === pending.accessToken) {
+  async testPending(pending, ctx, current) {
+    if (current && current.refreshToken === pending.refreshToken && current.accessToken === pending.accessToken) {
       // a copy of AWSCURRENT: the service's check of a rotation configured with RotateImmediately false. No exchange made
       // it (every exchange answers a new access token) and its access token may long have expired, so the check is the
       // configuration's: the endpoints resolve and there is a URL to prove a new token at. Promoting it changes nothing.
       await probeUrl(pending, ctx);
+      // without a probe URL, finding the userinfo endpoint already resolved the provider's endpoints
+      if (ctx.env[OAUTH_ENV.PROBE_URL]) await providerEndpoints(pending, ctx);
       return;
     }
     await probeAccessToken(pending, ctx);
@@ -83,14 +82,14 @@ export async function probeAccessToken(pending: OAuthCredential, ctx: StepContex
   throw new ProviderError(`${what} answered HTTP ${response.status}`, undefined, response.status);
 }
 
-/** Where an access token is proved: ROTATION_OAUTH_PROBE_URL, else the discovered userinfo endpoint; the token endpoint resolves too. */
+/** Where an access token is proved: ROTATION_OAUTH_PROBE_URL, else the discovered userinfo endpoint (a discovery then). */
 async function probeUrl(cred: OAuthCredential, ctx: StepContext): Promise<string> {
-  const endpoints = await providerEndpoints(cred, ctx);
   const configured = ctx.env[OAUTH_ENV.PROBE_URL];
   if (configured) {
     checkEndpointUrl(configured, OAUTH_ENV.PROBE_URL, ctx.env);
     return configured;
   }
+  const endpoints = await providerEndpoints(cred, ctx);
   if (endpoints.userinfoEndpoint === undefined) {
     throw new RotationError(ERROR_CODES.INVALID_CONFIGURATION,
       `Nothing to prove the new access token at: set ${OAUTH_ENV.PROBE_URL}, or name an issuer whose discovery has a userinfo_endpoint`);

@@ -109,9 +109,8 @@ function transportError(what: string, err: unknown): RotationError {
   if ((err as { name?: unknown })?.name === 'AbortError') {
     return new ProviderError(`${what} was aborted`, err);
   }
-  const error = new ProviderError(`${what} could not be reached`, err);
-  if (typeof code === 'string' && NOT_CONNECTED.has(code)) return new ProviderError(`${what} could not be reached`, err, 0);
-  return error;
+  // a connection that never opened is marked with status 0: no request reached the provider (requestHadNoEffect)
+  return new ProviderError(`${what} could not be reached`, err, typeof code === 'string' && NOT_CONNECTED.has(code) ? 0 : undefined);
 }
 
 /** The JSON object of a response, or a ProviderError naming the call (the body itself is never echoed). */

@@ -188,8 +188,8 @@ async function setSecret<T>(engine: CredentialEngine<T>, ctx: StepContext): Prom
 }
 
 async function testSecret<T>(engine: CredentialEngine<T>, ctx: StepContext): Promise<string> {
-  const { pending } = await checkedPending(engine, ctx, 'testSecret');
-  await engine.testPending(pending, ctx);
+  const { current, pending } = await checkedPending(engine, ctx, 'testSecret');
+  await engine.testPending(pending, ctx, current);
   return 'tested';
 }
 
@@ -197,8 +197,8 @@ async function finishSecret<T>(engine: CredentialEngine<T>, stages: Record<strin
   const currentVersion = Object.keys(stages).find((v) => stages[v].includes(AWSCURRENT));
   if (currentVersion === ctx.token) return 'already-current';
   // promote only a value that can be read and that works now (invariant: C never moves to an untested version)
-  const { pending } = await checkedPending(engine, ctx, 'finishSecret');
-  await engine.testPending(pending, ctx);
+  const { current, pending } = await checkedPending(engine, ctx, 'finishSecret');
+  await engine.testPending(pending, ctx, current);
   let action = 'promoted';
   try {
     await ctx.secrets.promote(ctx.secretArn, ctx.token, currentVersion);

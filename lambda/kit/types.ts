@@ -73,8 +73,11 @@ export interface CredentialEngine<T> {
   checkTarget(current: T, pending: T, step: LoginStep): void;
   /** setSecret: make the pending credential valid; returns a word for the log. */
   setPending(args: SetPendingArgs<T>): Promise<string>;
-  /** testSecret: prove the pending credential works; throws otherwise. */
-  testPending(pending: T, ctx: StepContext): Promise<void>;
+  /**
+   * testSecret (and finishSecret before it promotes): prove the pending credential works; throws otherwise. `current` is
+   * the AWSCURRENT value the step has already read and checked against pending.
+   */
+  testPending(pending: T, ctx: StepContext, current?: T): Promise<void>;
   /**
    * finishSecret, right after AWSCURRENT moved to the token (by this call or a duplicate): work that must follow the
    * promotion, such as retiring the previous client secret after its overlap. Never run for a late retry that finds the
